@@ -1,0 +1,11 @@
+"""Celery wiring: configuration comes from Django settings under the ``CELERY_`` namespace."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meshdash.settings")
+
+app = Celery("meshdash")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

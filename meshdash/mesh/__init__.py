@@ -1,0 +1,1 @@
+"""The mesh domain: plain dataclasses and rules, free of Django and Redis."""

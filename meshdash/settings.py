@@ -1,0 +1,158 @@
+"""meshdash settings: every value comes from the environment, with a default that works on a laptop.
+
+``.env.example`` lists every variable with one line of explanation.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from meshdash.lib.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("MESHDASH_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("MESHDASH_DEBUG", False)
+SECRET_KEY = env_str("MESHDASH_SECRET_KEY", "meshdash-insecure-development-key-change-me")
+ALLOWED_HOSTS = env_list("MESHDASH_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("MESHDASH_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "meshdash.collectors",
+    "meshdash.dashboard",
+    # The demo mesh only adds the `demo_mesh` command; the product never imports it.
+    "meshdash.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "meshdash.urls"
+WSGI_APPLICATION = "meshdash.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve static files from the app directories without collectstatic in development and tests.
+WHITENOISE_USE_FINDERS = True
+
+# --- Redis: the snapshot store; also Celery's broker unless CELERY_BROKER_URL says otherwise.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+MESHDASH_REDIS_PREFIX = env_str("MESHDASH_REDIS_PREFIX", "meshdash")
+
+# --- Sources.
+PROMETHEUS_URL = env_str("PROMETHEUS_URL", "http://127.0.0.1:9090")
+PROMETHEUS_TIMEOUT_SECONDS = env_float("PROMETHEUS_TIMEOUT_SECONDS", 20.0, minimum=0.1)
+# Parallel PromQL queries in flight towards Prometheus during one collection.
+PROMETHEUS_MAX_CONCURRENCY = env_int("PROMETHEUS_MAX_CONCURRENCY", 4, minimum=1)
+# Kubernetes access: in-cluster service account when true, otherwise the kubeconfig at
+# KUBECONFIG (the kubernetes client's own default, ~/.kube/config, when unset).
+KUBE_IN_CLUSTER = env_bool("MESHDASH_KUBE_IN_CLUSTER", False)
+KUBECONFIG = env_str("KUBECONFIG", "")
+KUBE_CONTEXT = env_str("MESHDASH_KUBE_CONTEXT", "")
+KUBE_PAGE_SIZE = env_int("MESHDASH_KUBE_PAGE_SIZE", 500, minimum=1)
+KUBE_TIMEOUT_SECONDS = env_float("MESHDASH_KUBE_TIMEOUT_SECONDS", 20.0, minimum=0.1)
+LINKERD_NAMESPACE = env_str("MESHDASH_LINKERD_NAMESPACE", "linkerd")
+
+# --- Collection. The 1m window refreshes every MESHDASH_REFRESH_SECONDS; longer windows less often.
+MESHDASH_REFRESH_SECONDS = env_int("MESHDASH_REFRESH_SECONDS", 10, minimum=1)
+MESHDASH_WINDOWS = {
+    "1m": MESHDASH_REFRESH_SECONDS,
+    "10m": env_int("MESHDASH_REFRESH_SECONDS_10M", 60, minimum=1),
+    "1h": env_int("MESHDASH_REFRESH_SECONDS_1H", 300, minimum=1),
+}
+MESHDASH_DEFAULT_WINDOW = "1m"
+# A collection that runs longer than this gives up and keeps the previous snapshot current.
+MESHDASH_COLLECT_DEADLINE_SECONDS = env_float("MESHDASH_COLLECT_DEADLINE_SECONDS", 60.0, minimum=1)
+# Old snapshot versions expire after this long once replaced.
+MESHDASH_SNAPSHOT_TTL_SECONDS = env_int("MESHDASH_SNAPSHOT_TTL_SECONDS", 900, minimum=60)
+
+# --- Health rules, applied everywhere (meshdash/mesh/health.py).
+MESHDASH_HEALTH_CRITICAL_SUCCESS = env_float("MESHDASH_HEALTH_CRITICAL_SUCCESS", 0.95)
+MESHDASH_HEALTH_WARNING_SUCCESS = env_float("MESHDASH_HEALTH_WARNING_SUCCESS", 0.99)
+MESHDASH_HEALTH_WARNING_P99_MS = env_float("MESHDASH_HEALTH_WARNING_P99_MS", 1000.0)
+MESHDASH_HEALTH_MIN_RPS = env_float("MESHDASH_HEALTH_MIN_RPS", 0.1)
+
+# --- Links out, built from templates with {namespace}, {kind} and {name}.
+MESHDASH_GRAFANA_URL_TEMPLATE = env_str("MESHDASH_GRAFANA_URL_TEMPLATE", "")
+MESHDASH_PROMETHEUS_URL_TEMPLATE = env_str(
+    "MESHDASH_PROMETHEUS_URL_TEMPLATE", PROMETHEUS_URL + "/graph?g0.expr={query}"
+)
+
+# --- Celery, configured from these settings (meshdash/celery.py).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = False
+CELERY_RESULT_EXPIRES = 3600
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One beat entry per window; a task left in the queue past its next run is dropped (expires).
+CELERY_BEAT_SCHEDULE = {
+    f"collect-{window}": {
+        "task": "meshdash.collectors.tasks.collect_window",
+        "schedule": float(seconds),
+        "args": (window,),
+        "options": {"expires": max(1.0, seconds * 0.9)},
+    }
+    for window, seconds in MESHDASH_WINDOWS.items()
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("MESHDASH_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
