@@ -1,0 +1,33 @@
+"""Session-wide fixtures: a real Redis (the one at REDIS_URL when set, otherwise a private one)."""
+
+import os
+
+import pytest
+import redis as redis_lib
+
+from tests import servers
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis URL for the tests. With REDIS_URL set the tests use database 15 of that server."""
+    if os.environ.get("REDIS_URL"):
+        base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+        yield f"{base}/15"
+        return
+    proc, port = servers.start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        servers.stop(proc)
+
+
+@pytest.fixture
+def redis_client(redis_url, settings):
+    """A clean Redis database, also wired into Django settings as REDIS_URL."""
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    settings.REDIS_URL = redis_url
+    yield client
+    client.flushdb()
+    client.close()
