@@ -1,0 +1,29 @@
+# The two commands: `make demo` and `make test`. Both bootstrap the machine first (scripts/bootstrap.sh).
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap demo test bench lint clean
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+demo:
+	bash scripts/bootstrap.sh
+	$(PYTHON) scripts/demo.py
+
+test:
+	bash scripts/bootstrap.sh --browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: bootstrap
+	@if [ -f scripts/bench.py ]; then $(PYTHON) scripts/bench.py; \
+	else echo "scripts/bench.py is not there yet: nothing to run"; fi
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+
+# Removes what runs leave behind; keeps .venv (delete it by hand to reinstall from scratch).
+clean:
+	rm -rf var staticfiles bench-results.json .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
