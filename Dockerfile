@@ -1,0 +1,24 @@
+# One image for the web server, the Celery worker and beat, and the demo mesh (docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MESHDASH_VAR_DIR=/app/var
+
+WORKDIR /app
+
+# Requirements first, so code changes do not reinstall them.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY . .
+RUN python manage.py collectstatic --noinput \
+    && useradd --system --home-dir /app --shell /usr/sbin/nologin meshdash \
+    && mkdir -p /app/var \
+    && chown meshdash /app/var
+
+USER meshdash
+EXPOSE 8000
+CMD ["gunicorn", "meshdash.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,380 @@
+#!/usr/bin/env python
+"""`make demo`: the whole meshdash stack on a simulated mesh, in the foreground until Ctrl-C.
+
+Starts Redis (REDIS_URL when set, otherwise a private redis-server), the demo mesh, a Prometheus
+scraping it, a Celery worker, Celery beat and the web server, after migrating the database and
+creating the login demo/demo. Each child runs in its own process group with its log under
+var/demo/logs/; if one dies, everything stops. `--prepare` only migrates and creates the login.
+"""
+
+import argparse
+import contextlib
+import http.cookiejar
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "var" / "demo"
+LOG_DIR = DEMO_DIR / "logs"
+MESH_DIR = DEMO_DIR / "mesh"
+LOGIN = ("demo", "demo")
+STOP_GRACE_SECONDS = 10.0
+# increase() over 1m needs two scrapes: the first snapshot with traffic waits on the second one.
+SCRAPE_INTERVAL = "5s"
+
+
+class DemoError(Exception):
+    """A reason to stop the demo, printed as is."""
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen
+    log: Path
+
+
+@dataclass
+class Stack:
+    children: list[Child] = field(default_factory=list)
+
+    def start(self, name: str, args: list, env: dict[str, str]) -> Child:
+        log = LOG_DIR / f"{name}.log"
+        with open(log, "wb") as out:
+            # Own session and process group: Ctrl-C reaches only us, and we stop each child whole.
+            proc = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        child = Child(name, proc, log)
+        self.children.append(child)
+        return child
+
+    def dead(self) -> Child | None:
+        return next((c for c in self.children if c.proc.poll() is not None), None)
+
+    def stop(self) -> None:
+        """SIGTERM to every process group (newest first), then SIGKILL to what is left."""
+        running = [c for c in reversed(self.children) if c.proc.poll() is None]
+        for child in running:
+            signal_group(child.proc, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in running:
+            try:
+                child.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"  {child.name} did not stop in {STOP_GRACE_SECONDS:.0f} s: killing it")
+        for child in self.children:
+            # The group may outlive its leader (a Celery pool, gunicorn workers).
+            signal_group(child.proc, signal.SIGKILL)
+            child.proc.wait()
+
+
+def signal_group(proc: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signum)
+
+
+def env_port(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise DemoError(f"{name}={raw!r} is not a port number")
+    return int(raw)
+
+
+def env_workloads() -> int:
+    raw = os.environ.get("MESHDASH_DEMO_WORKLOADS", "").strip() or "300"
+    if not raw.isdigit() or int(raw) < 1:
+        raise DemoError(f"MESHDASH_DEMO_WORKLOADS={raw!r} is not a positive whole number")
+    return int(raw)
+
+
+def require_free(port: int, what: str, variable: str) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise DemoError(
+                f"port {port} for {what} is taken ({exc.strerror}): stop what listens there "
+                f"(`ss -ltnp 'sport = :{port}'` shows it) or set {variable} to another port"
+            ) from exc
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, what: str, child: Child | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child is not None and child.proc.poll() is not None:
+            raise DemoError(
+                f"{child.name} exited with code {child.proc.returncode} while starting: "
+                f"see {child.log.relative_to(ROOT)}"
+            )
+        if check():
+            return
+        time.sleep(0.2)
+    raise DemoError(
+        f"{what} not ready after {timeout:.0f} s"
+        + (f": see {child.log.relative_to(ROOT)}" if child else "")
+    )
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback URL)
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise DemoError(f"{name} is missing: run `make bootstrap` (it installs Debian's {name})")
+    return path
+
+
+def prepare_database() -> None:
+    """Migrates the database and creates (or resets) the login demo/demo."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meshdash.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    user, _ = get_user_model().objects.get_or_create(username=LOGIN[0])
+    user.set_password(LOGIN[1])
+    user.is_active = True
+    user.save()
+
+
+class Web:
+    """The demo's own browser: signs in as demo/demo and reads the workload API."""
+
+    def __init__(self, base: str, login_path: str):
+        self.base = base
+        self.login_path = login_path
+        self.signed_in = False
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def sign_in(self) -> None:
+        self.opener.open(self.base + self.login_path, timeout=5).read()
+        token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
+        form = urllib.parse.urlencode(
+            {"username": LOGIN[0], "password": LOGIN[1], "csrfmiddlewaretoken": token}
+        ).encode()
+        self.opener.open(self.base + self.login_path, data=form, timeout=5).read()
+
+    def workloads_listed(self) -> int:
+        """Workloads in the current snapshot, as the API serves them; 0 while there is none."""
+        try:
+            if not self.signed_in:
+                self.sign_in()
+                self.signed_in = True
+            url = self.base + "/api/v1/workloads?per_page=1"
+            with self.opener.open(url, timeout=5) as response:
+                if response.headers.get_content_type() != "application/json":
+                    self.signed_in = False  # sent to the login page: the session is gone
+                    return 0
+                return int(json.load(response).get("total") or 0)
+        except urllib.error.HTTPError as exc:
+            self.signed_in = exc.code not in (401, 403)
+            return 0
+        except (OSError, ValueError):
+            return 0
+
+
+def run() -> int:
+    started = time.monotonic()
+    workloads = env_workloads()
+    web_port = env_port("MESHDASH_DEMO_PORT", 8000)
+    prometheus_port = env_port("MESHDASH_DEMO_PROMETHEUS_PORT", 9090)
+    require_free(web_port, "the web server", "MESHDASH_DEMO_PORT")
+    require_free(prometheus_port, "Prometheus", "MESHDASH_DEMO_PROMETHEUS_PORT")
+    redis_server = None if os.environ.get("REDIS_URL") else binary("redis-server")
+    prometheus = binary("prometheus")
+
+    for directory in (LOG_DIR, MESH_DIR, DEMO_DIR / "redis", DEMO_DIR / "prometheus"):
+        directory.mkdir(parents=True, exist_ok=True)
+    print(f"meshdash demo: migrating the database; login {LOGIN[0]} / {LOGIN[1]}", flush=True)
+    prepare_database()
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+
+    login_path = resolve_url(settings.LOGIN_URL)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="meshdash.settings")
+    stack = Stack()
+    try:
+        start_stack(stack, env, workloads, redis_server, prometheus, prometheus_port)
+        start_web(stack, web_port, env)
+        base = f"http://127.0.0.1:{web_port}"
+        print(
+            f"""
+  dashboard   {base}/   login {LOGIN[0]} / {LOGIN[1]}
+  prometheus  {env["PROMETHEUS_URL"]}/
+  redis       {env["REDIS_URL"]}{"" if redis_server is None else " (private)"}
+  demo mesh   {workloads} workloads, kubeconfig {env["KUBECONFIG"]}
+  logs        {LOG_DIR}/{{{",".join(c.name for c in stack.children)}}}.log
+  Ctrl-C stops everything. Waiting for the first snapshot...""",
+            flush=True,
+        )
+        watch(stack, Web(base, login_path), started)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    except DemoError as exc:
+        print(f"meshdash demo: {exc}; stopping everything", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        # A second Ctrl-C must not leave children behind half-stopped.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+        print("stopped")
+
+
+def start_stack(
+    stack: Stack,
+    env: dict[str, str],
+    workloads: int,
+    redis_server: str | None,
+    prometheus: str,
+    prometheus_port: int,
+) -> None:
+    """Redis, the demo mesh, Prometheus, the Celery worker and beat; sets their URLs in env."""
+    python = sys.executable
+    if redis_server:
+        redis_port = free_port()
+        redis_args = ["--port", str(redis_port), "--bind", "127.0.0.1", "--dir", DEMO_DIR / "redis"]
+        redis_args += ["--save", "", "--appendonly", "no"]
+        redis = stack.start("redis", [redis_server, *redis_args], env)
+        wait_until(lambda: port_open(redis_port), "Redis", redis, 20)
+        env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+
+    # A `ready` left by an earlier run must not be taken for this one's.
+    (MESH_DIR / "ready").unlink(missing_ok=True)
+    mesh_args = f"--workloads {workloads} --seed 1 --host 127.0.0.1 --kube-port 0 --metrics-port 0"
+    mesh_args += f" --shards 8 --scrape-interval {SCRAPE_INTERVAL}"
+    mesh_command = [python, "manage.py", "demo_mesh", *mesh_args.split(), "--out-dir", MESH_DIR]
+    mesh = stack.start("demo-mesh", mesh_command, env)
+    wait_until((MESH_DIR / "ready").exists, "the demo mesh", mesh, 300)
+    env["KUBECONFIG"] = str(MESH_DIR / "kubeconfig")
+
+    prometheus_url = f"http://127.0.0.1:{prometheus_port}"
+    prometheus_args = [
+        f"--config.file={MESH_DIR / 'prometheus.yml'}",
+        f"--storage.tsdb.path={DEMO_DIR / 'prometheus'}",
+        "--storage.tsdb.retention.time=2h",
+        f"--web.listen-address=127.0.0.1:{prometheus_port}",
+    ]
+    prom = stack.start("prometheus", [prometheus, *prometheus_args], env)
+    wait_until(lambda: http_ok(prometheus_url + "/-/ready"), "Prometheus", prom, 60)
+    env["PROMETHEUS_URL"] = prometheus_url
+
+    celery = [python, "-m", "celery", "-A", "meshdash"]
+    worker_args = ["worker", "--loglevel", "INFO", "--concurrency", "2"]
+    stack.start("worker", [*celery, *worker_args, "--hostname", "demo-worker@%h"], env)
+    beat_args = ["beat", "--loglevel", "INFO", "--schedule", DEMO_DIR / "celerybeat-schedule"]
+    stack.start("beat", [*celery, *beat_args], env)
+
+
+def watch(stack: Stack, browser: "Web", started: float) -> None:
+    """Says "ready" once the API lists workloads; returns never, raises when a child dies."""
+    listed = 0
+    while True:
+        dead = stack.dead()
+        if dead is not None:
+            raise DemoError(f"{dead.name} exited with code {dead.proc.returncode}: see {dead.log}")
+        if not listed:
+            listed = browser.workloads_listed()
+            if listed:
+                print(
+                    f"ready: {listed} workloads listed at {browser.base}/, "
+                    f"{time.monotonic() - started:.1f} s after start",
+                    flush=True,
+                )
+        time.sleep(1.0 if listed else 0.5)
+
+
+def start_web(stack: Stack, port: int, env: dict[str, str]) -> Child:
+    """gunicorn with two workers; Django's runserver only if gunicorn does not come up."""
+    python = sys.executable
+    gunicorn_args = f"meshdash.wsgi --bind 127.0.0.1:{port} --workers 2 --access-logfile -"
+    web = stack.start("web", [python, "-m", "gunicorn", *gunicorn_args.split()], env)
+    try:
+        wait_until(lambda: port_open(port), "gunicorn", web, 30)
+        return web
+    except DemoError as exc:
+        print(f"{exc}; falling back to Django's runserver")
+        stack.children.remove(web)
+        signal_group(web.proc, signal.SIGKILL)
+        web.proc.wait()
+    runserver_args = f"runserver 127.0.0.1:{port} --noreload --insecure".split()
+    web = stack.start("web", [python, "manage.py", *runserver_args], env)
+    wait_until(lambda: port_open(port), "runserver", web, 30)
+    return web
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only migrate the database and create the login demo/demo",
+    )
+    args = parser.parse_args()
+    # SIGTERM (from a supervisor) stops the demo as Ctrl-C does.
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        if args.prepare:
+            prepare_database()
+            print(f"database migrated; login {LOGIN[0]} / {LOGIN[1]}")
+            return 0
+        return run()
+    except DemoError as exc:
+        print(f"meshdash demo: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
