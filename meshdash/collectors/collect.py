@@ -1,0 +1,576 @@
+"""One collection: grouped PromQL plus paged cluster lists, joined into a Snapshot.
+
+``collect`` is a plain function over the two sources, so tests can point it at any Prometheus
+and any API server. ``run_collection`` adds what a scheduled run needs: one run per window at
+a time, a deadline, and writing the result (or the failure) to the snapshot store.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+from meshdash.collectors.kubernetes import (
+    ClusterState,
+    KubernetesClient,
+    build_cluster_state,
+)
+from meshdash.collectors.prometheus import (
+    PrometheusClient,
+    Sample,
+    collection_queries,
+)
+from meshdash.mesh import metrics
+from meshdash.mesh.health import HealthRules, classify
+from meshdash.mesh.model import (
+    KIND_BY_PROM_LABEL,
+    WINDOWS,
+    Edge,
+    Namespace,
+    Pod,
+    Route,
+    Snapshot,
+    Workload,
+    WorkloadKey,
+)
+
+log = logging.getLogger(__name__)
+
+QUANTILES = (0.5, 0.95, 0.99)
+# Without these a snapshot would show nothing worth showing.
+ESSENTIAL_METRICS = "inbound"
+ESSENTIAL_LISTS = ("pods", "deployments")
+_NOT_RUNNING = {"Failed", "Succeeded"}
+
+
+class CollectionFailed(Exception):
+    """Neither the golden metrics nor the workload list could be read."""
+
+
+def rules_from_settings() -> HealthRules:
+    from django.conf import settings
+
+    return HealthRules(
+        critical_success=settings.MESHDASH_HEALTH_CRITICAL_SUCCESS,
+        warning_success=settings.MESHDASH_HEALTH_WARNING_SUCCESS,
+        warning_p99_ms=settings.MESHDASH_HEALTH_WARNING_P99_MS,
+        min_rps=settings.MESHDASH_HEALTH_MIN_RPS,
+    )
+
+
+# --- Reading samples.
+
+
+def owner_key(labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
+    """The workload a series belongs to, from ``namespace`` and the first owner label set."""
+    namespace = labels.get(f"{prefix}namespace", "")
+    if not namespace:
+        return None
+    for label, kind in KIND_BY_PROM_LABEL.items():
+        name = labels.get(f"{prefix}{label}", "")
+        if name:
+            return WorkloadKey(namespace, kind, name)
+    return None
+
+
+@dataclass
+class Counts:
+    success: float = 0.0
+    failure: float = 0.0
+
+    def add(self, classification: str, value: float) -> None:
+        if classification == "success":
+            self.success += value
+        elif classification == "failure":
+            self.failure += value
+
+    @property
+    def total(self) -> float:
+        return self.success + self.failure
+
+
+@dataclass
+class _Aggregate:
+    counts: Counts = field(default_factory=Counts)
+    buckets: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _buckets(samples: list[Sample], key_of) -> dict:
+    """Bucket samples grouped by ``key_of(labels)``; samples without a key or ``le`` are skipped."""
+    grouped: dict = defaultdict(list)
+    for sample in samples:
+        key = key_of(sample.labels)
+        if key is None:
+            continue
+        try:
+            bound = metrics.parse_le(sample.labels.get("le", ""))
+        except ValueError:
+            continue
+        grouped[key].append((bound, sample.value))
+    return grouped
+
+
+def _quantiles(buckets: list[tuple[float, float]], scale: float = 1.0) -> list[float | None]:
+    values = []
+    for q in QUANTILES:
+        value = metrics.histogram_quantile(q, buckets)
+        values.append(None if value is None else value * scale)
+    return values
+
+
+def _parent_service(labels: dict[str, str]) -> str:
+    """``name.namespace`` of the Service an HTTPRoute-era route hangs off."""
+    return ".".join(filter(None, [labels.get("parent_name"), labels.get("parent_namespace")]))
+
+
+# --- The collection.
+
+
+def collect(
+    window: str,
+    *,
+    prometheus: PrometheusClient,
+    kube: KubernetesClient | None,
+    now: float | None = None,
+    rules: HealthRules | None = None,
+    deadline: float | None = None,
+) -> Snapshot:
+    """A snapshot of the mesh over ``window``, as of ``now`` (unix seconds; default: now).
+
+    ``deadline`` is a ``time.monotonic()`` value after which outstanding requests are given up.
+    Parts that fail are left out and named in ``snapshot.errors``; CollectionFailed when both
+    the golden metrics and the workload list fail.
+    """
+    if window not in WINDOWS:
+        raise ValueError(f"unknown window {window!r}")
+    rules = rules or rules_from_settings()
+    started = time.monotonic()
+    snapshot = Snapshot(window=window, taken_at=time.time() if now is None else now)
+    queries_before, prom_seconds_before = prometheus.query_count, prometheus.seconds
+
+    with ThreadPoolExecutor(1, thread_name_prefix="kube-collect") as pool:
+        cluster_future = pool.submit(_read_cluster, kube, deadline) if kube else None
+        results, prom_errors = prometheus.query_many(
+            collection_queries(window, prometheus.shards), at=now, deadline=deadline
+        )
+        if cluster_future is None:
+            cluster = ClusterState(errors={"cluster": "no Kubernetes access configured"})
+        else:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                cluster = cluster_future.result(timeout=remaining)
+            except FutureTimeout:
+                cluster = ClusterState(
+                    errors={"cluster": "Kubernetes API did not answer before the deadline"}
+                )
+    snapshot.errors.update(prom_errors)
+    snapshot.errors.update({f"kubernetes/{name}": why for name, why in cluster.errors.items()})
+
+    lists_failed = (
+        kube is None
+        or "cluster" in cluster.errors
+        or any(name in cluster.errors for name in ESSENTIAL_LISTS)
+    )
+    if ESSENTIAL_METRICS in prom_errors and lists_failed:
+        raise CollectionFailed(
+            f"golden metrics: {prom_errors[ESSENTIAL_METRICS]}; workload list: "
+            + "; ".join(f"{k}: {v}" for k, v in sorted(snapshot.errors.items()) if "/" in k)
+        )
+
+    _Builder(snapshot, cluster, results, rules, lists_failed).build()
+
+    snapshot.query_count = prometheus.query_count - queries_before
+    snapshot.prometheus_seconds = prometheus.seconds - prom_seconds_before
+    snapshot.kubernetes_seconds = kube.seconds if kube else 0.0
+    snapshot.collect_seconds = time.monotonic() - started
+    return snapshot
+
+
+def _read_cluster(kube: KubernetesClient, deadline: float | None) -> ClusterState:
+    kube.seconds = 0.0
+    raw = kube.fetch(deadline=deadline)
+    return build_cluster_state(raw, kube.linkerd_namespace)
+
+
+class _Builder:
+    """Joins Prometheus results and cluster state into the snapshot's lists."""
+
+    def __init__(self, snapshot, cluster, results, rules, lists_failed):
+        self.snapshot = snapshot
+        self.cluster = cluster
+        self.results = results
+        self.rules = rules
+        self.lists_failed = lists_failed
+        self.seconds = WINDOWS[snapshot.window]
+        self.workloads: dict[WorkloadKey, Workload] = {}
+        self.inbound: dict[WorkloadKey, Counts] = {}
+
+    def key(self, labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
+        key = owner_key(labels, prefix)
+        return None if key is None else self.cluster.aliases.get(key, key)
+
+    def workload(self, key: WorkloadKey) -> Workload:
+        if key not in self.workloads:
+            self.workloads[key] = Workload(namespace=key.namespace, kind=key.kind, name=key.name)
+        return self.workloads[key]
+
+    def build(self) -> None:
+        for key, info in self.cluster.workloads.items():
+            workload = self.workload(key)
+            workload.team = info.team
+            workload.last_rollout = info.last_rollout
+            workload.inject_annotation = info.inject_annotation
+        self.golden()
+        self.tcp()
+        edges = self.edges()
+        pods = self.pods()
+        self.pod_counts(pods)
+        for workload in self.workloads.values():
+            workload.health = classify(
+                self.rules,
+                meshed_pods=workload.meshed_pods,
+                rps=workload.rps,
+                success_rate=workload.success_rate,
+                latency_ms_p99=workload.latency_ms_p99,
+            )
+        snapshot = self.snapshot
+        snapshot.workloads = sorted(self.workloads.values(), key=lambda w: w.key)
+        snapshot.edges = edges
+        snapshot.pods = sorted(pods, key=lambda p: (p.namespace, p.name))
+        snapshot.routes = self.routes()
+        snapshot.namespaces = self.namespaces()
+        snapshot.control_plane = self.cluster.control_plane
+        if not snapshot.control_plane.data_plane_versions:
+            snapshot.control_plane.data_plane_versions = self.build_versions()
+
+    def golden(self) -> None:
+        for sample in self.results.get("inbound", []):
+            key = self.key(sample.labels)
+            if key is None:
+                continue
+            self.inbound.setdefault(key, Counts()).add(
+                sample.labels.get("classification", ""), sample.value
+            )
+        for key, counts in self.inbound.items():
+            workload = self.workload(key)
+            workload.rps = metrics.per_second(counts.total, self.seconds)
+            workload.success_rate = metrics.success_rate(counts.success, counts.failure)
+        for key, buckets in _buckets(self.results.get("latency", []), self.key).items():
+            workload = self.workload(key)
+            p50, p95, p99 = _quantiles(buckets)
+            workload.latency_ms_p50, workload.latency_ms_p95, workload.latency_ms_p99 = (
+                p50,
+                p95,
+                p99,
+            )
+
+    def tcp(self) -> None:
+        for sample in self.results.get("tcp", []):
+            key = self.key(sample.labels)
+            if key is None:
+                continue
+            workload = self.workload(key)
+            which = sample.labels.get("metric")
+            if which == "open":
+                workload.tcp_open_connections = sample.value
+            elif which == "read":
+                workload.tcp_read_bytes_per_second = metrics.per_second(sample.value, self.seconds)
+            elif which == "write":
+                workload.tcp_write_bytes_per_second = metrics.per_second(sample.value, self.seconds)
+
+    def edges(self) -> list[Edge]:
+        """Meshed edges from the clients' outbound metrics; unmeshed clients from the servers'
+        inbound metrics. Outbound totals per workload come from the same answer."""
+        pairs: dict[tuple[WorkloadKey, WorkloadKey], dict] = {}
+        outbound: dict[WorkloadKey, Counts] = {}
+        for sample in self.results.get("edges", []):
+            src = self.key(sample.labels)
+            if src is None:
+                continue
+            classification = sample.labels.get("classification", "")
+            outbound.setdefault(src, Counts()).add(classification, sample.value)
+            dst = self.key(sample.labels, "dst_")
+            if dst is None:
+                continue  # traffic leaving the cluster or to something that is not a workload
+            pair = pairs.setdefault(
+                (src, dst), {"counts": Counts(), "plain": 0.0, "servers": defaultdict(float)}
+            )
+            pair["counts"].add(classification, sample.value)
+            if sample.labels.get("tls") == "true":
+                pair["servers"][sample.labels.get("server_id", "")] += sample.value
+            else:
+                pair["plain"] += sample.value
+        if "edges" in self.results:
+            for src, counts in outbound.items():
+                workload = self.workload(src)
+                workload.outbound_rps = metrics.per_second(counts.total, self.seconds)
+                workload.outbound_success_rate = metrics.success_rate(
+                    counts.success, counts.failure
+                )
+
+        p99s = {
+            pair: _quantiles(buckets)[2]
+            for pair, buckets in _buckets(
+                self.results.get("edge_latency", []),
+                lambda labels: (
+                    (self.key(labels), self.key(labels, "dst_"))
+                    if self.key(labels) and self.key(labels, "dst_")
+                    else None
+                ),
+            ).items()
+        }
+
+        clients: dict[WorkloadKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        unmeshed: dict[WorkloadKey, Counts] = {}
+        for sample in self.results.get("clients", []):
+            dst = self.key(sample.labels)
+            if dst is None:
+                continue
+            if sample.labels.get("tls") == "true" and sample.labels.get("client_id"):
+                clients[dst][sample.labels["client_id"]] += sample.value
+            else:
+                unmeshed.setdefault(dst, Counts()).add(
+                    sample.labels.get("classification", ""), sample.value
+                )
+
+        edges = []
+        for (src, dst), pair in pairs.items():
+            counts = pair["counts"]
+            servers = pair["servers"]
+            edges.append(
+                Edge(
+                    src_namespace=src.namespace,
+                    src_kind=src.kind,
+                    src_name=src.name,
+                    dst_namespace=dst.namespace,
+                    dst_kind=dst.kind,
+                    dst_name=dst.name,
+                    rps=metrics.per_second(counts.total, self.seconds),
+                    success_rate=metrics.success_rate(counts.success, counts.failure),
+                    latency_ms_p99=p99s.get((src, dst)),
+                    tls=bool(servers) and pair["plain"] == 0,
+                    server_id=max(servers, key=servers.get) if servers else "",
+                    client_id=self.client_identity(src, clients.get(dst, {})),
+                )
+            )
+        for dst, counts in unmeshed.items():
+            edges.append(
+                Edge(
+                    src_namespace="",
+                    src_kind="",
+                    src_name="",
+                    dst_namespace=dst.namespace,
+                    dst_kind=dst.kind,
+                    dst_name=dst.name,
+                    rps=metrics.per_second(counts.total, self.seconds),
+                    success_rate=metrics.success_rate(counts.success, counts.failure),
+                    tls=False,
+                    src_meshed=False,
+                )
+            )
+        edges.sort(key=lambda e: (e.dst, e.src))
+        return edges
+
+    def client_identity(self, src: WorkloadKey, identities: dict[str, float]) -> str:
+        """The identity the server saw from ``src``: one of its pods' service accounts, in its
+        namespace (the workload's name when the cluster could not be read)."""
+        accounts = self.cluster.service_accounts.get(src) or {src.name}
+        for identity in sorted(identities, key=identities.get, reverse=True):
+            parsed = metrics.parse_identity(identity)
+            if parsed and parsed.namespace == src.namespace and parsed.service_account in accounts:
+                return identity
+        return ""
+
+    def pods(self) -> list[Pod]:
+        by_name = {(p.namespace, p.name): p for p in self.cluster.pods}
+        self.proxy_owners: dict[tuple[str, str], WorkloadKey] = {}
+        for sample in self.results.get("proxies", []):
+            labels = sample.labels
+            name = (labels.get("namespace", ""), labels.get("pod", ""))
+            if not all(name):
+                continue
+            pod = by_name.get(name)
+            if pod is None:
+                if not self.lists_failed:
+                    continue  # a pod gone since Prometheus last scraped it
+                pod = by_name[name] = Pod(namespace=name[0], name=name[1], has_proxy=True)
+            which = labels.get("metric")
+            if which == "memory":
+                pod.proxy_memory_bytes = sample.value
+                owner = self.key(labels)
+                if owner:
+                    self.proxy_owners[name] = owner
+                    pod.workload_kind = pod.workload_kind or owner.kind
+                    pod.workload_name = pod.workload_name or owner.name
+            elif which in ("cert_expiry", "cert_expiry_legacy"):
+                if which == "cert_expiry" or pod.proxy_cert_expiry is None:
+                    pod.proxy_cert_expiry = sample.value
+            elif which == "build" and not pod.proxy_version:
+                pod.proxy_version = labels.get("version", "")
+        return list(by_name.values())
+
+    def pod_counts(self, pods: list[Pod]) -> None:
+        for pod in pods:
+            if not pod.workload_kind or pod.phase in _NOT_RUNNING:
+                continue
+            key = WorkloadKey(pod.namespace, pod.workload_kind, pod.workload_name)
+            if key not in self.workloads and not self.lists_failed:
+                continue
+            workload = self.workload(key)
+            workload.total_pods += 1
+            workload.meshed_pods += int(pod.has_proxy)
+
+    def routes(self) -> list[Route]:
+        routes: dict[tuple, Route] = {}
+        counts: dict[tuple, Counts] = {}
+        for sample in self.results.get("routes", []):
+            key = self.key(sample.labels)
+            if key is None:
+                continue
+            rid = (key, sample.labels.get("rt_route", ""), sample.labels.get("dst", ""))
+            counts.setdefault(rid, Counts()).add(
+                sample.labels.get("classification", ""), sample.value
+            )
+        for sample in self.results.get("http_routes", []):
+            key = self.key(sample.labels)
+            if key is None:
+                continue
+            labels = sample.labels
+            service = _parent_service(labels)
+            rid = (key, labels.get("route_name", ""), service)
+            ok = labels.get("error", "") == "" and not labels.get("http_status", "").startswith("5")
+            counts.setdefault(rid, Counts()).add("success" if ok else "failure", sample.value)
+        for rid, count in counts.items():
+            key, route, service = rid
+            routes[rid] = Route(
+                namespace=key.namespace,
+                kind=key.kind,
+                name=key.name,
+                route=route,
+                service=service,
+                rps=metrics.per_second(count.total, self.seconds),
+                success_rate=metrics.success_rate(count.success, count.failure),
+            )
+
+        def route_id(labels):
+            key = self.key(labels)
+            return None if key is None else (key, labels.get("rt_route", ""), labels.get("dst", ""))
+
+        def http_route_id(labels):
+            key = self.key(labels)
+            if key is None:
+                return None
+            service = _parent_service(labels)
+            return (key, labels.get("route_name", ""), service)
+
+        for name, id_of, scale in (
+            ("route_latency", route_id, 1.0),
+            ("http_route_latency", http_route_id, 1000.0),
+        ):
+            for rid, buckets in _buckets(self.results.get(name, []), id_of).items():
+                if rid in routes:
+                    routes[rid].latency_ms_p99 = _quantiles(buckets, scale)[2]
+        return sorted(routes.values(), key=lambda r: (r.namespace, r.kind, r.name, r.route))
+
+    def namespaces(self) -> list[Namespace]:
+        names = set(self.cluster.namespaces) | {w.namespace for w in self.workloads.values()}
+        rollups = {
+            name: Namespace(name=name, inject_annotation=self.cluster.namespaces.get(name, ""))
+            for name in names
+        }
+        totals: dict[str, Counts] = defaultdict(Counts)
+        for workload in self.workloads.values():
+            namespace = rollups[workload.namespace]
+            namespace.workloads += 1
+            namespace.meshed_pods += workload.meshed_pods
+            namespace.total_pods += workload.total_pods
+            namespace.rps += workload.rps
+            namespace.health_counts[workload.health] = (
+                namespace.health_counts.get(workload.health, 0) + 1
+            )
+            counts = self.inbound.get(workload.key)
+            if counts:
+                totals[workload.namespace].success += counts.success
+                totals[workload.namespace].failure += counts.failure
+        for name, counts in totals.items():
+            rollups[name].success_rate = metrics.success_rate(counts.success, counts.failure)
+        return sorted(rollups.values(), key=lambda n: n.name)
+
+    def build_versions(self) -> dict[str, int]:
+        versions: dict[str, int] = defaultdict(int)
+        for sample in self.results.get("proxies", []):
+            if sample.labels.get("metric") == "build":
+                versions[sample.labels.get("version", "")] += 1
+        return dict(versions)
+
+
+# --- A scheduled run.
+
+
+@dataclass
+class Outcome:
+    status: str  # ok, partial, failed or skipped
+    seconds: float = 0.0
+    query_count: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def collect_and_store(
+    window: str,
+    store=None,
+    *,
+    prometheus: PrometheusClient | None = None,
+    kube: KubernetesClient | None = None,
+) -> Outcome:
+    """Collect ``window`` under its lock and deadline, and write the snapshot or the failure."""
+    from django.conf import settings
+
+    if window not in WINDOWS:
+        raise ValueError(f"unknown window {window!r}")
+    if store is None:
+        from meshdash.store import SnapshotStore
+
+        store = SnapshotStore.from_settings()
+    limit = settings.MESHDASH_COLLECT_DEADLINE_SECONDS
+    token = store.try_lock(window, int(limit) + 5)
+    if token is None:
+        return Outcome("skipped")
+    started = time.monotonic()
+    deadline = started + limit
+    try:
+        prometheus = prometheus or PrometheusClient.from_settings()
+        if kube is None:
+            kube = _kube_from_settings()
+        try:
+            snapshot = collect(window, prometheus=prometheus, kube=kube, deadline=deadline)
+        except CollectionFailed as exc:
+            log.warning("collection of %s failed: %s", window, exc)
+            store.record_failure(window, str(exc), time.time())
+            return Outcome(
+                "failed",
+                time.monotonic() - started,
+                prometheus.query_count,
+                {"collection": str(exc)},
+            )
+        store.write(snapshot)
+        status = "partial" if snapshot.errors else "ok"
+        if snapshot.errors:
+            log.warning("collection of %s partial: %s", window, snapshot.errors)
+        return Outcome(status, snapshot.collect_seconds, snapshot.query_count, snapshot.errors)
+    finally:
+        store.release_lock(window, token)
+
+
+def _kube_from_settings() -> KubernetesClient | None:
+    try:
+        return KubernetesClient.from_settings()
+    except Exception as exc:  # no kubeconfig, bad context...: collect metrics alone
+        log.warning("no Kubernetes access: %s", exc)
+        return None
+
+
+def run_collection(window: str, store=None) -> str:
+    """Collect ``window`` once; "ok", "partial", "failed" or "skipped" (another run holds it)."""
+    return collect_and_store(window, store).status

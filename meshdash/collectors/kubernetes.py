@@ -1,0 +1,557 @@
+"""Paged lists from the Kubernetes API, read as raw JSON and parsed into the mesh model.
+
+The official client's per-object model deserialisation is slow on big lists, so every list is
+fetched with ``_preload_content=False`` and decoded with ``json.loads``. Lists are paged with
+``limit``/``continue``. Everything read here is untrusted text and is bounded on the way in.
+"""
+
+import base64
+import json
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import yaml
+from cryptography import x509
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.utils import parse_quantity
+
+from meshdash.mesh.model import ControlPlane, Pod, WorkloadKey, bound_text
+
+PROXY_CONTAINER = "linkerd-proxy"
+INJECT_ANNOTATION = "linkerd.io/inject"
+PROXY_VERSION_ANNOTATION = "linkerd.io/proxy-version"
+CONTROL_PLANE_NS_LABEL = "linkerd.io/control-plane-ns"
+COMPONENT_LABEL = "linkerd.io/control-plane-component"
+TEAM_LABEL = "team"
+
+_KIND_BY_OWNER = {
+    "Deployment": "deployment",
+    "StatefulSet": "statefulset",
+    "DaemonSet": "daemonset",
+    "Job": "job",
+    "CronJob": "cronjob",
+}
+
+
+class KubernetesError(Exception):
+    """A request to the API failed; the message is short and fit to show in the dashboard."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class WorkloadInfo:
+    key: WorkloadKey
+    team: str = ""
+    last_rollout: float | None = None
+    inject_annotation: str = ""
+    created_at: float | None = None
+
+
+@dataclass
+class ClusterState:
+    """What one collection learned from the cluster; ``errors`` maps a list to why it failed."""
+
+    namespaces: dict[str, str] = field(default_factory=dict)  # name -> inject annotation
+    workloads: dict[WorkloadKey, WorkloadInfo] = field(default_factory=dict)
+    pods: list[Pod] = field(default_factory=list)
+    # Service accounts whose identity each workload's pods carry.
+    service_accounts: dict[WorkloadKey, set[str]] = field(default_factory=dict)
+    # Jobs started by a CronJob are shown as the CronJob: key of the job -> key of the cronjob.
+    aliases: dict[WorkloadKey, WorkloadKey] = field(default_factory=dict)
+    control_plane: ControlPlane = field(default_factory=ControlPlane)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def parse_time(text: object) -> float | None:
+    """RFC 3339 time from the API as unix seconds; None when missing or malformed."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _meta(obj: dict) -> dict:
+    return _dict(obj.get("metadata"))
+
+
+def _annotation(obj: dict, name: str) -> str:
+    return bound_text(_dict(_meta(obj).get("annotations")).get(name, ""))
+
+
+def _label(obj: dict, name: str) -> str:
+    return bound_text(_dict(_meta(obj).get("labels")).get(name, ""))
+
+
+def _controller(obj: dict) -> tuple[str, str] | None:
+    for ref in _list(_meta(obj).get("ownerReferences")):
+        ref = _dict(ref)
+        if ref.get("controller"):
+            return str(ref.get("kind", "")), bound_text(ref.get("name", ""))
+    return None
+
+
+def pod_status_text(pod: dict) -> str:
+    """The STATUS column of ``kubectl get pods`` (printPod in kubectl), from a raw Pod."""
+    spec, status = _dict(pod.get("spec")), _dict(pod.get("status"))
+    reason = str(status.get("reason") or status.get("phase") or "")
+    init_specs = _list(spec.get("initContainers"))
+    sidecars = {
+        _dict(c).get("name") for c in init_specs if _dict(c).get("restartPolicy") == "Always"
+    }
+    initializing = False
+    for i, cs in enumerate(_list(status.get("initContainerStatuses"))):
+        cs = _dict(cs)
+        state = _dict(cs.get("state"))
+        terminated, waiting = _dict(state.get("terminated")), _dict(state.get("waiting"))
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if cs.get("name") in sidecars and "running" in state:
+            continue
+        if terminated:
+            if terminated.get("reason"):
+                reason = f"Init:{terminated['reason']}"
+            elif terminated.get("signal"):
+                reason = f"Init:Signal:{terminated['signal']}"
+            else:
+                reason = f"Init:ExitCode:{terminated.get('exitCode')}"
+        elif waiting.get("reason") and waiting.get("reason") != "PodInitializing":
+            reason = f"Init:{waiting['reason']}"
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    if not initializing:
+        has_running = False
+        for cs in reversed(_list(status.get("containerStatuses"))):
+            cs = _dict(cs)
+            state = _dict(cs.get("state"))
+            terminated, waiting = _dict(state.get("terminated")), _dict(state.get("waiting"))
+            if waiting.get("reason"):
+                reason = str(waiting["reason"])
+            elif terminated.get("reason"):
+                reason = str(terminated["reason"])
+            elif terminated:
+                if terminated.get("signal"):
+                    reason = f"Signal:{terminated['signal']}"
+                else:
+                    reason = f"ExitCode:{terminated.get('exitCode')}"
+            elif cs.get("ready") and "running" in state:
+                has_running = True
+        if reason == "Completed" and has_running:
+            reason = "Running" if _is_ready(pod) else "NotReady"
+    if _meta(pod).get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    return bound_text(reason, 63)
+
+
+def _is_ready(pod: dict) -> bool:
+    for condition in _list(_dict(pod.get("status")).get("conditions")):
+        condition = _dict(condition)
+        if condition.get("type") == "Ready":
+            return condition.get("status") == "True"
+    return False
+
+
+def image_tag(image: str) -> str:
+    """The tag of an image reference; empty when it has none or is pinned by digest."""
+    if "@" in image:
+        return ""
+    name, _, tag = image.rpartition(":")
+    return tag if name and "/" not in tag else ""
+
+
+def _proxy_container(pod: dict) -> dict | None:
+    spec = _dict(pod.get("spec"))
+    for container in _list(spec.get("containers")) + _list(spec.get("initContainers")):
+        if _dict(container).get("name") == PROXY_CONTAINER:
+            return container
+    return None
+
+
+def _memory_bytes(text: object) -> float | None:
+    if text in (None, ""):
+        return None
+    try:
+        return float(parse_quantity(str(text)))
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def parse_pod(raw: dict, owner: WorkloadKey | None, namespace_inject: str) -> Pod:
+    meta, status = _meta(raw), _dict(raw.get("status"))
+    proxy = _proxy_container(raw)
+    restarts = 0
+    for cs in _list(status.get("containerStatuses")) + _list(status.get("initContainerStatuses")):
+        count = _dict(cs).get("restartCount")
+        restarts += count if isinstance(count, int) and count > 0 else 0
+    proxy_version = ""
+    proxy_limit = None
+    if proxy is not None:
+        proxy_version = _annotation(raw, PROXY_VERSION_ANNOTATION) or bound_text(
+            image_tag(str(proxy.get("image", "")))
+        )
+        proxy_limit = _memory_bytes(
+            _dict(_dict(proxy.get("resources")).get("limits")).get("memory")
+        )
+    return Pod(
+        namespace=bound_text(meta.get("namespace", "")),
+        name=bound_text(meta.get("name", "")),
+        workload_kind=owner.kind if owner else "",
+        workload_name=owner.name if owner else "",
+        phase=bound_text(status.get("phase", ""), 63),
+        status=pod_status_text(raw),
+        ready=_is_ready(raw),
+        restarts=restarts,
+        node=bound_text(_dict(raw.get("spec")).get("nodeName", "")),
+        created_at=parse_time(meta.get("creationTimestamp")),
+        has_proxy=proxy is not None,
+        proxy_version=proxy_version,
+        inject_annotation=_annotation(raw, INJECT_ANNOTATION),
+        namespace_inject_annotation=namespace_inject,
+        proxy_memory_limit_bytes=proxy_limit,
+    )
+
+
+def certificate_not_after(pem: str | bytes) -> float | None:
+    """The earliest not-after among the PEM certificates given (a bundle may hold several)."""
+    data = pem.encode() if isinstance(pem, str) else pem
+    certs = x509.load_pem_x509_certificates(data)
+    return min(cert.not_valid_after_utc.timestamp() for cert in certs) if certs else None
+
+
+# --- Reading from the API.
+
+
+class KubernetesClient:
+    """Paged, raw-JSON reads from the API, timing the wait on it."""
+
+    def __init__(
+        self,
+        api_client: k8s.ApiClient,
+        *,
+        page_size: int = 500,
+        timeout: float = 20.0,
+        linkerd_namespace: str = "linkerd",
+    ):
+        self.api_client = api_client
+        self.core = k8s.CoreV1Api(api_client)
+        self.apps = k8s.AppsV1Api(api_client)
+        self.batch = k8s.BatchV1Api(api_client)
+        self.page_size = page_size
+        self.timeout = timeout
+        self.linkerd_namespace = linkerd_namespace
+        self._lock = threading.Lock()
+        self.request_count = 0
+        self.seconds = 0.0
+
+    @classmethod
+    def from_settings(cls) -> "KubernetesClient":
+        from django.conf import settings
+
+        configuration = k8s.Configuration()
+        if settings.KUBE_IN_CLUSTER:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        else:
+            k8s_config.load_kube_config(
+                config_file=settings.KUBECONFIG or None,
+                context=settings.KUBE_CONTEXT or None,
+                client_configuration=configuration,
+            )
+        # One attempt per request: the collection's deadline decides when to give up.
+        configuration.retries = 0
+        return cls(
+            k8s.ApiClient(configuration),
+            page_size=settings.KUBE_PAGE_SIZE,
+            timeout=settings.KUBE_TIMEOUT_SECONDS,
+            linkerd_namespace=settings.LINKERD_NAMESPACE,
+        )
+
+    def _call(self, method: Callable, *args, timeout: float | None = None, **kwargs) -> dict:
+        timeout = self.timeout if timeout is None else min(timeout, self.timeout)
+        if timeout <= 0:
+            raise KubernetesError("collection deadline passed before the request")
+        started = time.monotonic()
+        try:
+            response = method(*args, _preload_content=False, _request_timeout=timeout, **kwargs)
+            body = json.loads(response.data)
+        except ApiException as exc:
+            raise KubernetesError(
+                f"Kubernetes API answered HTTP {exc.status}", status=exc.status
+            ) from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise KubernetesError("Kubernetes API answered nonsense (not JSON)") from exc
+        except Exception as exc:  # urllib3 and socket errors have no common base worth naming
+            raise KubernetesError(
+                bound_text(f"Kubernetes API unreachable ({type(exc).__name__})", 200)
+            ) from exc
+        finally:
+            with self._lock:
+                self.request_count += 1
+                self.seconds += time.monotonic() - started
+        if not isinstance(body, dict):
+            raise KubernetesError("Kubernetes API answered nonsense (not an object)")
+        return body
+
+    def list(self, method: Callable, *, deadline: float | None = None) -> list[dict]:
+        """Every item of a list, page by page."""
+        items: list[dict] = []
+        token = None
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            kwargs = {"limit": self.page_size}
+            if token:
+                kwargs["_continue"] = token
+            body = self._call(method, timeout=remaining, **kwargs)
+            page = body.get("items")
+            if not isinstance(page, list):
+                raise KubernetesError("Kubernetes API answered nonsense (a list without items)")
+            items.extend(item for item in page if isinstance(item, dict))
+            token = _meta(body).get("continue")
+            if not token:
+                return items
+
+    def read(self, method: Callable, name: str, *, deadline: float | None = None) -> dict:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        return self._call(method, name, self.linkerd_namespace, timeout=remaining)
+
+    def fetch(self, *, deadline: float | None = None, max_concurrency: int = 4) -> "RawCluster":
+        """Every list and object meshdash reads, fetched concurrently."""
+        lists = {
+            "namespaces": self.core.list_namespace,
+            "pods": self.core.list_pod_for_all_namespaces,
+            "services": self.core.list_service_for_all_namespaces,
+            "deployments": self.apps.list_deployment_for_all_namespaces,
+            "statefulsets": self.apps.list_stateful_set_for_all_namespaces,
+            "daemonsets": self.apps.list_daemon_set_for_all_namespaces,
+            "replicasets": self.apps.list_replica_set_for_all_namespaces,
+            "controllerrevisions": self.apps.list_controller_revision_for_all_namespaces,
+            "jobs": self.batch.list_job_for_all_namespaces,
+            "cronjobs": self.batch.list_cron_job_for_all_namespaces,
+        }
+        objects = {
+            "trust_roots": (self.core.read_namespaced_config_map, "linkerd-identity-trust-roots"),
+            "issuer": (self.core.read_namespaced_secret, "linkerd-identity-issuer"),
+            "linkerd_config": (self.core.read_namespaced_config_map, "linkerd-config"),
+        }
+        raw = RawCluster()
+        lock = threading.Lock()
+
+        def run(name: str, call: Callable) -> None:
+            try:
+                value = call()
+            except KubernetesError as exc:
+                # Kinds the API does not serve (no batch API, say) are simply absent.
+                optional = name in {"jobs", "cronjobs", "controllerrevisions"}
+                if optional and exc.status == 404:
+                    value = []
+                else:
+                    with lock:
+                        raw.errors[name] = str(exc)
+                    return
+            with lock:
+                raw.data[name] = value
+
+        with ThreadPoolExecutor(max_concurrency, thread_name_prefix="kube") as pool:
+            for name, method in lists.items():
+                pool.submit(run, name, lambda m=method: self.list(m, deadline=deadline))
+            for name, (method, obj) in objects.items():
+                pool.submit(run, name, lambda m=method, o=obj: self.read(m, o, deadline=deadline))
+        return raw
+
+
+@dataclass
+class RawCluster:
+    data: dict[str, object] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+# --- From raw JSON to the model.
+
+
+def _workload_keys(raw: RawCluster) -> dict[tuple[str, str, str], dict]:
+    """(namespace, kind, name) -> raw object, for every workload kind meshdash shows."""
+    found = {}
+    for list_name, kind in (
+        ("deployments", "deployment"),
+        ("statefulsets", "statefulset"),
+        ("daemonsets", "daemonset"),
+        ("jobs", "job"),
+        ("cronjobs", "cronjob"),
+    ):
+        for obj in _list(raw.data.get(list_name)):
+            meta = _meta(obj)
+            key = (bound_text(meta.get("namespace", "")), kind, bound_text(meta.get("name", "")))
+            if key[0] and key[2]:
+                found[key] = obj
+    return found
+
+
+def build_cluster_state(raw: RawCluster, linkerd_namespace: str = "linkerd") -> ClusterState:
+    state = ClusterState(errors=dict(raw.errors))
+    for obj in _list(raw.data.get("namespaces")):
+        name = bound_text(_meta(obj).get("name", ""))
+        if name:
+            state.namespaces[name] = _annotation(obj, INJECT_ANNOTATION)
+
+    objects = _workload_keys(raw)
+    # Jobs a CronJob started belong to the CronJob.
+    for (ns, kind, name), obj in objects.items():
+        if kind == "job":
+            owner = _controller(obj)
+            if owner and owner[0] == "CronJob" and (ns, "cronjob", owner[1]) in objects:
+                state.aliases[WorkloadKey(ns, "job", name)] = WorkloadKey(ns, "cronjob", owner[1])
+
+    for (ns, kind, name), obj in objects.items():
+        key = WorkloadKey(ns, kind, name)
+        if key in state.aliases:
+            continue
+        template_meta = _dict(_dict(_dict(obj.get("spec")).get("template")).get("metadata"))
+        if kind == "cronjob":
+            job_template = _dict(_dict(obj.get("spec")).get("jobTemplate"))
+            template_meta = _dict(
+                _dict(_dict(job_template.get("spec")).get("template")).get("metadata")
+            )
+        team = _label(obj, TEAM_LABEL) or bound_text(
+            _dict(template_meta.get("labels")).get(TEAM_LABEL, "")
+        )
+        created = parse_time(_meta(obj).get("creationTimestamp"))
+        state.workloads[key] = WorkloadInfo(
+            key=key,
+            team=team,
+            inject_annotation=bound_text(
+                _dict(template_meta.get("annotations")).get(INJECT_ANNOTATION, "")
+            ),
+            created_at=created,
+        )
+
+    # Last rollout: the newest ReplicaSet of a Deployment, the newest ControllerRevision of a
+    # StatefulSet or DaemonSet, the newest Job of a CronJob.
+    rs_owner: dict[tuple[str, str], WorkloadKey] = {}
+    for list_name, owner_kind in (("replicasets", "Deployment"), ("controllerrevisions", None)):
+        for obj in _list(raw.data.get(list_name)):
+            meta = _meta(obj)
+            owner = _controller(obj)
+            if not owner or owner[0] not in _KIND_BY_OWNER:
+                continue
+            if owner_kind and owner[0] != owner_kind:
+                continue
+            ns = bound_text(meta.get("namespace", ""))
+            key = WorkloadKey(ns, _KIND_BY_OWNER[owner[0]], owner[1])
+            if list_name == "replicasets":
+                rs_owner[(ns, bound_text(meta.get("name", "")))] = key
+            _note_rollout(state, key, parse_time(meta.get("creationTimestamp")))
+    for job_key, cron_key in state.aliases.items():
+        job = objects.get((job_key.namespace, job_key.kind, job_key.name), {})
+        _note_rollout(state, cron_key, parse_time(_meta(job).get("creationTimestamp")))
+    # Without a revision to go by, the workload was last rolled out when it was created.
+    for info in state.workloads.values():
+        if info.last_rollout is None:
+            info.last_rollout = info.created_at
+
+    service_accounts: dict[WorkloadKey, set[str]] = defaultdict(set)
+    for obj in _list(raw.data.get("pods")):
+        meta = _meta(obj)
+        ns = bound_text(meta.get("namespace", ""))
+        owner = _pod_owner(obj, ns, rs_owner, state)
+        pod = parse_pod(obj, owner, state.namespaces.get(ns, ""))
+        state.pods.append(pod)
+        if owner:
+            sa = _dict(obj.get("spec")).get("serviceAccountName") or "default"
+            service_accounts[owner].add(bound_text(sa))
+    state.service_accounts = dict(service_accounts)
+    state.control_plane = build_control_plane(raw, state.pods, linkerd_namespace, state.errors)
+    return state
+
+
+def _note_rollout(state: ClusterState, key: WorkloadKey, at: float | None) -> None:
+    info = state.workloads.get(key)
+    if info is not None and at is not None:
+        info.last_rollout = at if info.last_rollout is None else max(at, info.last_rollout)
+
+
+def _pod_owner(
+    pod: dict, ns: str, rs_owner: dict[tuple[str, str], WorkloadKey], state: ClusterState
+) -> WorkloadKey | None:
+    owner = _controller(pod)
+    if owner is None:
+        return None
+    kind, name = owner
+    if kind == "ReplicaSet":
+        return rs_owner.get((ns, name))
+    if kind not in _KIND_BY_OWNER:
+        return None
+    key = WorkloadKey(ns, _KIND_BY_OWNER[kind], name)
+    return state.aliases.get(key, key)
+
+
+def build_control_plane(
+    raw: RawCluster, pods: list[Pod], linkerd_namespace: str, errors: dict[str, str]
+) -> ControlPlane:
+    plane = ControlPlane(namespace=linkerd_namespace)
+    config = _dict(raw.data.get("linkerd_config"))
+    values_text = _dict(config.get("data")).get("values")
+    if isinstance(values_text, str):
+        try:
+            values = yaml.safe_load(values_text)
+            plane.version = bound_text(_dict(values).get("linkerdVersion", ""), 63)
+        except yaml.YAMLError:
+            errors["linkerd_config"] = "linkerd-config holds values that are not YAML"
+
+    roots = _dict(_dict(raw.data.get("trust_roots")).get("data")).get("ca-bundle.crt")
+    if "trust_roots" not in errors:
+        try:
+            plane.trust_anchor_not_after = certificate_not_after(str(roots or ""))
+        except ValueError:
+            errors["trust_roots"] = "linkerd-identity-trust-roots holds no valid certificate"
+
+    secret_data = _dict(_dict(raw.data.get("issuer")).get("data"))
+    encoded = secret_data.get("crt.pem") or secret_data.get("tls.crt")
+    if "issuer" not in errors:
+        try:
+            plane.issuer_not_after = certificate_not_after(base64.b64decode(str(encoded or "")))
+        except ValueError:
+            errors["issuer"] = "linkerd-identity-issuer holds no valid certificate"
+
+    components: dict[str, dict] = {}
+    raw_pods = {
+        (bound_text(_meta(p).get("namespace", "")), bound_text(_meta(p).get("name", ""))): p
+        for p in _list(raw.data.get("pods"))
+        if _meta(p).get("namespace") == linkerd_namespace
+    }
+    for pod in pods:
+        if pod.namespace != linkerd_namespace:
+            continue
+        component = _label(raw_pods.get((pod.namespace, pod.name), {}), COMPONENT_LABEL)
+        if not component:
+            continue
+        entry = components.setdefault(
+            component, {"name": component, "pods": 0, "ready": 0, "version": ""}
+        )
+        entry["pods"] += 1
+        entry["ready"] += int(pod.ready)
+        entry["version"] = entry["version"] or pod.proxy_version
+    plane.components = sorted(components.values(), key=lambda c: c["name"])
+    plane.data_plane_versions = dict(
+        Counter(p.proxy_version for p in pods if p.has_proxy and p.namespace != linkerd_namespace)
+    )
+    return plane

@@ -1,0 +1,333 @@
+"""PromQL for one collection, and a client that runs it with bounded concurrency.
+
+Every query is grouped over the whole mesh (``sum by (namespace, <owners>, ...)``), so one
+collection costs the same number of queries whatever the size of the mesh. Latency quantiles
+come from one bucket aggregation each, interpolated in Python (``meshdash.mesh.metrics``):
+``histogram_quantile`` three times over would aggregate the same buckets three times.
+"""
+
+import math
+import string
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from urllib3.util.retry import Retry
+
+from meshdash.mesh.model import KIND_BY_PROM_LABEL, bound_text
+
+OWNER_LABELS: tuple[str, ...] = tuple(KIND_BY_PROM_LABEL)
+DST_OWNER_LABELS: tuple[str, ...] = tuple(f"dst_{label}" for label in OWNER_LABELS)
+_OWNERS = ", ".join(OWNER_LABELS)
+_DST_OWNERS = ", ".join(DST_OWNER_LABELS)
+
+# Namespaces are DNS labels: they start with a lower-case letter or a digit.
+_NAMESPACE_FIRST = string.ascii_lowercase + string.digits
+
+
+class PrometheusError(Exception):
+    """A query failed; the message is short and fit to show in the dashboard."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: dict[str, str]
+    value: float
+
+
+# --- PromQL builders. ``match`` is an extra label matcher, used to shard by namespace.
+
+
+_INBOUND = 'direction="inbound"'
+_OUTBOUND = 'direction="outbound"'
+
+
+def _selector(*matchers: str) -> str:
+    present = [m for m in matchers if m]
+    return "{" + ", ".join(present) + "}" if present else ""
+
+
+def inbound_responses(window: str, match: str = "") -> str:
+    return (
+        f"sum by (namespace, {_OWNERS}, classification) "
+        f"(increase(response_total{_selector(_INBOUND, match)}[{window}]))"
+    )
+
+
+def inbound_latency_buckets(window: str, match: str = "") -> str:
+    return (
+        f"sum by (le, namespace, {_OWNERS}) "
+        f"(increase(response_latency_ms_bucket{_selector(_INBOUND, match)}[{window}]))"
+    )
+
+
+def inbound_clients(window: str, match: str = "") -> str:
+    """Inbound traffic by client identity and TLS state: who calls, and who calls unmeshed."""
+    return (
+        f"sum by (namespace, {_OWNERS}, tls, client_id, classification) "
+        f"(increase(response_total{_selector(_INBOUND, match)}[{window}]))"
+    )
+
+
+def edge_responses(window: str, match: str = "") -> str:
+    return (
+        f"sum by (namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, tls, server_id, "
+        f"classification) "
+        f"(increase(response_total{_selector(_OUTBOUND, match)}[{window}]))"
+    )
+
+
+def edge_latency_buckets(window: str, match: str = "") -> str:
+    return (
+        f"sum by (le, namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}) "
+        f"(increase(response_latency_ms_bucket{_selector(_OUTBOUND, match)}"
+        f"[{window}]))"
+    )
+
+
+def _tagged(expr: str, metric: str) -> str:
+    """``expr`` with a ``metric`` label, so that several results travel in one answer."""
+    return f'label_replace({expr}, "metric", "{metric}", "", "")'
+
+
+def tcp(window: str, match: str = "") -> str:
+    """Inbound TCP from clients: open connections now, bytes read and written over the window."""
+    sel = _selector(_INBOUND, 'peer="src"', match)
+    by = f"sum by (namespace, {_OWNERS})"
+    return " or ".join(
+        [
+            _tagged(f"{by} (tcp_open_connections{sel})", "open"),
+            _tagged(f"{by} (increase(tcp_read_bytes_total{sel}[{window}]))", "read"),
+            _tagged(f"{by} (increase(tcp_write_bytes_total{sel}[{window}]))", "write"),
+        ]
+    )
+
+
+def proxies(match: str = "") -> str:
+    """Per proxy: resident memory, leaf certificate expiry (current and pre-2.16 names), build.
+
+    Only series from proxies carry ``control_plane_ns`` (copied from the pod label the proxy
+    injector sets), which keeps the control plane's own Go processes out of the memory figure.
+    """
+    sel = _selector('control_plane_ns!=""', match)
+    return " or ".join(
+        [
+            _tagged(
+                f"max by (namespace, pod, {_OWNERS}) (process_resident_memory_bytes{sel})",
+                "memory",
+            ),
+            _tagged(
+                "max by (namespace, pod) "
+                f"(control_identity_cert_expiration_timestamp_seconds{sel})",
+                "cert_expiry",
+            ),
+            _tagged(
+                f"max by (namespace, pod) (identity_cert_expiration_timestamp_seconds{sel})",
+                "cert_expiry_legacy",
+            ),
+            _tagged(f"count by (namespace, pod, version) (proxy_build_info{sel})", "build"),
+        ]
+    )
+
+
+def service_profile_routes(window: str, match: str = "") -> str:
+    return (
+        f"sum by (rt_route, dst, namespace, {_OWNERS}, classification) "
+        f"(increase(route_response_total{_selector(_INBOUND, match)}[{window}]))"
+    )
+
+
+def service_profile_route_latency_buckets(window: str, match: str = "") -> str:
+    return (
+        f"sum by (le, rt_route, dst, namespace, {_OWNERS}) "
+        f"(increase(route_response_latency_ms_bucket{_selector(_INBOUND, match)}"
+        f"[{window}]))"
+    )
+
+
+def http_routes(window: str, match: str = "") -> str:
+    """HTTPRoute-era outbound routes (Linkerd 2.16+), from the client's side."""
+    return (
+        f"sum by (namespace, {_OWNERS}, parent_namespace, parent_name, route_name, "
+        f"http_status, error) "
+        f"(increase(outbound_http_route_request_statuses_total{_selector(match)}[{window}]))"
+    )
+
+
+def http_route_latency_buckets(window: str, match: str = "") -> str:
+    return (
+        f"sum by (le, namespace, {_OWNERS}, parent_namespace, parent_name, route_name) "
+        f"(increase(outbound_http_route_request_duration_seconds_bucket{_selector(match)}"
+        f"[{window}]))"
+    )
+
+
+# Query name -> builder taking (window, match). Names double as the parts of a snapshot that
+# can fail on their own.
+WINDOW_QUERIES = {
+    "inbound": inbound_responses,
+    "latency": inbound_latency_buckets,
+    "clients": inbound_clients,
+    "edges": edge_responses,
+    "edge_latency": edge_latency_buckets,
+    "tcp": tcp,
+    "routes": service_profile_routes,
+    "route_latency": service_profile_route_latency_buckets,
+    "http_routes": http_routes,
+    "http_route_latency": http_route_latency_buckets,
+}
+
+
+def namespace_shards(count: int) -> list[str]:
+    """``count`` label matchers that split namespaces by their first character, together
+    covering every valid namespace exactly once; [""] (no matcher) for a single shard."""
+    if count <= 1:
+        return [""]
+    count = min(count, len(_NAMESPACE_FIRST))
+    groups = [_NAMESPACE_FIRST[i::count] for i in range(count)]
+    return [f'namespace=~"[{group}].*"' for group in groups]
+
+
+def collection_queries(window: str, shards: dict[str, int] | None = None) -> dict[str, list[str]]:
+    """Every query one collection of ``window`` runs: name -> its shards' PromQL."""
+    shards = shards or {}
+    queries = {
+        name: [build(window, match) for match in namespace_shards(shards.get(name, 1))]
+        for name, build in WINDOW_QUERIES.items()
+    }
+    queries["proxies"] = [proxies(match) for match in namespace_shards(shards.get("proxies", 1))]
+    return queries
+
+
+# --- The client.
+
+
+def _parse_result(result: object) -> list[Sample]:
+    """An instant vector from Prometheus's JSON; PrometheusError on any other shape or on
+    values no counter or gauge meshdash reads can take (NaN, infinite, negative)."""
+    if not isinstance(result, list):
+        raise PrometheusError("Prometheus answered nonsense (not a vector)")
+    samples = []
+    for item in result:
+        if not isinstance(item, dict):
+            raise PrometheusError("Prometheus answered nonsense (not a vector)")
+        metric, value = item.get("metric"), item.get("value")
+        if not isinstance(metric, dict) or not isinstance(value, list) or len(value) != 2:
+            raise PrometheusError("Prometheus answered nonsense (not a vector)")
+        try:
+            number = float(value[1])
+        except (TypeError, ValueError):
+            raise PrometheusError("Prometheus answered nonsense (not a number)") from None
+        if math.isnan(number) or math.isinf(number) or number < 0:
+            raise PrometheusError(f"Prometheus answered nonsense ({bound_text(value[1], 20)})")
+        labels = {bound_text(k, 64): bound_text(v) for k, v in metric.items()}
+        samples.append(Sample(labels, number))
+    return samples
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, PrometheusError):
+        return str(exc)
+    if isinstance(exc, requests.Timeout):
+        return "Prometheus timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "Prometheus unreachable (connection refused or reset)"
+    if isinstance(exc, PrometheusApiClientException):
+        return bound_text(f"Prometheus answered an error: {exc}", 200)
+    if isinstance(exc, ValueError | KeyError | TypeError):
+        return "Prometheus answered nonsense (not JSON from its API)"
+    return bound_text(f"Prometheus query failed: {type(exc).__name__}", 200)
+
+
+class PrometheusClient:
+    """Runs instant queries, counting them and the time spent waiting on Prometheus."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 20.0,
+        max_concurrency: int = 4,
+        shards: dict[str, int] | None = None,
+    ):
+        # No automatic retries: the collection's deadline, not urllib3, decides when to give up.
+        self._connect = PrometheusConnect(url=url, retry=Retry(total=0), timeout=timeout)
+        self.url = url
+        self.timeout = timeout
+        self.max_concurrency = max_concurrency
+        self.shards = shards or {}
+        self._lock = threading.Lock()
+        self.query_count = 0
+        self.seconds = 0.0
+
+    @classmethod
+    def from_settings(cls) -> "PrometheusClient":
+        from django.conf import settings
+
+        return cls(
+            settings.PROMETHEUS_URL,
+            timeout=settings.PROMETHEUS_TIMEOUT_SECONDS,
+            max_concurrency=settings.PROMETHEUS_MAX_CONCURRENCY,
+        )
+
+    def query(self, promql: str, *, at: float | None = None, timeout: float | None = None):
+        """One instant query (at ``at``, unix seconds, or now) as a list of Samples."""
+        timeout = self.timeout if timeout is None else min(timeout, self.timeout)
+        if timeout <= 0:
+            raise PrometheusError("collection deadline passed before the query")
+        params = {"timeout": f"{timeout:.3f}s"}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        started = time.monotonic()
+        try:
+            result = self._connect.custom_query(promql, params=params, timeout=timeout)
+        finally:
+            with self._lock:
+                self.query_count += 1
+                self.seconds += time.monotonic() - started
+        return _parse_result(result)
+
+    def query_many(
+        self,
+        queries: dict[str, list[str]],
+        *,
+        at: float | None = None,
+        deadline: float | None = None,
+    ) -> tuple[dict[str, list[Sample]], dict[str, str]]:
+        """Run named queries (each a list of shards) with at most ``max_concurrency`` in flight.
+
+        Returns the samples of every name whose shards all succeeded, and a reason for every
+        name that failed or was still running at ``deadline`` (a ``time.monotonic()`` value).
+        """
+
+        def run(promql: str) -> list[Sample]:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            return self.query(promql, at=at, timeout=remaining)
+
+        pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="promql")
+        futures = {
+            pool.submit(run, promql): name for name, shards in queries.items() for promql in shards
+        }
+        try:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, _ = wait(futures, timeout=remaining)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+        results: dict[str, list[Sample]] = {name: [] for name in queries}
+        errors: dict[str, str] = {}
+        for future, name in futures.items():
+            if name in errors:
+                continue
+            if future not in done:
+                errors[name] = "Prometheus did not answer before the collection deadline"
+            elif future.exception() is not None:
+                errors[name] = _reason(future.exception())
+            else:
+                results[name].extend(future.result())
+        for name in errors:
+            results.pop(name, None)
+        return results, errors

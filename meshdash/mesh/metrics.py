@@ -1,0 +1,113 @@
+"""The arithmetic behind the golden metrics, free of Django, Redis and HTTP.
+
+Quantiles follow Prometheus's ``histogram_quantile`` (promql/quantile.go) rule for rule, so a
+p99 meshdash derives from one bucket aggregation equals the one Prometheus would compute from
+``histogram_quantile(0.99, ...)`` over the same buckets.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+def success_rate(success: float, failure: float) -> float | None:
+    """The fraction of responses classified as success; None when there were none."""
+    total = success + failure
+    if total <= 0:
+        return None
+    return success / total
+
+
+def per_second(increase: float, window_seconds: float) -> float:
+    """A count over a window as a rate, the way Linkerd's dashboard turns counts into RPS."""
+    if window_seconds <= 0:
+        raise ValueError("window must be positive")
+    return increase / window_seconds
+
+
+def parse_le(text: str) -> float:
+    """A bucket's upper bound from its ``le`` label (``+Inf`` included); ValueError otherwise."""
+    value = float(text)
+    if math.isnan(value):
+        raise ValueError(f"le={text!r} is not a bound")
+    return value
+
+
+def histogram_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float | None:
+    """The q-quantile of cumulative buckets ``(upper_bound, count)``, as Prometheus computes it.
+
+    None where Prometheus answers NaN: no ``+Inf`` bucket, fewer than two buckets, or no
+    observations. Buckets may come in any order; duplicate bounds are added together and counts
+    that go down are raised to the running maximum, as Prometheus does for series that were
+    scraped at slightly different times.
+    """
+    if math.isnan(q):
+        return None
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    ordered = sorted(buckets, key=lambda bucket: bucket[0])
+    if not ordered or not math.isinf(ordered[-1][0]) or ordered[-1][0] < 0:
+        return None
+
+    bounds: list[float] = []
+    counts: list[float] = []
+    for bound, count in ordered:
+        if bounds and bound == bounds[-1]:
+            counts[-1] += count
+        else:
+            bounds.append(bound)
+            counts.append(count)
+    running = -math.inf
+    for i, count in enumerate(counts):
+        if count > running:
+            running = count
+        else:
+            counts[i] = running
+
+    if len(bounds) < 2:
+        return None
+    observations = counts[-1]
+    if observations == 0:
+        return None
+    rank = q * observations
+    # The first bucket holding the rank, searched among all but the +Inf bucket.
+    b = next((i for i in range(len(bounds) - 1) if counts[i] >= rank), len(bounds) - 1)
+    if b == len(bounds) - 1:
+        return bounds[-2]
+    if b == 0 and bounds[0] <= 0:
+        return bounds[0]
+    bucket_start = 0.0
+    bucket_end = bounds[b]
+    count = counts[b]
+    if b > 0:
+        bucket_start = bounds[b - 1]
+        count -= counts[b - 1]
+        rank -= counts[b - 1]
+    return bucket_start + (bucket_end - bucket_start) * (rank / count)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A Linkerd workload identity: ``<sa>.<ns>.serviceaccount.identity.<cp-ns>.<trust-domain>``."""
+
+    service_account: str
+    namespace: str
+    control_plane_namespace: str
+    trust_domain: str
+
+
+def parse_identity(text: str) -> Identity | None:
+    """The parts of a Linkerd proxy identity, or None for anything else (including empty)."""
+    parts = (text or "").split(".")
+    if len(parts) < 6 or parts[2] != "serviceaccount" or parts[3] != "identity":
+        return None
+    if not parts[0] or not parts[1] or not parts[4]:
+        return None
+    return Identity(
+        service_account=parts[0],
+        namespace=parts[1],
+        control_plane_namespace=parts[4],
+        trust_domain=".".join(parts[5:]),
+    )
