@@ -1,0 +1,75 @@
+"""Compact encodings for what the store keeps in Redis: JSON only, never pickle or eval.
+
+Rows are JSON arrays holding a dataclass's fields in declaration order, so a field name costs
+nothing per row. Decoding is tolerant of rows written by a build with fewer or more trailing
+fields (new fields are added with defaults at the end), so a web process and a worker on
+neighbouring versions still understand each other.
+"""
+
+import dataclasses
+import json
+import math
+
+from meshdash.mesh.model import Workload
+
+
+def dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(raw: bytes | str | None):
+    return None if raw is None else json.loads(raw)
+
+
+def to_row(obj) -> list:
+    return [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+
+
+def from_row(cls, row: list):
+    return cls(*row[: len(dataclasses.fields(cls))])
+
+
+def to_dict(obj) -> dict:
+    return dataclasses.asdict(obj)
+
+
+def from_dict(cls, data: dict):
+    """A dataclass from a dict, ignoring keys this build does not know."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def encode_rows(objs) -> str:
+    return dumps([to_row(o) for o in objs])
+
+
+def decode_rows(cls, raw: bytes | str | None) -> list:
+    if not raw:
+        return []
+    return [from_row(cls, row) for row in json.loads(raw)]
+
+
+def workload_from_json(raw: bytes | str) -> Workload:
+    return from_row(Workload, json.loads(raw))
+
+
+# History points are text: "minute:success_rate:rps:p99", an empty field for None, six
+# significant digits. About 30 bytes a point, 60 points a workload.
+HISTORY_DIGITS = ".6g"
+
+
+def history_number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return format(value, HISTORY_DIGITS)
+
+
+def encode_history_point(minute: int, success_rate, rps, p99) -> str:
+    return f"{minute}:{history_number(success_rate)}:{history_number(rps)}:{history_number(p99)}"
+
+
+def parse_history_number(text: str) -> float | None:
+    if text == "":
+        return None
+    value = float(text)
+    return None if math.isnan(value) else value

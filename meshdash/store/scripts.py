@@ -1,0 +1,202 @@
+"""Lua scripts the store runs inside Redis, where a step must be atomic or would otherwise
+cost a round trip per key. Each is loaded once and called by its SHA (redis-py reloads it
+after a Redis restart).
+
+The scripts read the key registry of a version to find its keys, which standalone Redis
+allows; meshdash does not run on Redis Cluster.
+"""
+
+# Switch a window to a new version, atomically: refuse when any of its keys is missing (a
+# write that did not finish), keep the new version's keys for good, let the replaced version's
+# keys expire, clear the failure mark.
+# KEYS: current pointer, failure mark, new version's key registry.
+# ARGV: new version, ms the replaced version stays readable, registry key prefix and suffix.
+SWITCH = """
+local keys = redis.call('SMEMBERS', KEYS[3])
+if #keys == 0 then
+  return redis.error_reply('meshdash: the new version has no key registry')
+end
+for _, key in ipairs(keys) do
+  if redis.call('EXISTS', key) == 0 then
+    return redis.error_reply('meshdash: the new version is incomplete, missing ' .. key)
+  end
+end
+for _, key in ipairs(keys) do
+  redis.call('PERSIST', key)
+end
+redis.call('PERSIST', KEYS[3])
+local old = redis.call('GET', KEYS[1])
+if old and old ~= ARGV[1] then
+  local old_registry = ARGV[3] .. old .. ARGV[4]
+  for _, key in ipairs(redis.call('SMEMBERS', old_registry)) do
+    redis.call('PEXPIRE', key, ARGV[2])
+  end
+  redis.call('PEXPIRE', old_registry, ARGV[2])
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return old
+"""
+
+# One page of workloads. Unfiltered, the page is a range of the sort key's sorted set.
+# Filtered, the sorted set is intersected with the filter sets into a result key that later
+# pages of the same view reuse until it expires. The result holds a sentinel member "" at
+# score -1 (before every real rank) so that an empty result is cached too.
+# KEYS: sort zset, rows hash, result key, names blob, search set, namespace union,
+#       then ARGV[4] namespace sets, then the other filter sets.
+# ARGV: page, per page, result ttl ms, number of namespace sets, lowercased search ('' for none).
+# Returns: total, clamped page, then the page's rows.
+PAGE = """
+local sorted, rows, result = KEYS[1], KEYS[2], KEYS[3]
+local page, per_page, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local namespaces, needle = tonumber(ARGV[4]), ARGV[5]
+local offset = 0
+if result ~= sorted then
+  offset = 1
+  if redis.call('EXISTS', result) == 0 then
+    local inputs = {sorted}
+    if namespaces == 1 then
+      table.insert(inputs, KEYS[7])
+    elseif namespaces > 1 then
+      redis.call('SUNIONSTORE', KEYS[6], unpack(KEYS, 7, 6 + namespaces))
+      redis.call('PEXPIRE', KEYS[6], ttl)
+      table.insert(inputs, KEYS[6])
+    end
+    if needle ~= '' then
+      local found = KEYS[5]
+      if redis.call('EXISTS', found) == 0 then
+        local blob = redis.call('GET', KEYS[4]) or ''
+        -- '-1' is no workload: it only makes an empty match exist.
+        local batch = {'-1'}
+        for index, name in string.gmatch(blob, '(%d+)\\t([^\\n]*)') do
+          if string.find(name, needle, 1, true) then
+            table.insert(batch, index)
+            if #batch >= 1000 then
+              redis.call('SADD', found, unpack(batch))
+              batch = {}
+            end
+          end
+        end
+        if #batch > 0 then
+          redis.call('SADD', found, unpack(batch))
+        end
+        redis.call('PEXPIRE', found, ttl)
+      end
+      table.insert(inputs, found)
+    end
+    for i = 7 + namespaces, #KEYS do
+      table.insert(inputs, KEYS[i])
+    end
+    local args = {'ZINTERSTORE', result, #inputs}
+    for _, key in ipairs(inputs) do
+      table.insert(args, key)
+    end
+    table.insert(args, 'WEIGHTS')
+    table.insert(args, 1)
+    for _ = 2, #inputs do
+      table.insert(args, 0)
+    end
+    redis.call(unpack(args))
+    redis.call('ZADD', result, -1, '')
+    redis.call('PEXPIRE', result, ttl)
+  end
+end
+local total = redis.call('ZCARD', result) - offset
+if total < 0 then
+  total = 0
+end
+local pages = math.max(1, math.ceil(total / per_page))
+if page > pages then
+  page = pages
+end
+if page < 1 then
+  page = 1
+end
+local start = (page - 1) * per_page + offset
+local out = {total, page}
+local members = redis.call('ZRANGE', result, start, start + per_page - 1)
+if #members > 0 then
+  for _, row in ipairs(redis.call('HMGET', rows, unpack(members))) do
+    table.insert(out, row)
+  end
+end
+return out
+"""
+
+# One workload by id, and with ARGV[2] == '1' its callers, callees, pods and routes.
+# KEYS: id -> index hash, rows, edges in, edges out, pods, routes.  ARGV: workload id, detail flag.
+WORKLOAD = """
+local index = redis.call('HGET', KEYS[1], ARGV[1])
+if not index then
+  return false
+end
+local out = {redis.call('HGET', KEYS[2], index)}
+if ARGV[2] == '1' then
+  for i = 3, 6 do
+    out[i - 1] = redis.call('HGET', KEYS[i], index) or ''
+  end
+end
+return out
+"""
+
+# Per-workload history: one string per workload of "minute:success:rps:p99" points joined by
+# ",", oldest first. With ARGV[3] == '1' append the given point for minute ARGV[1] (replacing a
+# point of that same minute), drop points older than 60 minutes and refresh the expiry.
+# Returns each key's oldest remaining point (false when none).
+# KEYS: history keys.  ARGV: minute, ttl ms, update flag, then one point per key.
+HISTORY = """
+local minute = tonumber(ARGV[1])
+local oldest_kept = minute - 59
+local ttl, update = ARGV[2], ARGV[3] == '1'
+local prefix = minute .. ':'
+local out = {}
+for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  if update then
+    if value then
+      while true do
+        local first = tonumber(string.match(value, '^(%d+):'))
+        if first == nil or first >= oldest_kept then
+          break
+        end
+        local comma = string.find(value, ',', 1, true)
+        if not comma then
+          value = nil
+          break
+        end
+        value = string.sub(value, comma + 1)
+      end
+    end
+    if value then
+      if string.sub(value, 1, #prefix) == prefix then
+        value = nil
+      else
+        local same = string.find(value, ',' .. prefix, 1, true)
+        if same then
+          value = string.sub(value, 1, same - 1)
+        end
+      end
+    end
+    if value then
+      value = value .. ',' .. ARGV[3 + i]
+    else
+      value = ARGV[3 + i]
+    end
+    redis.call('SET', key, value, 'PX', ttl)
+  end
+  if value then
+    out[i] = string.match(value, '^[^,]*')
+  else
+    out[i] = false
+  end
+end
+return out
+"""
+
+# Delete a lock only while it still holds the caller's token.
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""

@@ -1,0 +1,524 @@
+"""The snapshot store: collections write whole versions to Redis, pages read one slice of one.
+
+Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a random suffix):
+
+- ``P:{window}:current``: the window's current version id. Switching it is the only step that
+  makes a new version visible, done by one Lua script (``scripts.SWITCH``).
+- ``P:{window}:failure``, ``P:{window}:lock``: the last failure (JSON), the collection lock.
+- ``P:s:V:*``: the version's keys. Workloads are numbered 0..n-1 in the version; everything
+  else refers to that number.
+  ``rows`` (hash number -> JSON array of the Workload's fields), ``ids`` (hash
+  "namespace/kind/name" -> number), ``z:{sort}:{asc|desc}`` (sorted set number -> position in
+  that order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``,
+  ``meshed:{0|1}``, ``team:{team}``, ``names`` ("number<TAB>lowercased name" lines for the
+  name search), ``in`` / ``out`` / ``pods`` / ``routes`` (hash number -> JSON rows), ``meta``,
+  ``namespaces``, ``namespace_names``, ``control_plane``, ``overview`` (JSON), and ``keys``, the
+  registry of the version's keys.
+- ``P:q:V:*``: results of filtered queries and name searches, kept a short while for the
+  following pages of the same view.
+- ``P:h:{namespace/kind/name}``: the last hour of a workload's 1m-window metrics, one point
+  a minute, independent of versions.
+
+A version is written with an expiry on every key and only made permanent by the switch; a
+writer killed midway leaves the previous version current and its own keys expire. The replaced
+version stays readable for ``snapshot_ttl_seconds`` so a reader that resolved it still reads
+it whole.
+
+Memory, measured with tests/store/test_memory.py (5,000 workloads with 3 pods and 3 edges
+each, history of 60 minutes, the previous version still alive, Redis 7.0): see
+``MEMORY_PER_1000_WORKLOADS_MB``.
+"""
+
+import functools
+import hashlib
+import secrets
+from collections import defaultdict
+
+import redis
+
+from meshdash.mesh.model import (
+    ControlPlane,
+    Edge,
+    Namespace,
+    Pod,
+    Route,
+    Snapshot,
+    Workload,
+    WorkloadKey,
+)
+from meshdash.mesh.query import SORT_KEYS, Page, WorkloadQuery
+from meshdash.store import codec, ordering, overview, scripts
+from meshdash.store.results import (
+    Drop,
+    HistoryPoint,
+    Overview,
+    SnapshotMeta,
+    StoreUnavailable,
+    Totals,
+    WorkloadDetail,
+)
+
+# Measured used_memory delta per 1,000 workloads (see the module docstring).
+MEMORY_PER_1000_WORKLOADS_MB = None
+
+HISTORY_WINDOW = "1m"
+HISTORY_MINUTES = 60
+WRITE_BATCH = 1000  # fields per HSET / keys per history script call
+
+
+def _unavailable_on_connection_error(method):
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"the snapshot store (Redis) is unavailable: {exc}") from exc
+
+    return wrapper
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha1(codec.dumps(parts).encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+class SnapshotStore:
+    # A write that never switched leaves keys that go after this long.
+    PENDING_TTL_SECONDS = 600
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str = "meshdash",
+        *,
+        snapshot_ttl_seconds: float | None = None,
+        result_ttl_seconds: float = 30.0,
+    ):
+        if snapshot_ttl_seconds is None:
+            from django.conf import settings
+
+            snapshot_ttl_seconds = settings.MESHDASH_SNAPSHOT_TTL_SECONDS
+        self.client = client
+        self.prefix = prefix
+        self.snapshot_ttl_ms = max(1, int(snapshot_ttl_seconds * 1000))
+        self.result_ttl_ms = max(1, int(result_ttl_seconds * 1000))
+        self._switch = client.register_script(scripts.SWITCH)
+        self._page = client.register_script(scripts.PAGE)
+        self._workload = client.register_script(scripts.WORKLOAD)
+        self._history = client.register_script(scripts.HISTORY)
+        self._release = client.register_script(scripts.RELEASE_LOCK)
+
+    @classmethod
+    def from_settings(cls) -> "SnapshotStore":
+        from django.conf import settings
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        return cls(client, settings.MESHDASH_REDIS_PREFIX)
+
+    # --- key names
+
+    def _window_key(self, window: str, what: str) -> str:
+        return f"{self.prefix}:{window}:{what}"
+
+    def _version_key(self, version: str, what: str) -> str:
+        return f"{self.prefix}:s:{version}:{what}"
+
+    def _query_key(self, version: str, what: str) -> str:
+        return f"{self.prefix}:q:{version}:{what}"
+
+    def _history_key(self, key: WorkloadKey) -> str:
+        return f"{self.prefix}:h:{key.id}"
+
+    # --- writing
+
+    @_unavailable_on_connection_error
+    def write(self, snapshot: Snapshot) -> str:
+        """Write ``snapshot`` as a new version and make it the window's current one."""
+        version = f"{snapshot.window}.{int(snapshot.taken_at * 1000)}.{secrets.token_hex(4)}"
+        workloads = snapshot.workloads
+        minute = int(snapshot.taken_at // 60)
+        oldest = self._record_history(workloads, minute, snapshot.window == HISTORY_WINDOW)
+        values = self._version_values(snapshot, version, oldest, minute * 60)
+
+        pipe = self.client.pipeline(transaction=False)
+        pending_ms = self.PENDING_TTL_SECONDS * 1000
+        registry = self._version_key(version, "keys")
+        for key, (kind, value) in values.items():
+            if kind == "string":
+                pipe.set(key, value, px=pending_ms)
+                continue
+            if kind == "hash":
+                items = list(value.items())
+                for start in range(0, len(items), WRITE_BATCH):
+                    pipe.hset(key, mapping=dict(items[start : start + WRITE_BATCH]))
+            elif kind == "zset":
+                pipe.zadd(key, value)
+            elif kind == "set":
+                pipe.sadd(key, *value)
+            pipe.pexpire(key, pending_ms)
+        # The registry comes last: a version without it can never be switched to.
+        pipe.sadd(registry, *values)
+        pipe.pexpire(registry, pending_ms)
+        pipe.execute()
+
+        self._switch(
+            keys=[
+                self._window_key(snapshot.window, "current"),
+                self._window_key(snapshot.window, "failure"),
+                registry,
+            ],
+            args=[version, self.snapshot_ttl_ms, f"{self.prefix}:s:", ":keys"],
+        )
+        return version
+
+    def _version_values(
+        self, snapshot: Snapshot, version: str, oldest: dict, now_minute_t: int
+    ) -> dict[str, tuple[str, object]]:
+        """Every key of the new version with its Redis type and content; empty ones left out."""
+        workloads = snapshot.workloads
+        index = {w.key: i for i, w in enumerate(workloads)}
+        k = functools.partial(self._version_key, version)
+        values: dict[str, tuple[str, object]] = {}
+
+        values[k("rows")] = (
+            "hash",
+            {i: codec.dumps(codec.to_row(w)) for i, w in enumerate(workloads)},
+        )
+        values[k("ids")] = ("hash", {w.key.id: i for i, w in enumerate(workloads)})
+        values[k("names")] = (
+            "string",
+            "".join(
+                f"{i}\t{w.name.lower().replace(chr(10), ' ')}\n" for i, w in enumerate(workloads)
+            ),
+        )
+        for sort in SORT_KEYS:
+            for direction, descending in (("asc", False), ("desc", True)):
+                ranks = ordering.ranks(workloads, sort, descending)
+                values[k(f"z:{sort}:{direction}")] = ("zset", ranks)
+
+        filters: dict[str, list[int]] = defaultdict(list)
+        for i, w in enumerate(workloads):
+            filters[k(f"ns:{w.namespace}")].append(i)
+            filters[k(f"kind:{w.kind}")].append(i)
+            filters[k(f"meshed:{1 if w.meshed_pods > 0 else 0}")].append(i)
+            if w.health:
+                filters[k(f"health:{w.health}")].append(i)
+            if w.team:
+                filters[k(f"team:{w.team}")].append(i)
+        for key, members in filters.items():
+            values[key] = ("set", members)
+
+        callers, callees = defaultdict(list), defaultdict(list)
+        for edge in sorted(snapshot.edges, key=lambda e: (-e.rps, e.src, e.dst)):
+            if edge.dst in index:
+                callers[index[edge.dst]].append(codec.to_row(edge))
+            if edge.src in index:
+                callees[index[edge.src]].append(codec.to_row(edge))
+        pods = defaultdict(list)
+        for pod in sorted(snapshot.pods, key=lambda p: p.name):
+            owner = WorkloadKey(pod.namespace, pod.workload_kind, pod.workload_name)
+            if owner in index:
+                pods[index[owner]].append(codec.to_row(pod))
+        routes = defaultdict(list)
+        for route in sorted(snapshot.routes, key=lambda r: (r.route, r.service)):
+            owner = WorkloadKey(route.namespace, route.kind, route.name)
+            if owner in index:
+                routes[index[owner]].append(codec.to_row(route))
+        for name, grouped in (
+            ("in", callers),
+            ("out", callees),
+            ("pods", pods),
+            ("routes", routes),
+        ):
+            values[k(name)] = ("hash", {i: codec.dumps(rows) for i, rows in grouped.items()})
+
+        namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
+        names = sorted({n.name for n in namespaces} | {w.namespace for w in workloads})
+        values[k("namespaces")] = ("string", codec.dumps([codec.to_dict(n) for n in namespaces]))
+        values[k("namespace_names")] = ("string", codec.dumps(names))
+        values[k("control_plane")] = ("string", codec.dumps(codec.to_dict(snapshot.control_plane)))
+        values[k("overview")] = (
+            "string",
+            codec.dumps(
+                {
+                    "totals": codec.to_dict(overview.totals(workloads)),
+                    "attention": [codec.to_row(w) for w in overview.attention(workloads)],
+                    "drops": [
+                        [
+                            codec.to_row(d.workload),
+                            d.since,
+                            d.success_rate_before,
+                            d.rps_before,
+                            d.fall,
+                        ]
+                        for d in overview.drops(workloads, oldest, now_minute_t)
+                    ],
+                }
+            ),
+        )
+        values[k("meta")] = (
+            "string",
+            codec.dumps(
+                {
+                    "version": version,
+                    "window": snapshot.window,
+                    "taken_at": snapshot.taken_at,
+                    "collect_seconds": snapshot.collect_seconds,
+                    "errors": snapshot.errors,
+                    "prometheus_seconds": snapshot.prometheus_seconds,
+                    "kubernetes_seconds": snapshot.kubernetes_seconds,
+                    "query_count": snapshot.query_count,
+                    "workload_count": len(workloads),
+                }
+            ),
+        )
+        return {key: value for key, value in values.items() if value[1]}
+
+    def _record_history(
+        self, workloads: list[Workload], minute: int, update: bool
+    ) -> dict[WorkloadKey, HistoryPoint]:
+        """Add this minute's point per workload when ``update``; return each oldest point."""
+        oldest = {}
+        ttl_ms = (HISTORY_MINUTES + 1) * 60 * 1000
+        for start in range(0, len(workloads), WRITE_BATCH):
+            batch = workloads[start : start + WRITE_BATCH]
+            points = (
+                [
+                    codec.encode_history_point(minute, w.success_rate, w.rps, w.latency_ms_p99)
+                    for w in batch
+                ]
+                if update
+                else []
+            )
+            firsts = self._history(
+                keys=[self._history_key(w.key) for w in batch],
+                args=[minute, ttl_ms, "1" if update else "0", *points],
+            )
+            for workload, first in zip(batch, firsts, strict=True):
+                if first:
+                    oldest[workload.key] = _history_point(_text(first))
+        return oldest
+
+    @_unavailable_on_connection_error
+    def record_failure(self, window: str, reason: str, at: float) -> None:
+        """Mark the window's last collection as failed; the next successful write clears it."""
+        self.client.set(
+            self._window_key(window, "failure"), codec.dumps({"reason": reason, "at": at})
+        )
+
+    # --- reading
+
+    @_unavailable_on_connection_error
+    def current_version(self, window: str) -> str | None:
+        raw = self.client.get(self._window_key(window, "current"))
+        return None if raw is None else _text(raw)
+
+    @_unavailable_on_connection_error
+    def last_failure(self, window: str) -> tuple[str, float] | None:
+        """The reason and time of the last collection's failure, None after a success."""
+        data = codec.loads(self.client.get(self._window_key(window, "failure")))
+        return None if data is None else (data["reason"], data["at"])
+
+    @_unavailable_on_connection_error
+    def meta(self, window: str, *, version: str | None = None) -> SnapshotMeta | None:
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        raw_meta, raw_failure = self.client.mget(
+            self._version_key(version, "meta"), self._window_key(window, "failure")
+        )
+        data = codec.loads(raw_meta)
+        if data is None:
+            return None
+        failure = codec.loads(raw_failure) or {}
+        return codec.from_dict(
+            SnapshotMeta,
+            {**data, "failure_reason": failure.get("reason"), "failed_at": failure.get("at")},
+        )
+
+    @_unavailable_on_connection_error
+    def workload_page(
+        self, window: str, query: WorkloadQuery, *, version: str | None = None
+    ) -> Page:
+        """One page of workloads; the page number is clamped into 1..pages."""
+        if query.sort not in SORT_KEYS:
+            raise ValueError(f"unknown sort key {query.sort!r}")
+        per_page = max(1, query.per_page)
+        version = version or self.current_version(window)
+        if version is None:
+            return Page(items=[], total=0, page=1, per_page=per_page)
+        keys, namespace_count, needle = self._page_keys(version, query)
+        page = min(max(1, query.page), 2**53)
+        total, page, *rows = self._page(
+            keys=keys, args=[page, per_page, self.result_ttl_ms, namespace_count, needle]
+        )
+        items = [codec.workload_from_json(row) for row in rows if row is not None]
+        return Page(
+            items=items,
+            total=int(total),
+            page=int(page),
+            per_page=per_page,
+            extra={"version": version},
+        )
+
+    def _page_keys(self, version: str, query: WorkloadQuery) -> tuple[list[str], int, str]:
+        k = functools.partial(self._version_key, version)
+        direction = "desc" if query.descending else "asc"
+        sorted_key = k(f"z:{query.sort}:{direction}")
+        namespaces = sorted(set(query.namespaces))
+        needle = query.search.lower()
+        others = []
+        if query.kind:
+            others.append(k(f"kind:{query.kind}"))
+        if query.health:
+            others.append(k(f"health:{query.health}"))
+        if query.meshed is not None:
+            others.append(k(f"meshed:{1 if query.meshed else 0}"))
+        if query.team:
+            others.append(k(f"team:{query.team}"))
+        filtered = bool(namespaces or needle or others)
+        result = (
+            self._query_key(
+                version, _digest(query.sort, direction, namespaces, needle, sorted(others))
+            )
+            if filtered
+            else sorted_key
+        )
+        keys = [
+            sorted_key,
+            k("rows"),
+            result,
+            k("names"),
+            self._query_key(version, "search:" + _digest(needle)),
+            self._query_key(version, "ns:" + _digest(namespaces)),
+            *(k(f"ns:{name}") for name in namespaces),
+            *others,
+        ]
+        return keys, len(namespaces), needle
+
+    def _workload_read(self, window, namespace, kind, name, detail: bool, version):
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        k = functools.partial(self._version_key, version)
+        return self._workload(
+            keys=[k("ids"), k("rows"), k("in"), k("out"), k("pods"), k("routes")],
+            args=[WorkloadKey(namespace, kind, name).id, "1" if detail else "0"],
+        )
+
+    @_unavailable_on_connection_error
+    def workload(
+        self, window: str, namespace: str, kind: str, name: str, *, version: str | None = None
+    ) -> Workload | None:
+        found = self._workload_read(window, namespace, kind, name, False, version)
+        if not found or found[0] is None:
+            return None
+        return codec.workload_from_json(found[0])
+
+    @_unavailable_on_connection_error
+    def workload_detail(
+        self, window: str, namespace: str, kind: str, name: str, *, version: str | None = None
+    ) -> WorkloadDetail | None:
+        found = self._workload_read(window, namespace, kind, name, True, version)
+        if not found or found[0] is None:
+            return None
+        row, callers, callees, pods, routes = found
+        return WorkloadDetail(
+            workload=codec.workload_from_json(row),
+            callers=codec.decode_rows(Edge, callers),
+            callees=codec.decode_rows(Edge, callees),
+            pods=codec.decode_rows(Pod, pods),
+            routes=codec.decode_rows(Route, routes),
+        )
+
+    @_unavailable_on_connection_error
+    def history(self, namespace: str, kind: str, name: str) -> list[HistoryPoint]:
+        return _history_points(
+            self.client.get(self._history_key(WorkloadKey(namespace, kind, name)))
+        )
+
+    @_unavailable_on_connection_error
+    def histories(self, keys: list[WorkloadKey]) -> dict[WorkloadKey, list[HistoryPoint]]:
+        if not keys:
+            return {}
+        raw = self.client.mget([self._history_key(key) for key in keys])
+        return {key: _history_points(value) for key, value in zip(keys, raw, strict=True)}
+
+    def _version_json(self, window: str, what: str, version: str | None):
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        return codec.loads(self.client.get(self._version_key(version, what)))
+
+    @_unavailable_on_connection_error
+    def namespaces(self, window: str, *, version: str | None = None) -> list[Namespace]:
+        data = self._version_json(window, "namespaces", version) or []
+        return [codec.from_dict(Namespace, item) for item in data]
+
+    @_unavailable_on_connection_error
+    def namespace_names(self, window: str, *, version: str | None = None) -> list[str]:
+        return self._version_json(window, "namespace_names", version) or []
+
+    @_unavailable_on_connection_error
+    def control_plane(self, window: str, *, version: str | None = None) -> ControlPlane | None:
+        data = self._version_json(window, "control_plane", version)
+        return None if data is None else codec.from_dict(ControlPlane, data)
+
+    @_unavailable_on_connection_error
+    def overview(self, window: str, *, version: str | None = None) -> Overview | None:
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        k = functools.partial(self._version_key, version)
+        raw_overview, raw_namespaces, raw_cp = self.client.mget(
+            k("overview"), k("namespaces"), k("control_plane")
+        )
+        data = codec.loads(raw_overview)
+        if data is None:
+            return None
+        return Overview(
+            totals=codec.from_dict(Totals, data["totals"]),
+            attention=[codec.from_row(Workload, row) for row in data["attention"]],
+            drops=[_drop(row) for row in data["drops"]],
+            namespaces=[codec.from_dict(Namespace, n) for n in codec.loads(raw_namespaces) or []],
+            control_plane=codec.from_dict(ControlPlane, codec.loads(raw_cp) or {}),
+        )
+
+    # --- the collection lock
+
+    @_unavailable_on_connection_error
+    def try_lock(self, window: str, ttl_seconds: float) -> str | None:
+        """A token when the window's lock was free and is now ours, None when someone holds it."""
+        token = secrets.token_hex(16)
+        taken = self.client.set(
+            self._window_key(window, "lock"), token, nx=True, px=max(1, int(ttl_seconds * 1000))
+        )
+        return token if taken else None
+
+    @_unavailable_on_connection_error
+    def release_lock(self, window: str, token: str) -> None:
+        self._release(keys=[self._window_key(window, "lock")], args=[token])
+
+
+def _drop(row: list) -> Drop:
+    workload, since, success_rate_before, rps_before, fall = row
+    return Drop(codec.from_row(Workload, workload), since, success_rate_before, rps_before, fall)
+
+
+def _history_point(text: str) -> HistoryPoint:
+    minute, success_rate, rps, p99 = text.split(":")
+    return HistoryPoint(
+        t=int(minute) * 60,
+        success_rate=codec.parse_history_number(success_rate),
+        rps=codec.parse_history_number(rps),
+        latency_ms_p99=codec.parse_history_number(p99),
+    )
+
+
+def _history_points(raw: bytes | str | None) -> list[HistoryPoint]:
+    if not raw:
+        return []
+    return [_history_point(point) for point in _text(raw).split(",")]
