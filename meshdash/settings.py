@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "template_partials",
     "meshdash.collectors",
     "meshdash.dashboard",
+    "meshdash.accounts",
+    "meshdash.bookmarks",
     # The demo mesh only adds the `demo_mesh` command; the product never imports it.
     "meshdash.demo",
 ]
@@ -39,6 +41,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Accounts: SSO header and bearer tokens sign the request in; then everything needs a login.
+    "meshdash.accounts.middleware.SsoHeaderMiddleware",
+    "meshdash.accounts.middleware.BearerTokenMiddleware",
+    "meshdash.accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -156,3 +162,48 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("MESHDASH_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Accounts: sign-in, SSO behind a proxy, API tokens, teams, bookmarks (meshdash/accounts,
+# meshdash/bookmarks).
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:login"
+CSRF_FAILURE_VIEW = "meshdash.accounts.views.csrf_failure"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "meshdash.accounts.backends.SsoHeaderBackend",
+]
+# Anonymous visitors may read (GET/HEAD) every page: for clusters that put their own gate in front.
+MESHDASH_ANONYMOUS_READ = env_bool("MESHDASH_ANONYMOUS_READ", False)
+# Paths that never need a login (prefixes), besides the login page and static files.
+MESHDASH_PUBLIC_PATHS = env_list("MESHDASH_PUBLIC_PATHS", ["/healthz", "/readyz"])
+# Single sign-on: the header an authenticating proxy sets to the user name (e.g. X-Forwarded-User),
+# honoured only when REMOTE_ADDR is in MESHDASH_SSO_TRUSTED_PROXIES (addresses or CIDRs).
+MESHDASH_SSO_HEADER = env_str("MESHDASH_SSO_HEADER", "")
+MESHDASH_SSO_GROUPS_HEADER = env_str("MESHDASH_SSO_GROUPS_HEADER", "")
+MESHDASH_SSO_TRUSTED_PROXIES = env_list("MESHDASH_SSO_TRUSTED_PROXIES", [])
+# Login throttling: after this many failures within the period, sign-in is refused for the
+# period, per user name and per client address.
+MESHDASH_LOGIN_FAILURES_PER_USER = env_int("MESHDASH_LOGIN_FAILURES_PER_USER", 5, minimum=1)
+MESHDASH_LOGIN_FAILURES_PER_ADDRESS = env_int("MESHDASH_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
+MESHDASH_LOGIN_THROTTLE_SECONDS = env_int("MESHDASH_LOGIN_THROTTLE_SECONDS", 900, minimum=1)
+# Frozen bookmarks keep the data they showed for this many days.
+MESHDASH_FROZEN_RETENTION_DAYS = env_int("MESHDASH_FROZEN_RETENTION_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["frozen-view-cleanup"] = {
+    "task": "meshdash.bookmarks.tasks.delete_expired_frozen_views",
+    "schedule": 3600.0,
+}
+
+# HTTPS in production: secure cookies, redirect to HTTPS, HSTS. Behind a TLS-terminating proxy
+# also set MESHDASH_TRUST_X_FORWARDED_PROTO=true.
+MESHDASH_SECURE = env_bool("MESHDASH_SECURE", False)
+SESSION_COOKIE_SECURE = MESHDASH_SECURE
+CSRF_COOKIE_SECURE = MESHDASH_SECURE
+SECURE_SSL_REDIRECT = MESHDASH_SECURE
+SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^readyz"]
+SECURE_HSTS_SECONDS = env_int("MESHDASH_HSTS_SECONDS", 31536000 if MESHDASH_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MESHDASH_HSTS_INCLUDE_SUBDOMAINS", MESHDASH_SECURE)
+SECURE_HSTS_PRELOAD = env_bool("MESHDASH_HSTS_PRELOAD", MESHDASH_SECURE)
+if env_bool("MESHDASH_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True

@@ -3,5 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("meshdash.accounts.urls")),
+    path("bookmarks/", include("meshdash.bookmarks.urls")),
+    path("api/v1/", include("meshdash.bookmarks.api_urls")),
     path("", include("meshdash.dashboard.urls")),
 ]

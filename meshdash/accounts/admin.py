@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
+
+from meshdash.accounts.models import ApiToken, TeamProfile
+
+
+class TeamProfileInline(admin.StackedInline):
+    model = TeamProfile
+    can_delete = False
+    filter_horizontal = ["admins"]
+    verbose_name = "team profile"
+
+
+class TeamAdmin(GroupAdmin):
+    inlines = [TeamProfileInline]
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, TeamAdmin)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["hint", "name", "user", "created", "last_used"]
+    list_filter = ["user"]
+    readonly_fields = ["hint", "created", "last_used"]
+    # Tokens are issued from the user's page or `manage.py token create`, where the secret is shown.
+    fields = ["user", "name", "hint", "created", "last_used"]
+
+    def has_add_permission(self, request):
+        return False

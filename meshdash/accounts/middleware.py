@@ -1,0 +1,143 @@
+"""Who is asking: an SSO header from a trusted proxy, a bearer token, or a session; and the rule
+that every page and API call needs one of them."""
+
+import ipaddress
+import logging
+from functools import lru_cache
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from django.shortcuts import resolve_url
+from django.utils import timezone
+
+from meshdash.accounts.models import ApiToken
+from meshdash.accounts.teams import parse_group_header, set_teams
+
+log = logging.getLogger(__name__)
+
+SSO_BACKEND = "meshdash.accounts.backends.SsoHeaderBackend"
+SAFE_METHODS = ("GET", "HEAD")
+# Writing last_used on every API call would turn reads into writes; once a minute is plenty.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+def meta_key(header: str) -> str:
+    return "HTTP_" + header.strip().upper().replace("-", "_")
+
+
+@lru_cache(maxsize=16)
+def _networks(proxies: tuple[str, ...]):
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def is_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(tuple(settings.MESHDASH_SSO_TRUSTED_PROXIES)))
+
+
+def is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class SsoHeaderMiddleware:
+    """Signs in the user named by MESHDASH_SSO_HEADER, but only when the request comes straight
+    from a trusted proxy: anyone else could set that header themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.MESHDASH_SSO_HEADER:
+            self.sign_in(request)
+        return self.get_response(request)
+
+    def sign_in(self, request):
+        username = request.META.get(meta_key(settings.MESHDASH_SSO_HEADER), "").strip()
+        trusted = is_trusted_proxy(request.META.get("REMOTE_ADDR", ""))
+        if username and not trusted:
+            log.warning(
+                "ignoring %s from untrusted address %s",
+                settings.MESHDASH_SSO_HEADER,
+                request.META.get("REMOTE_ADDR"),
+            )
+            return
+        if not trusted:
+            return
+        if not username:
+            # The proxy stopped vouching for this session's SSO user: sign them out.
+            if (
+                request.user.is_authenticated
+                and request.session.get(auth.BACKEND_SESSION_KEY) == SSO_BACKEND
+            ):
+                auth.logout(request)
+            return
+        if request.user.is_authenticated and request.user.get_username() == username:
+            user = request.user
+        else:
+            user = auth.authenticate(request, sso_username=username)
+            if user is None:
+                return
+            auth.login(request, user, backend=SSO_BACKEND)
+        if settings.MESHDASH_SSO_GROUPS_HEADER:
+            names = parse_group_header(
+                request.META.get(meta_key(settings.MESHDASH_SSO_GROUPS_HEADER), "")
+            )
+            if set(names) != set(user.groups.values_list("name", flat=True)):
+                set_teams(user, names)
+
+
+class BearerTokenMiddleware:
+    """`Authorization: Bearer <secret>` signs the request in as the token's owner. Browsers never
+    send this header on their own, so such requests need no CSRF token."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        scheme, _, secret = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "bearer":
+            token = ApiToken.objects.for_secret(secret.strip()) if secret.strip() else None
+            if token is None or not token.user.is_active:
+                return unauthorized("invalid or revoked token")
+            request.user = token.user
+            request._dont_enforce_csrf_checks = True
+            now = timezone.now()
+            if token.last_used is None or (now - token.last_used).total_seconds() > (
+                LAST_USED_RESOLUTION_SECONDS
+            ):
+                ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        return self.get_response(request)
+
+
+def unauthorized(reason: str) -> JsonResponse:
+    response = JsonResponse({"error": reason}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="meshdash"'
+    return response
+
+
+class LoginRequiredMiddleware:
+    """Every view needs a signed-in user unless marked with Django's `@login_not_required`, its
+    path is listed in MESHDASH_PUBLIC_PATHS, or anonymous reading is allowed and this is a read.
+    API calls answer 401 JSON; pages redirect to the login page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.user.is_authenticated or not getattr(view_func, "login_required", True):
+            return None
+        if any(request.path.startswith(prefix) for prefix in settings.MESHDASH_PUBLIC_PATHS):
+            return None
+        if settings.MESHDASH_ANONYMOUS_READ and request.method in SAFE_METHODS:
+            return None
+        if is_api(request):
+            return unauthorized("authentication required")
+        return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))

@@ -1,0 +1,81 @@
+"""Teams (Django groups plus what they own) and API tokens."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils import timezone
+
+TOKEN_PREFIX = "mdt_"
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TeamProfile(models.Model):
+    """What a team owns in the mesh, and who may manage its shared bookmarks."""
+
+    team = models.OneToOneField(Group, models.CASCADE, related_name="profile")
+    # Namespaces as a list of names, so a team may own several.
+    namespaces = models.JSONField(default=list, blank=True)
+    # A single `key=value` selector matched against each workload's owner-team label.
+    label_selector = models.CharField(max_length=300, blank=True)
+    admins = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="administered_teams"
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.team.name}"
+
+    @property
+    def label_value(self) -> str:
+        """The value part of the label selector (`team=payments` -> `payments`)."""
+        return self.label_selector.partition("=")[2].strip()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_secret(self, secret: str):
+        return self.select_related("user").filter(digest=hash_token(secret)).first()
+
+
+class ApiToken(models.Model):
+    """A bearer token: only the sha256 of its secret is stored; the secret is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the secret, so a user can tell tokens apart.
+    hint = models.CharField(max_length=12, editable=False)
+    created = models.DateTimeField(default=timezone.now)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.name or 'unnamed'})"
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
+        """Create a token for ``user``; returns it with the secret, which is never stored."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name[:100], digest=hash_token(secret), hint=secret[:12]
+        )
+        return token, secret
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in; recent rows decide the throttle (shared by every web worker)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.CharField(max_length=45, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,121 @@
+"""JSON API for bookmarks: the same visibility rule and the same form as the pages."""
+
+import json
+
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import resolve_url
+
+from meshdash.bookmarks.forms import BookmarkForm, first_error
+from meshdash.bookmarks.freeze import NothingToFreeze
+from meshdash.bookmarks.models import Bookmark
+from meshdash.bookmarks.shares import create_bookmark, form_data, update_bookmark
+
+MAX_BODY = 16 * 1024
+FIELDS = {"title", "url", "note", "visibility", "team", "pinned", "freeze"}
+
+
+def error(reason: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+def as_json(bookmark: Bookmark, user) -> dict:
+    return {
+        "id": bookmark.pk,
+        "title": bookmark.title,
+        "note": bookmark.note,
+        "url": bookmark.url,
+        "open_url": resolve_url("bookmarks:open", bookmark.pk),
+        "visibility": bookmark.visibility,
+        "team": bookmark.team.name if bookmark.team else None,
+        "owner": bookmark.owner.get_username(),
+        "pinned": bookmark.pinned,
+        "position": bookmark.position,
+        "as_of": bookmark.as_of.isoformat() if bookmark.as_of else None,
+        "window": bookmark.window or None,
+        "created": bookmark.created.isoformat(),
+        "updated": bookmark.updated.isoformat(),
+        "can_edit": bookmark.can_edit(user),
+        "can_delete": bookmark.can_delete(user),
+    }
+
+
+def read_body(request) -> dict:
+    """The request's JSON object, bounded in size; ValueError with the reason otherwise."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ValueError("bad Content-Length") from None
+    if length > MAX_BODY:
+        raise ValueError(f"body larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(request.body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError("body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ValueError("body must be a JSON object")
+    unknown = set(body) - FIELDS
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
+    for key, value in body.items():
+        wanted = bool if key in ("pinned", "freeze") else str
+        if value is not None and not isinstance(value, wanted):
+            raise ValueError(f"{key} must be a {'boolean' if wanted is bool else 'string'}")
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def bookmarks(request):
+    if request.method == "GET":
+        visible = Bookmark.objects.visible_to(request.user).select_related("owner", "team")
+        items = [as_json(b, request.user) for b in visible.in_menu_order()]
+        return JsonResponse({"items": items})
+    if request.method != "POST":
+        return error("method not allowed", 405)
+    if not request.user.is_authenticated:
+        return error("authentication required", 401)
+    try:
+        body = read_body(request)
+    except ValueError as exc:
+        return error(str(exc), 400)
+    form = BookmarkForm(body, user=request.user)
+    if not form.is_valid():
+        return error(first_error(form), 400)
+    try:
+        with transaction.atomic():
+            bookmark = create_bookmark(request.user, form.cleaned_data)
+    except NothingToFreeze as exc:
+        return error(f"cannot freeze this view: {exc}", 409)
+    return JsonResponse(as_json(bookmark, request.user), status=201)
+
+
+def bookmark(request, bookmark_id: int):
+    found = (
+        Bookmark.objects.visible_to(request.user)
+        .select_related("owner", "team")
+        .filter(pk=bookmark_id)
+        .first()
+    )
+    if found is None:
+        return error("no such bookmark", 404)
+    if request.method == "GET":
+        return JsonResponse(as_json(found, request.user))
+    if request.method == "DELETE":
+        if not found.can_delete(request.user):
+            return error("only the owner or the team's admins can delete this bookmark", 403)
+        found.delete()
+        return HttpResponse(status=204)
+    if request.method != "PATCH":
+        return error("method not allowed", 405)
+    if not found.can_edit(request.user):
+        return error("only the owner can change this bookmark", 403)
+    try:
+        body = read_body(request)
+    except ValueError as exc:
+        return error(str(exc), 400)
+    if "freeze" in body:
+        return error("freeze can only be set when creating a bookmark", 400)
+    form = BookmarkForm(form_data(found) | body, user=request.user)
+    if not form.is_valid():
+        return error(first_error(form), 400)
+    update_bookmark(found, form.cleaned_data)
+    return JsonResponse(as_json(found, request.user))

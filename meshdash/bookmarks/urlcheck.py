@@ -1,0 +1,43 @@
+"""Which URLs a bookmark may hold: our own pages only, so a bookmark never sends anyone
+elsewhere. Returns the path and the query string normalised (parameters sorted)."""
+
+import re
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from django.urls import Resolver404, resolve
+
+MAX_URL = 2000
+MAX_PARAMS = 100
+# Control characters, whitespace and backslashes: browsers "fix" these into other URLs.
+FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
+class UnsafeUrl(ValueError):
+    """``str()`` is the reason shown to the user."""
+
+
+def normalise_internal_url(raw: str) -> tuple[str, str]:
+    if not isinstance(raw, str) or not raw:
+        raise UnsafeUrl("a URL is required")
+    if len(raw) > MAX_URL:
+        raise UnsafeUrl(f"the URL is longer than {MAX_URL} characters")
+    decoded = unquote(raw)
+    for text in (raw, decoded):
+        if FORBIDDEN.search(text):
+            raise UnsafeUrl("the URL contains spaces, control characters or backslashes")
+        if not text.startswith("/") or text.startswith("//"):
+            raise UnsafeUrl("only meshdash pages can be bookmarked: the URL must start with one /")
+    if "javascript:" in decoded.lower():
+        raise UnsafeUrl("the URL contains javascript:")
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc:
+        raise UnsafeUrl("only meshdash pages can be bookmarked: no scheme or host")
+    try:
+        resolve(unquote(parts.path))
+    except Resolver404:
+        raise UnsafeUrl("the URL is not a meshdash page") from None
+    try:
+        params = parse_qsl(parts.query, keep_blank_values=True, max_num_fields=MAX_PARAMS)
+    except ValueError:
+        raise UnsafeUrl(f"the URL has more than {MAX_PARAMS} parameters") from None
+    return parts.path, urlencode(sorted(params))

@@ -1,0 +1,175 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from meshdash.bookmarks.forms import BookmarkForm
+from meshdash.bookmarks.freeze import NothingToFreeze
+from meshdash.bookmarks.models import Bookmark, Watch
+from meshdash.bookmarks.shares import create_bookmark, form_data, move_bookmark, update_bookmark
+from meshdash.bookmarks.urlcheck import UnsafeUrl, normalise_internal_url
+from meshdash.mesh.model import KINDS
+
+
+def _visible(request, bookmark_id: int) -> Bookmark:
+    """The bookmark if the user may see it; a 404 otherwise, never a hint that it exists."""
+    queryset = Bookmark.objects.visible_to(request.user).select_related("owner", "team")
+    return get_object_or_404(queryset, pk=bookmark_id)
+
+
+def bookmark_list(request):
+    bookmarks = Bookmark.objects.visible_to(request.user).select_related("owner", "team")
+    rows = [
+        {
+            "bookmark": b,
+            "mine": b.can_edit(request.user),
+            "can_delete": b.can_delete(request.user),
+        }
+        for b in bookmarks.in_menu_order()
+    ]
+    ctx = {
+        "rows": rows,
+        "teams": _teams(request),
+        "watches": Watch.objects.visible_to(request.user).select_related("team"),
+    }
+    return render(request, "bookmarks/list.html", ctx)
+
+
+def _teams(request):
+    if not request.user.is_authenticated:
+        return []
+    return list(request.user.groups.order_by("name").values_list("name", flat=True))
+
+
+@login_required
+def save(request):
+    if request.method == "POST":
+        form = BookmarkForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    bookmark = create_bookmark(request.user, form.cleaned_data)
+            except NothingToFreeze as exc:
+                form.add_error("freeze", f"cannot freeze this view: {exc}")
+            else:
+                messages.success(request, f"Saved “{bookmark.title}”.")
+                return redirect("bookmarks:list")
+        return render(
+            request, "bookmarks/save.html", {"form": form, "teams": _teams(request)}, status=400
+        )
+    url = request.GET.get("url", "/")
+    try:
+        normalise_internal_url(url)
+    except UnsafeUrl:
+        url = "/"
+    form = BookmarkForm(initial={"url": url, "title": url}, user=request.user)
+    return render(request, "bookmarks/save.html", {"form": form, "teams": _teams(request)})
+
+
+def open_bookmark(request, bookmark_id: int):
+    bookmark = _visible(request, bookmark_id)
+    if bookmark.is_frozen:
+        frozen = getattr(bookmark, "frozen", None)
+        ctx = {
+            "bookmark": bookmark,
+            "frozen": frozen,
+            "retention_days": settings.MESHDASH_FROZEN_RETENTION_DAYS,
+        }
+        return render(request, "bookmarks/frozen.html", ctx)
+    # The URL was checked when saved; checked again here so a row edited in the database
+    # cannot turn meshdash into an open redirect.
+    if not url_has_allowed_host_and_scheme(bookmark.url, allowed_hosts=None):
+        return HttpResponseForbidden("This bookmark does not point at a meshdash page.")
+    return redirect(bookmark.url)
+
+
+@login_required
+@require_POST
+def edit(request, bookmark_id: int):
+    bookmark = _visible(request, bookmark_id)
+    if not bookmark.can_edit(request.user):
+        return HttpResponseForbidden("Only the owner can change this bookmark.")
+    data = form_data(bookmark)
+    data.update(
+        {
+            key: request.POST[key]
+            for key in ("title", "note", "visibility", "team")
+            if key in request.POST
+        }
+    )
+    data["pinned"] = request.POST.get("pinned") == "on"
+    form = BookmarkForm(data, user=request.user)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {errors[0]}")
+        return redirect("bookmarks:list")
+    update_bookmark(bookmark, form.cleaned_data)
+    messages.success(request, f"Updated “{bookmark.title}”.")
+    return redirect("bookmarks:list")
+
+
+@login_required
+@require_POST
+def delete(request, bookmark_id: int):
+    bookmark = _visible(request, bookmark_id)
+    if not bookmark.can_delete(request.user):
+        return HttpResponseForbidden(
+            "Only the owner or the team's admins can delete this bookmark."
+        )
+    bookmark.delete()
+    messages.success(request, f"Deleted “{bookmark.title}”.")
+    return redirect("bookmarks:list")
+
+
+@login_required
+@require_POST
+def move(request, bookmark_id: int):
+    bookmark = _visible(request, bookmark_id)
+    if not bookmark.can_edit(request.user):
+        return HttpResponseForbidden("Only the owner can reorder this bookmark.")
+    move_bookmark(bookmark, -1 if request.POST.get("direction") == "up" else 1)
+    return redirect("bookmarks:list")
+
+
+def bad_request(request, reason: str):
+    return render(request, "bookmarks/bad_request.html", {"reason": reason}, status=400)
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next", "")
+    try:
+        path, query = normalise_internal_url(target)
+    except UnsafeUrl:
+        return redirect(fallback)
+    return redirect(f"{path}?{query}" if query else path)
+
+
+@login_required
+@require_POST
+def watch(request):
+    namespace = request.POST.get("namespace", "")[:253]
+    kind = request.POST.get("kind", "")
+    name = request.POST.get("name", "")[:253]
+    if not namespace or not name or kind not in KINDS:
+        return bad_request(request, "namespace, kind and name are required")
+    team_name = request.POST.get("team", "")
+    if team_name:
+        team = request.user.groups.filter(name=team_name).first()
+        if team is None:
+            return bad_request(request, "you are not in that team")
+        Watch.objects.get_or_create(team=team, namespace=namespace, kind=kind, name=name)
+    else:
+        Watch.objects.get_or_create(user=request.user, namespace=namespace, kind=kind, name=name)
+    return _back(request, "bookmarks:list")
+
+
+@login_required
+@require_POST
+def unwatch(request, watch_id: int):
+    watch = get_object_or_404(Watch.objects.visible_to(request.user), pk=watch_id)
+    watch.delete()
+    return _back(request, "bookmarks:list")
