@@ -412,11 +412,16 @@ class _Builder:
         return list(by_name.values())
 
     def pod_counts(self, pods: list[Pod]) -> None:
+        """Pods per workload from the cluster; a workload only the metrics know is meshed (its
+        proxy reported it) with as many pods as proxies reported memory for it."""
+        for key in self.workloads.keys() - self.cluster.workloads.keys():
+            proxies = sum(1 for owner in self.proxy_owners.values() if owner == key)
+            self.workloads[key].meshed_pods = self.workloads[key].total_pods = max(proxies, 1)
         for pod in pods:
             if not pod.workload_kind or pod.phase in _NOT_RUNNING:
                 continue
             key = WorkloadKey(pod.namespace, pod.workload_kind, pod.workload_name)
-            if key not in self.workloads and not self.lists_failed:
+            if key not in self.cluster.workloads:
                 continue
             workload = self.workload(key)
             workload.total_pods += 1

@@ -278,7 +278,7 @@ class PrometheusClient:
         timeout = self.timeout if timeout is None else min(timeout, self.timeout)
         if timeout <= 0:
             raise PrometheusError("collection deadline passed before the query")
-        params = {"timeout": f"{timeout:.3f}s"}
+        params = {"timeout": f"{max(1, int(timeout * 1000))}ms"}
         if at is not None:
             params["time"] = f"{at:.3f}"
         started = time.monotonic()

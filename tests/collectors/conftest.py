@@ -1,0 +1,63 @@
+"""Private servers for the collector tests: a Prometheus holding backfilled proxy metrics with
+known values, and a small Kubernetes API server, each on a free port and stopped at the end."""
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import servers
+from tests.collectors import fixture_data, kube_server
+
+
+def start_prometheus(data_dir: Path, config: str = "global: {}\n") -> tuple[subprocess.Popen, str]:
+    """A Prometheus on a free loopback port over ``data_dir``; its URL."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        raise RuntimeError("prometheus is missing: run `make bootstrap`")
+    config_file = data_dir / "prometheus.yml"
+    config_file.write_text(config)
+    port = servers.free_port()
+    proc = subprocess.Popen(
+        [binary, f"--config.file={config_file}", f"--storage.tsdb.path={data_dir / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d"],
+        stdout=subprocess.DEVNULL, stderr=(data_dir / "prometheus.log").open("w"),
+    )
+    servers.wait_for_port(port, timeout=30, proc=proc)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def backfilled_prometheus(tmp_path_factory):
+    """(URL, evaluation time): a Prometheus holding fixture_data's series; queries at the
+    evaluation time see exactly the stated rates over 1m."""
+    data_dir = tmp_path_factory.mktemp("prometheus")
+    # Two hours back, on a block boundary of its own, and aligned to the sample step.
+    start = (int(time.time()) - 3 * 3600) // 60 * 60
+    source = data_dir / "data.om"
+    source.write_text(fixture_data.openmetrics(start))
+    subprocess.run(
+        ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(source),
+         str(data_dir / "tsdb")],
+        check=True, capture_output=True,
+    )
+    proc, url = start_prometheus(data_dir)
+    try:
+        yield url, float(start + (fixture_data.SAMPLES - 1) * fixture_data.STEP)
+    finally:
+        servers.stop(proc)
+
+
+@pytest.fixture
+def kube_api(tmp_path):
+    """A Kubernetes API server over kube_server's objects, and a kubeconfig pointing at it."""
+    server = kube_server.start()
+    try:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(kube_server.kubeconfig(server.url))
+        server.kubeconfig = str(kubeconfig)
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,160 @@
+"""Known proxy metrics to backfill into a private Prometheus, and the truth they imply.
+
+Counters grow linearly at a stated rate per second, sampled every 15 s, so that at EVAL_AT
+``increase(x[1m])`` is exactly ``rate * 60`` (the window starts and ends on a sample). Latency
+buckets grow the same way, so the quantiles of one minute equal those of the rates.
+"""
+
+STEP = 15
+SAMPLES = 41  # ten minutes of history
+LINKERD_BOUNDS = [1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000,
+                  3000, 4000, 5000, 10000, 20000, 30000, 40000, 50000]
+
+HOSTILE = '<script>alert("x")</script>'
+LONG = "l" * 400
+
+ID = "{sa}.{ns}.serviceaccount.identity.linkerd.cluster.local"
+
+# Inbound traffic by client: (ns, owner label, name, tls, client_id) -> (success/s, failure/s)
+CLIENTS = {
+    ("shop", "deployment", "web", "no_identity", ""): (9.0, 1.0),
+    ("shop", "deployment", "api", "true", ID.format(sa="web", ns="shop")): (12.0, 0.5),
+    ("shop", "deployment", "api", "true", ID.format(sa="gateway", ns="edge")): (7.5, 0.0),
+    ("shop", "statefulset", "db", "true", ID.format(sa="api-sa", ns="shop")): (4.0, 0.0),
+    ("batch", "k8s_job", "report", "true", ID.format(sa="cron", ns="batch")): (0.5, 0.0),
+    ("shop", "deployment", HOSTILE, "true", ID.format(sa="x", ns="shop")): (1.0, 0.0),
+    ("shop", "deployment", LONG, "true", ID.format(sa="y", ns="shop")): (2.0, 0.0),
+}
+
+
+def _inbound() -> dict[tuple[str, str, str], tuple[float, float]]:
+    totals: dict[tuple[str, str, str], tuple[float, float]] = {}
+    for (ns, label, name, _, _), (ok, bad) in CLIENTS.items():
+        before = totals.get((ns, label, name), (0.0, 0.0))
+        totals[(ns, label, name)] = (before[0] + ok, before[1] + bad)
+    return totals
+
+
+# Inbound rates per workload, summed over its clients: (ns, label, name) -> (success/s, failure/s)
+INBOUND = _inbound()
+
+# Per-second observations per bucket (not cumulative): {upper bound: rate}.
+LATENCY = {
+    ("shop", "deployment", "web"): {10: 4.0, 50: 4.0, 100: 1.5, 1000: 0.5},
+    ("shop", "deployment", "api"): {5: 10.0, 20: 9.0, 500: 1.0},
+    ("shop", "statefulset", "db"): {3: 4.0},
+}
+
+# Outbound edges: (src ns, src label, src name, dst ns, dst label, dst name, tls) ->
+# (success/s, failure/s, latency bucket rates)
+EDGES = {
+    ("shop", "deployment", "web", "shop", "deployment", "api", "true"): (
+        12.0, 0.5, {5: 8.0, 20: 4.0, 500: 0.5}),
+    ("shop", "deployment", "api", "shop", "statefulset", "db", "true"): (4.0, 0.0, {3: 4.0}),
+    # A destination that is not meshed: no identity.
+    ("shop", "deployment", "api", "legacy", "deployment", "mainframe", "no_identity"): (
+        2.0, 2.0, {100: 4.0}),
+}
+
+# TCP inbound peer=src: (ns, label, name) -> (open connections, read bytes/s, write bytes/s)
+TCP = {("shop", "deployment", "api"): (7.0, 1000.0, 4000.0)}
+
+# Proxies: (ns, pod, owner label, owner name) -> (memory bytes, cert expiry, build version)
+PROXIES = {
+    ("shop", "web-abc12-x1", "deployment", "web"): (20e6, 1.9e9, "v2.366.0"),
+    ("shop", "api-def34-y2", "deployment", "api"): (30e6, 1.8e9, "v2.366.0"),
+    ("shop", "db-0", "statefulset", "db"): (25e6, 1.7e9, "v2.300.0"),
+}
+
+# ServiceProfile routes (inbound): (ns, label, name, rt_route, dst) -> (success/s, failure/s)
+ROUTES = {("shop", "deployment", "api", "GET /items", "api.shop.svc.cluster.local:8080"): (
+    3.0, 1.0)}
+
+
+def _labels(**labels: str) -> str:
+    def escape(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    return "{" + ",".join(f'{k}="{escape(v)}"' for k, v in labels.items()) + "}"
+
+
+def _owner(ns: str, label: str, name: str, prefix: str = "") -> dict[str, str]:
+    return {f"{prefix}namespace": ns, f"{prefix}{label}": name}
+
+
+def _cumulative(rates: dict[int, float]) -> list[tuple[str, float]]:
+    running, out = 0.0, []
+    for bound in LINKERD_BOUNDS:
+        running += rates.get(bound, 0.0)
+        out.append((str(bound), running))
+    out.append(("+Inf", running))
+    return out
+
+
+def openmetrics(start: int) -> str:
+    """The whole data set as OpenMetrics text, samples from ``start`` every STEP seconds."""
+    series: dict[str, list[tuple[str, float, str]]] = {}  # family -> (labels, rate, kind)
+
+    def counter(family: str, rate: float, **labels: str) -> None:
+        series.setdefault(family, []).append((_labels(**labels), rate, "counter"))
+
+    def gauge(family: str, value: float, **labels: str) -> None:
+        series.setdefault(family, []).append((_labels(**labels), value, "gauge"))
+
+    proxy = {"control_plane_ns": "linkerd"}
+    for (ns, label, name), rates in LATENCY.items():
+        for le, rate in _cumulative(rates):
+            counter("response_latency_ms_bucket", rate, direction="inbound", le=le,
+                    status_code="200", **_owner(ns, label, name), **proxy)
+    for (sns, sl, sn, dns, dl, dn, tls), (ok, bad, rates) in EDGES.items():
+        extra = {"server_id": ID.format(sa=dn, ns=dns)} if tls == "true" else {
+            "no_tls_reason": "not_provided_by_service_discovery"}
+        for classification, rate in (("success", ok), ("failure", bad)):
+            counter("response_total", rate, direction="outbound", tls=tls,
+                    classification=classification, **extra, **_owner(sns, sl, sn),
+                    **_owner(dns, dl, dn, "dst_"), **proxy)
+        for le, rate in _cumulative(rates):
+            counter("response_latency_ms_bucket", rate, direction="outbound", le=le, tls=tls,
+                    **_owner(sns, sl, sn), **_owner(dns, dl, dn, "dst_"), **proxy)
+    for (ns, label, name, tls, client), (ok, bad) in CLIENTS.items():
+        for classification, rate in (("success", ok), ("failure", bad)):
+            counter("response_total", rate, direction="inbound", tls=tls, client_id=client,
+                    classification=classification, status_code="200",
+                    **_owner(ns, label, name), **proxy)
+    for (ns, label, name), (open_, read, write) in TCP.items():
+        gauge("tcp_open_connections", open_, direction="inbound", peer="src",
+              **_owner(ns, label, name), **proxy)
+        gauge("tcp_open_connections", 99.0, direction="inbound", peer="dst",
+              **_owner(ns, label, name), **proxy)
+        counter("tcp_read_bytes", read, direction="inbound", peer="src",
+                **_owner(ns, label, name), **proxy)
+        counter("tcp_write_bytes", write, direction="inbound", peer="src",
+                **_owner(ns, label, name), **proxy)
+    for (ns, pod, label, name), (memory, expiry, version) in PROXIES.items():
+        base = {"namespace": ns, "pod": pod, label: name, **proxy}
+        gauge("process_resident_memory_bytes", memory, **base)
+        gauge("control_identity_cert_expiration_timestamp_seconds", expiry, **base)
+        gauge("proxy_build_info", 1.0, version=version, **base)
+    # The control plane's own Go process: no control_plane_ns, must not count as a proxy.
+    gauge("process_resident_memory_bytes", 5e9, namespace="shop", pod="web-abc12-x1",
+          component="destination")
+    for (ns, label, name, route, dst), (ok, bad) in ROUTES.items():
+        for classification, rate in (("success", ok), ("failure", bad)):
+            counter("route_response_total", rate, direction="inbound", rt_route=route, dst=dst,
+                    classification=classification, **_owner(ns, label, name), **proxy)
+
+    lines = []
+    for family, items in series.items():
+        kind = items[0][2]
+        metric_type = "histogram" if family.endswith("_bucket") else kind
+        base = family.removesuffix("_bucket").removesuffix("_total")
+        lines.append(f"# TYPE {base} {metric_type}")
+        for labels, rate, _ in items:
+            for i in range(SAMPLES):
+                at = start + i * STEP
+                value = rate * i * STEP if kind == "counter" else rate
+                suffix = "_total" if kind == "counter" and not family.endswith("_bucket") else ""
+                name = family if family.endswith(("_bucket", "_total")) else base + suffix
+                lines.append(f"{name}{labels} {value} {at}")
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
