@@ -1,0 +1,163 @@
+"""JSON API and CSV export: the same filters, sort and window as the pages (filters.py)."""
+
+import csv
+import dataclasses
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.http import JsonResponse, StreamingHttpResponse
+
+from meshdash.dashboard.filters import BadQuery, parse_list_params, parse_window
+from meshdash.mesh.model import KINDS
+from meshdash.mesh.query import PER_PAGE_CHOICES
+from meshdash.store import SnapshotStore, StoreUnavailable
+
+CSV_FIELDS = (
+    "namespace", "kind", "name", "health", "meshed_pods", "total_pods", "success_rate", "rps",
+    "latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "tcp_open_connections",
+    "outbound_rps", "outbound_success_rate", "team", "last_rollout",
+)
+# Spreadsheets run cells starting with these as formulas; cluster text must stay text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def error(reason: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+def api_view(view):
+    """Errors as JSON with a reason: 400 for bad input, 503 while there is nothing to serve."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadQuery as exc:
+            return error(str(exc), 400)
+        except StoreUnavailable:
+            response = error("the snapshot store (Redis) is unavailable", 503)
+            response["Retry-After"] = "10"
+            return response
+
+    return wrapper
+
+
+def _no_snapshot(window: str) -> JsonResponse:
+    response = error(f"no snapshot for window {window} yet: the first collection is running", 503)
+    response["Retry-After"] = "10"
+    return response
+
+
+def snapshot_json(meta) -> dict:
+    return {
+        "taken_at": meta.taken_at,
+        "age_seconds": round(meta.age_seconds(time.time()), 3),
+        "collect_seconds": meta.collect_seconds,
+        "stale": bool(meta.stale),
+        "errors": dict(meta.errors or {}),
+        "failure_reason": getattr(meta, "failure_reason", "") or "",
+    }
+
+
+def workload_json(workload) -> dict:
+    return dataclasses.asdict(workload)
+
+
+@api_view
+def workloads(request):
+    params = parse_list_params(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    store = SnapshotStore.from_settings()
+    meta = store.meta(params.window)
+    if meta is None:
+        return _no_snapshot(params.window)
+    page = store.workload_page(params.window, params.query)
+    return JsonResponse({
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "pages": page.pages,
+        "window": params.window,
+        "items": [workload_json(item) for item in page.items],
+        "snapshot": snapshot_json(meta),
+    })
+
+
+@api_view
+def workload_detail(request, namespace, kind, name):
+    window = parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    if kind not in KINDS:
+        return error(f"unknown kind {kind[:40]!r}; choose one of: {', '.join(KINDS)}", 404)
+    store = SnapshotStore.from_settings()
+    meta = store.meta(window)
+    if meta is None:
+        return _no_snapshot(window)
+    detail = store.workload_detail(window, namespace, kind, name)
+    if detail is None:
+        return error("no such workload in the current snapshot", 404)
+    history = store.history(namespace, kind, name)
+    return JsonResponse({
+        "window": window,
+        "workload": workload_json(detail.workload),
+        "callers": [dataclasses.asdict(edge) for edge in detail.callers],
+        "callees": [dataclasses.asdict(edge) for edge in detail.callees],
+        "pods": [dataclasses.asdict(pod) for pod in detail.pods],
+        "routes": [dataclasses.asdict(route) for route in detail.routes],
+        "history": [dataclasses.asdict(point) for point in history],
+        "snapshot": snapshot_json(meta),
+    })
+
+
+@api_view
+def namespaces(request):
+    window = parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    store = SnapshotStore.from_settings()
+    meta = store.meta(window)
+    if meta is None:
+        return _no_snapshot(window)
+    return JsonResponse({
+        "window": window,
+        "items": [dataclasses.asdict(ns) for ns in store.namespaces(window)],
+        "snapshot": snapshot_json(meta),
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@api_view
+def workloads_csv(request):
+    """Every workload the list view matches, in its order (all pages, not just the current one)."""
+    params = parse_list_params(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    store = SnapshotStore.from_settings()
+    if store.meta(params.window) is None:
+        return _no_snapshot(params.window)
+    batch = max(PER_PAGE_CHOICES)
+    first = store.workload_page(params.window, dataclasses.replace(
+        params.query, page=1, per_page=batch))
+
+    def rows():
+        writer = csv.writer(_Echo())
+        yield writer.writerow(CSV_FIELDS)
+        page = first
+        while True:
+            for item in page.items:
+                yield writer.writerow([_csv_cell(getattr(item, f)) for f in CSV_FIELDS])
+            if not page.has_next:
+                return
+            page = store.workload_page(params.window, dataclasses.replace(
+                params.query, page=page.page + 1, per_page=batch))
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="workloads-{params.window}.csv"'
+    return response

@@ -1,0 +1,126 @@
+"""GET parameters -> ``WorkloadQuery``: the one filter definition behind the workload pages, the
+JSON API and the CSV export.
+
+Everything here is strict: a value we do not understand is a ``BadQuery`` with a reason the
+user can act on, never a silent default that shows a different list than the URL says. The
+exception is a page past the end, which the store clamps to the last page.
+"""
+
+import re
+from dataclasses import dataclass
+
+from meshdash.mesh.health import HEALTH_STATES
+from meshdash.mesh.model import KINDS, WINDOWS
+from meshdash.mesh.query import (
+    DEFAULT_PER_PAGE,
+    DEFAULT_SORT,
+    PER_PAGE_CHOICES,
+    SORT_KEYS,
+    WorkloadQuery,
+)
+
+MAX_VALUE_LENGTH = 253  # the longest Kubernetes name; nothing legitimate is longer
+MAX_NAMESPACES = 100
+MAX_PAGE = 1_000_000  # far beyond any mesh; keeps arithmetic on page numbers small
+MAX_PER_PAGE = max(PER_PAGE_CHOICES)
+
+# DNS-1123 label: what Kubernetes accepts as a namespace name.
+NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# Workload names are DNS-1123 subdomains; searching for anything else cannot match, and
+# refusing it keeps glob, regex and SQL syntax out of every layer below.
+SEARCH_RE = re.compile(r"[a-z0-9._-]*")
+TEAM_RE = re.compile(r"[A-Za-z0-9._-]*")
+
+MESHED_VALUES = {"": None, "yes": True, "true": True, "no": False, "false": False}
+DIRECTIONS = {"asc": False, "desc": True}
+
+
+class BadQuery(ValueError):
+    """A query parameter we refuse; ``str()`` is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class ListParams:
+    query: WorkloadQuery
+    window: str
+
+
+def _single(params, name: str) -> str:
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise BadQuery(f"{name} may be given once")
+    value = values[0].strip() if values else ""
+    if len(value) > MAX_VALUE_LENGTH:
+        raise BadQuery(f"{name} is longer than {MAX_VALUE_LENGTH} characters")
+    return value
+
+
+def _positive_int(params, name: str, default: int, maximum: int) -> int:
+    raw = _single(params, name)
+    if raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise BadQuery(f"{name} must be a whole number, not {raw[:40]!r}")
+    value = int(raw)
+    if value < 1:
+        raise BadQuery(f"{name} must be 1 or more")
+    if value > maximum:
+        raise BadQuery(f"{name} must be at most {maximum}")
+    return value
+
+
+def _choice(params, name: str, choices, default: str = "") -> str:
+    value = _single(params, name)
+    if value == "":
+        return default
+    if value not in choices:
+        raise BadQuery(f"unknown {name} {value[:40]!r}; choose one of: {', '.join(choices)}")
+    return value
+
+
+def parse_window(params, default: str) -> str:
+    return _choice(params, "window", tuple(WINDOWS), default)
+
+
+def parse_namespace(value: str) -> str:
+    if len(value) > 63 or not NAMESPACE_RE.fullmatch(value):
+        raise BadQuery(f"{value[:70]!r} is not a valid namespace name")
+    return value
+
+
+def parse_namespaces(params) -> tuple[str, ...]:
+    values = [value.strip() for value in params.getlist("ns") if value.strip()]
+    if len(values) > MAX_NAMESPACES:
+        raise BadQuery(f"at most {MAX_NAMESPACES} namespaces at once")
+    return tuple(sorted({parse_namespace(value) for value in values}))
+
+
+def parse_workload_query(params, *, namespaces: tuple[str, ...] = ()) -> WorkloadQuery:
+    """The query a workload list URL asks for. ``namespaces`` pins the list (a namespace page)."""
+    search = _single(params, "q").lower()
+    if not SEARCH_RE.fullmatch(search):
+        raise BadQuery("search matches workload names: use letters, digits, '-', '.' and '_'")
+    team = _single(params, "team")
+    if not TEAM_RE.fullmatch(team):
+        raise BadQuery("team must be letters, digits, '-', '.' and '_'")
+    meshed_raw = _single(params, "meshed").lower()
+    if meshed_raw not in MESHED_VALUES:
+        raise BadQuery("meshed must be yes or no")
+    direction = _choice(params, "dir", tuple(DIRECTIONS), "asc")
+    return WorkloadQuery(
+        namespaces=namespaces or parse_namespaces(params),
+        kind=_choice(params, "kind", KINDS),
+        health=_choice(params, "health", HEALTH_STATES),
+        meshed=MESHED_VALUES[meshed_raw],
+        search=search,
+        sort=_choice(params, "sort", tuple(SORT_KEYS), DEFAULT_SORT),
+        descending=DIRECTIONS[direction],
+        page=_positive_int(params, "page", 1, MAX_PAGE),
+        per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+        team=team,
+    )
+
+
+def parse_list_params(params, default_window: str, **kwargs) -> ListParams:
+    window = parse_window(params, default_window)
+    return ListParams(query=parse_workload_query(params, **kwargs), window=window)

@@ -1,0 +1,62 @@
+"""What the overview calls out about the control plane: certificates, version skew, injection."""
+
+from dataclasses import dataclass
+
+from meshdash.lib.timefmt import days_left
+
+CERT_WARNING_DAYS = 30
+CERT_CRITICAL_DAYS = 7
+VALID_INJECT_VALUES = ("enabled", "disabled", "ingress", "")
+
+
+@dataclass
+class Certificate:
+    label: str
+    not_after: float | None
+    days_left: float | None
+
+    @property
+    def level(self) -> str:
+        if self.days_left is None:
+            return "unknown"
+        if self.days_left < CERT_CRITICAL_DAYS:
+            return "critical"
+        if self.days_left < CERT_WARNING_DAYS:
+            return "warning"
+        return "healthy"
+
+
+@dataclass
+class ProxyVersion:
+    version: str
+    proxies: int
+    skewed: bool  # differs from the control plane's version
+
+
+def certificates(control_plane, now: float) -> list[Certificate]:
+    return [
+        Certificate("Trust anchor", control_plane.trust_anchor_not_after,
+                    days_left(control_plane.trust_anchor_not_after, now)),
+        Certificate("Identity issuer", control_plane.issuer_not_after,
+                    days_left(control_plane.issuer_not_after, now)),
+    ]
+
+
+def proxy_versions(control_plane) -> list[ProxyVersion]:
+    """Data-plane versions, most proxies first; skew only counts when both sides are known."""
+    expected = control_plane.version
+    versions = [
+        ProxyVersion(version or "unknown", count,
+                     bool(expected) and bool(version) and version != expected)
+        for version, count in control_plane.data_plane_versions.items()
+    ]
+    return sorted(versions, key=lambda v: (-v.proxies, v.version))
+
+
+def bad_inject_namespaces(namespaces) -> list:
+    """Namespaces whose ``linkerd.io/inject`` value the proxy injector ignores (``true``, typos)."""
+    return [ns for ns in namespaces if ns.inject_annotation not in VALID_INJECT_VALUES]
+
+
+def injecting_namespaces(namespaces) -> list[str]:
+    return sorted(ns.name for ns in namespaces if ns.inject_annotation == "enabled")

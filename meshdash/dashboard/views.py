@@ -1,0 +1,221 @@
+"""Pages of the dashboard. Each reads the snapshot store, never Prometheus or the cluster."""
+
+import time
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+
+from meshdash.dashboard import charts, paging, status
+from meshdash.dashboard.commands import (
+    fill_url_template,
+    logs_command,
+    resource,
+    workload_commands,
+    workload_promql,
+)
+from meshdash.dashboard.filters import BadQuery, parse_list_params, parse_namespace, parse_window
+from meshdash.dashboard.rules import health_rules
+from meshdash.lib.htmx import render_page, wants_partial
+from meshdash.mesh.health import HEALTH_STATES
+from meshdash.mesh.model import KINDS, WINDOWS
+from meshdash.mesh.query import WorkloadQuery
+from meshdash.store import SnapshotStore, StoreUnavailable
+
+
+class NoSnapshot(Exception):
+    """The collector has not written a snapshot for this window yet."""
+
+
+def dashboard_page(view):
+    """Bad input is a 400 page with the reason; a missing Redis a 503; no data yet a wait page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadQuery as exc:
+            return render(request, "dashboard/bad_request.html", {"reason": str(exc)}, status=400)
+        except StoreUnavailable:
+            response = render(request, "dashboard/unavailable.html", status=503)
+            response["Retry-After"] = "10"
+            return response
+        except NoSnapshot:
+            response = render(request, "dashboard/collecting.html", _base_context(request))
+            # A table that polls into a missing snapshot reloads as the whole waiting page.
+            response["HX-Refresh"] = "true"
+            return response
+
+    return wrapper
+
+
+def _default_window() -> str:
+    return settings.MESHDASH_DEFAULT_WINDOW
+
+
+def _base_context(request, window: str | None = None) -> dict:
+    return {
+        "window": window or _default_window(),
+        "windows": list(WINDOWS),
+        "default_window": _default_window(),
+        "refresh_seconds": settings.MESHDASH_REFRESH_SECONDS,
+    }
+
+
+def _read_meta(store, window: str):
+    meta = store.meta(window)
+    if meta is None:
+        raise NoSnapshot(window)
+    return meta
+
+
+def _freshness(meta) -> dict:
+    now = time.time()
+    return {"meta": meta, "age_seconds": meta.age_seconds(now), "now": now}
+
+
+def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> dict:
+    """Context for the shared workload table: one page, sparklines, links that keep the URL."""
+    page = store.workload_page(meta.window, query, version=meta.version)
+    histories = store.histories([item.key for item in page.items]) if page.items else {}
+    params = request.GET
+    csv_changes = {"page": None, "per_page": None}
+    if pinned_namespace:
+        csv_changes["ns"] = pinned_namespace
+    return {
+        "csv_query": paging.query_url(params, **csv_changes),
+        "query": query,
+        "page": page,
+        "rows": [(item, charts.sparkline(histories.get(item.key))) for item in page.items],
+        "columns": paging.column_headers(params, query),
+        "page_links": paging.page_links(params, page),
+        "per_page_links": paging.per_page_links(params, page),
+        "previous_href": paging.query_url(params, page=page.page - 1),
+        "next_href": paging.query_url(params, page=page.page + 1),
+        "first_item": (page.page - 1) * page.per_page + 1,
+        "last_item": min(page.total, page.page * page.per_page),
+    }
+
+
+def _list_context(request, store, params, extra: dict | None = None,
+                  pinned_namespace: str = "", meta=None) -> dict:
+    meta = meta or _read_meta(store, params.window)
+    context = _base_context(request, params.window)
+    context.update(_freshness(meta))
+    context.update(_workload_table(request, store, meta, params.query, pinned_namespace))
+    context.update({
+        "namespace_names": store.namespace_names(params.window, version=meta.version),
+        "kinds": KINDS,
+        "health_states": HEALTH_STATES,
+        "selected_namespaces": set(params.query.namespaces),
+    })
+    context.update(extra or {})
+    return context
+
+
+@dashboard_page
+def overview(request):
+    params = parse_list_params(request.GET, _default_window())
+    store = SnapshotStore.from_settings()
+    context = _list_context(request, store, params, {"list_url": request.path})
+    if wants_partial(request):
+        return render_page(request, "dashboard/overview.html", context, "table")
+    version = context["meta"].version
+    overview_ = store.overview(params.window, version=version)
+    if overview_ is None:
+        raise NoSnapshot(params.window)
+    control_plane = overview_.control_plane
+    injecting = status.injecting_namespaces(overview_.namespaces)
+    context.update({
+        "overview": overview_,
+        "certificates": status.certificates(control_plane, context["now"]),
+        "proxy_versions": status.proxy_versions(control_plane),
+        "skewed_proxies": sum(v.proxies for v in status.proxy_versions(control_plane) if v.skewed),
+        "bad_inject_namespaces": status.bad_inject_namespaces(overview_.namespaces),
+        "injection_failures": store.workload_page(params.window, WorkloadQuery(
+            namespaces=tuple(injecting), meshed=False, per_page=10,
+        ), version=version) if injecting else None,
+        "injection_failures_query": urlencode(
+            [("ns", ns) for ns in injecting] + [("meshed", "no")]
+        ),
+    })
+    return render_page(request, "dashboard/overview.html", context, "table")
+
+
+@dashboard_page
+def workload_list(request):
+    params = parse_list_params(request.GET, _default_window())
+    store = SnapshotStore.from_settings()
+    context = _list_context(request, store, params, {"list_url": request.path})
+    return render_page(request, "dashboard/workloads.html", context, "table")
+
+
+@dashboard_page
+def namespace_list(request):
+    window = parse_window(request.GET, _default_window())
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, window)
+    context = _base_context(request, window)
+    context.update(_freshness(meta))
+    context["namespaces"] = store.namespaces(window, version=meta.version)
+    return render_page(request, "dashboard/namespaces.html", context, "table")
+
+
+@dashboard_page
+def namespace_detail(request, namespace):
+    try:
+        namespace = parse_namespace(namespace)
+    except BadQuery as exc:
+        raise Http404("no such namespace") from exc
+    params = parse_list_params(request.GET, _default_window(), namespaces=(namespace,))
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, params.window)
+    if namespace not in store.namespace_names(params.window, version=meta.version):
+        raise Http404("no such namespace")
+    rollups = store.namespaces(params.window, version=meta.version)
+    rollup = next((ns for ns in rollups if ns.name == namespace), None)
+    context = _list_context(request, store, params, {
+        "namespace": namespace, "rollup": rollup, "list_url": request.path,
+    }, pinned_namespace=namespace, meta=meta)
+    return render_page(request, "dashboard/namespace.html", context, "table")
+
+
+@dashboard_page
+def workload_detail(request, namespace, kind, name):
+    window = parse_window(request.GET, _default_window())
+    if kind not in KINDS or len(name) > 253 or len(namespace) > 63:
+        raise Http404("no such workload")
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, window)
+    detail = store.workload_detail(window, namespace, kind, name, version=meta.version)
+    if detail is None:
+        raise Http404("no such workload")
+    workload = detail.workload
+    history = store.history(namespace, kind, name)
+    rules = health_rules()
+    first_pod = detail.pods[0].name if detail.pods else ""
+    context = _base_context(request, window)
+    context.update(_freshness(meta))
+    context.update({
+        "detail": detail,
+        "workload": workload,
+        "resource": resource(kind, name),
+        "charts": [
+            charts.hour_chart(history, "success_rate", "Success rate", "%", zero_based=False),
+            charts.hour_chart(history, "rps", "Requests per second", "rps"),
+            charts.hour_chart(history, "latency_ms_p99", "P99 latency", "ms"),
+        ],
+        "graph": charts.neighbourhood(workload, detail.callers, detail.callees, rules),
+        "commands": workload_commands(namespace, kind, name, first_pod),
+        "pods": [(pod, logs_command(namespace, pod.name)) for pod in detail.pods],
+        "grafana_url": fill_url_template(
+            settings.MESHDASH_GRAFANA_URL_TEMPLATE, namespace=namespace, kind=kind, name=name
+        ),
+        "prometheus_url": fill_url_template(
+            settings.MESHDASH_PROMETHEUS_URL_TEMPLATE, namespace=namespace, kind=kind, name=name,
+            query=workload_promql(namespace, kind, name, window),
+        ),
+    })
+    return render_page(request, "dashboard/workload.html", context, "detail")

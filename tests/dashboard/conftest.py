@@ -1,0 +1,21 @@
+import pytest
+
+from tests.dashboard.known import write_known
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", password="a-long-password")
+
+
+@pytest.fixture
+def client(client, user):
+    """Every dashboard page needs a signed-in user."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def known(redis_client):
+    """The known mesh written as the current 1m snapshot, with five minutes of history."""
+    return write_known(redis_client)
