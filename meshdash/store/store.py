@@ -140,7 +140,7 @@ class SnapshotStore:
         version = f"{snapshot.window}.{int(snapshot.taken_at * 1000)}.{secrets.token_hex(4)}"
         workloads = snapshot.workloads
         minute = int(snapshot.taken_at // 60)
-        oldest = self._record_history(workloads, minute, snapshot.window == HISTORY_WINDOW)
+        oldest = self._update_history(workloads, minute, snapshot.window == HISTORY_WINDOW)
         values = self._version_values(snapshot, version, oldest, minute * 60)
 
         pipe = self.client.pipeline(transaction=False)
@@ -277,7 +277,12 @@ class SnapshotStore:
         )
         return {key: value for key, value in values.items() if value[1]}
 
-    def _record_history(
+    @_unavailable_on_connection_error
+    def record_history(self, workloads: list[Workload], taken_at: float) -> None:
+        """Record the minute of ``taken_at``'s point per workload (``write`` does it for 1m)."""
+        self._update_history(workloads, int(taken_at // 60), update=True)
+
+    def _update_history(
         self, workloads: list[Workload], minute: int, update: bool
     ) -> dict[WorkloadKey, HistoryPoint]:
         """Add this minute's point per workload when ``update``; return each oldest point."""
@@ -299,7 +304,7 @@ class SnapshotStore:
             )
             for workload, first in zip(batch, firsts, strict=True):
                 if first:
-                    oldest[workload.key] = _history_point(_text(first))
+                    oldest[workload.key] = _decode_point(_text(first))
         return oldest
 
     @_unavailable_on_connection_error
@@ -436,7 +441,7 @@ class SnapshotStore:
 
     @_unavailable_on_connection_error
     def history(self, namespace: str, kind: str, name: str) -> list[HistoryPoint]:
-        return _history_points(
+        return _decode_history(
             self.client.get(self._history_key(WorkloadKey(namespace, kind, name)))
         )
 
@@ -445,7 +450,7 @@ class SnapshotStore:
         if not keys:
             return {}
         raw = self.client.mget([self._history_key(key) for key in keys])
-        return {key: _history_points(value) for key, value in zip(keys, raw, strict=True)}
+        return {key: _decode_history(value) for key, value in zip(keys, raw, strict=True)}
 
     def _version_json(self, window: str, what: str, version: str | None):
         version = version or self.current_version(window)
@@ -508,7 +513,7 @@ def _drop(row: list) -> Drop:
     return Drop(codec.from_row(Workload, workload), since, success_rate_before, rps_before, fall)
 
 
-def _history_point(text: str) -> HistoryPoint:
+def _decode_point(text: str) -> HistoryPoint:
     minute, success_rate, rps, p99 = text.split(":")
     return HistoryPoint(
         t=int(minute) * 60,
@@ -518,7 +523,7 @@ def _history_point(text: str) -> HistoryPoint:
     )
 
 
-def _history_points(raw: bytes | str | None) -> list[HistoryPoint]:
+def _decode_history(raw: bytes | str | None) -> list[HistoryPoint]:
     if not raw:
         return []
-    return [_history_point(point) for point in _text(raw).split(",")]
+    return [_decode_point(point) for point in _text(raw).split(",")]

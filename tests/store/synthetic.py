@@ -58,13 +58,18 @@ def snapshot(
     pods_per_workload: int = 2,
     edges_per_workload: int = 2,
     awkward: bool = True,
+    unique_names: bool = False,
 ) -> Snapshot:
     rng = random.Random(seed)
     namespaces = [f"ns-{i}" for i in range(max(1, workloads // 40))]
     kinds = ["deployment", "statefulset", "daemonset"]
     items = []
     for i in range(workloads):
-        name = rng.choice(["api", "web", "db", "cache", "worker"]) + f"-{i % 97}"
+        # Repeated names across namespaces and kinds give the name sort ties to break.
+        name = (
+            rng.choice(["api", "web", "db", "cache", "worker"])
+            + f"-{i if unique_names else i % 97}"
+        )
         if awkward and i < len(AWKWARD_NAMES):
             name = AWKWARD_NAMES[i]
         items.append(workload(rng, rng.choice(namespaces), rng.choice(kinds), name))
