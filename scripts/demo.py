@@ -353,14 +353,18 @@ def interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--prepare",
         action="store_true",
         help="only migrate the database and create the login demo/demo",
     )
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     # SIGTERM (from a supervisor) stops the demo as Ctrl-C does.
     signal.signal(signal.SIGTERM, interrupt)
     try:

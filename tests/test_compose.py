@@ -1,0 +1,209 @@
+"""docker-compose.yml names only commands, files and settings that exist in the project.
+
+Docker cannot run in the test environment: each service's command is checked against the project
+instead (manage.py commands through Django's registry and their own argument parsers, the Celery
+app and its subcommands, gunicorn's options, the files mounted or referenced).
+"""
+
+import importlib
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import CommandError, get_commands, load_command_class
+from gunicorn.config import Config as GunicornConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+OWN_IMAGE = [name for name, service in SERVICES.items() if "build" in service]
+# Where the Dockerfile copies the checkout inside the image.
+APP_DIR = "/app"
+
+
+def commands_of(command) -> list[list[str]]:
+    """The commands a service runs: ``sh -c "a && exec b"`` counts as a and b."""
+    argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+    if argv[:2] != ["sh", "-c"]:
+        return [argv]
+    return [
+        [word for word in shlex.split(part) if word != "exec"]
+        for part in re.split(r"&&|;", argv[2])
+        if part.strip()
+    ]
+
+
+def all_commands() -> list[tuple[str, list[str]]]:
+    found = [(name, argv) for name in OWN_IMAGE for argv in commands_of(SERVICES[name]["command"])]
+    dockerfile_cmd = re.search(r"^CMD (\[.*\])$", dockerfile(), re.MULTILINE)
+    found.append(("Dockerfile CMD", yaml.safe_load(dockerfile_cmd.group(1))))
+    return found
+
+
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def check_manage_py(args: list[str]) -> None:
+    name, *options = args
+    commands = get_commands()
+    assert name in commands, f"manage.py has no command {name!r}"
+    parser = load_command_class(commands[name], name).create_parser("manage.py", name)
+    parser.parse_args(options)
+
+
+def check_script(path: str, args: list[str]) -> None:
+    script = ROOT / path
+    assert script.is_file(), f"{path} is missing"
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_parser().parse_args(args)
+
+
+def check_celery(args: list[str]) -> None:
+    assert args[:2] == ["-A", "meshdash"], args
+    assert importlib.import_module("meshdash").celery_app.main == "meshdash"
+    assert args[2] in {"worker", "beat"}, args
+    # Click parses every option before acting on --help: an unknown option fails here.
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", *args, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def check_gunicorn(args: list[str]) -> None:
+    parsed = GunicornConfig().parser().parse_args(args)
+    (app,) = parsed.args
+    module_name, _, attribute = app.partition(":")
+    assert callable(getattr(importlib.import_module(module_name), attribute or "application"))
+
+
+def check(argv: list[str]) -> None:
+    program, *args = argv
+    if program == "python" and args[0] == "manage.py":
+        check_manage_py(args[1:])
+    elif program == "python" and args[0].endswith(".py"):
+        check_script(args[0], args[1:])
+    elif program == "celery":
+        check_celery(args)
+    elif program == "gunicorn":
+        assert shutil.which("gunicorn", path=os.path.dirname(sys.executable))
+        check_gunicorn(args)
+    else:
+        pytest.fail(f"unknown program {program!r} in {argv}")
+
+
+def test_it_has_the_services_of_the_stack():
+    assert set(SERVICES) == {"web", "worker", "beat", "redis", "prometheus", "demo-mesh"}
+    assert set(OWN_IMAGE) == {"web", "worker", "beat", "demo-mesh"}
+
+
+def test_it_builds_one_image_from_the_dockerfile():
+    images = {SERVICES[name].get("image") for name in OWN_IMAGE}
+    builds = {str(SERVICES[name]["build"]) for name in OWN_IMAGE}
+    assert len(images) == 1 and builds == {"."}
+    text = dockerfile()
+    assert text.startswith("#") and "\nFROM python:3.11-slim\n" in text
+    assert "pip install -r requirements.txt" in text
+    assert re.search(r"^gunicorn==", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
+    assert re.search(r"^COPY \. \.$", text, re.MULTILINE)
+    assert f"WORKDIR {APP_DIR}" in text
+
+
+def test_it_runs_exactly_one_beat():
+    beats = [name for name, argv in all_commands() if argv[0] == "celery" and "beat" in argv]
+    assert beats == ["beat"]
+    assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_it_starts_the_application_once_redis_is_healthy():
+    test = SERVICES["redis"]["healthcheck"]["test"]
+    assert test[0] in {"CMD", "CMD-SHELL"} and "redis-cli" in test[1] and "ping" in test
+    for name in ("web", "worker", "beat"):
+        assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+# Importing the WSGI application warns that collectstatic has not run: the image runs it.
+@pytest.mark.filterwarnings("ignore:No directory at")
+@pytest.mark.parametrize(
+    "service_and_command", all_commands(), ids=lambda item: f"{item[0]}: {' '.join(item[1])}"
+)
+def test_it_names_commands_that_exist(service_and_command):
+    _, argv = service_and_command
+    check(argv)
+
+
+def test_it_rejects_a_command_that_does_not_exist():
+    with pytest.raises(AssertionError, match="no command"):
+        check(["python", "manage.py", "demo_mess", "--workloads", "3"])
+    with pytest.raises(CommandError, match="--no-such-option"):
+        check(["python", "manage.py", "migrate", "--no-such-option"])
+    with pytest.raises(AssertionError):
+        check(["celery", "-A", "meshdash", "worker", "--no-such-option"])
+
+
+def test_it_mounts_and_references_files_that_exist():
+    referenced = []
+    for service in SERVICES.values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                referenced.append(ROOT / source)
+        for value in service.get("environment", {}).values():
+            if str(value).startswith(f"{APP_DIR}/") and not str(value).startswith(f"{APP_DIR}/var"):
+                referenced.append(ROOT / str(value).removeprefix(f"{APP_DIR}/"))
+    assert referenced, "nothing referenced: the check would be empty"
+    for path in referenced:
+        assert path.is_file(), f"{path.relative_to(ROOT)} is missing"
+
+
+def test_it_points_the_application_at_the_other_services():
+    environment = SERVICES["worker"]["environment"]
+    assert environment["REDIS_URL"].startswith("redis://redis:6379/")
+    assert environment["PROMETHEUS_URL"] == "http://prometheus:9090"
+    kubeconfig = yaml.safe_load(
+        (ROOT / environment["KUBECONFIG"].removeprefix(f"{APP_DIR}/")).read_text()
+    )
+    (cluster,) = kubeconfig["clusters"]
+    kube_port = option(SERVICES["demo-mesh"]["command"], "--kube-port")
+    assert cluster["cluster"]["server"] == f"http://demo-mesh:{kube_port}"
+
+
+def option(command: list[str], name: str) -> str:
+    (value,) = [arg.split("=", 1)[1] for arg in command if arg.startswith(f"{name}=")]
+    return value
+
+
+def test_it_gives_prometheus_a_valid_config_scraping_the_demo_mesh():
+    volume = next(v for v in SERVICES["prometheus"]["volumes"] if v.endswith("prometheus.yml:ro"))
+    config_file = ROOT / volume.split(":")[0]
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: run `make bootstrap`"
+    result = subprocess.run(
+        [promtool, "check", "config", str(config_file)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load(config_file.read_text())
+    targets = [
+        target
+        for job in config["scrape_configs"]
+        for static in job.get("static_configs", [])
+        for target in static["targets"]
+    ]
+    command = SERVICES["demo-mesh"]["command"]
+    first = int(option(command, "--metrics-port"))
+    shards = range(int(option(command, "--shards")))
+    # The demo mesh serves its shards on consecutive ports from --metrics-port.
+    assert targets == [f"demo-mesh:{first + shard}" for shard in shards]
