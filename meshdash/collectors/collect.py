@@ -576,6 +576,13 @@ def _kube_from_settings() -> KubernetesClient | None:
         return None
 
 
-def run_collection(window: str, store=None) -> str:
-    """Collect ``window`` once; "ok", "partial", "failed" or "skipped" (another run holds it)."""
-    return collect_and_store(window, store).status
+def run_collection(window: str, store=None, *, raise_on_failure: bool = False) -> str:
+    """Collect ``window`` once; "ok", "partial", "failed" or "skipped" (another run holds it).
+
+    With ``raise_on_failure`` a failed run raises CollectionFailed once the failure is
+    recorded, so that a task queue can retry it.
+    """
+    outcome = collect_and_store(window, store)
+    if raise_on_failure and outcome.status == "failed":
+        raise CollectionFailed(outcome.errors.get("collection", "collection failed"))
+    return outcome.status

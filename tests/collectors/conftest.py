@@ -7,6 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+
+from meshdash.collectors.kubernetes import KubernetesClient
 
 from tests import servers
 from tests.collectors import fixture_data, kube_server
@@ -61,3 +65,16 @@ def kube_api(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+def kube_client_for(server, page_size: int = 2, timeout: float = 5.0) -> KubernetesClient:
+    """The official client, configured from the server's kubeconfig as for a real cluster."""
+    configuration = k8s.Configuration()
+    k8s_config.load_kube_config(config_file=server.kubeconfig, client_configuration=configuration)
+    configuration.retries = 0
+    return KubernetesClient(k8s.ApiClient(configuration), page_size=page_size, timeout=timeout)
+
+
+@pytest.fixture
+def kube(kube_api):
+    return kube_client_for(kube_api)

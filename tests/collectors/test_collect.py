@@ -1,0 +1,221 @@
+"""collect() against a real Prometheus holding known series and a real API server."""
+
+import pytest
+
+from meshdash.collectors.collect import CollectionFailed, collect
+from meshdash.collectors.prometheus import WINDOW_QUERIES, PrometheusClient
+from meshdash.mesh import metrics
+from meshdash.mesh.health import CRITICAL, HEALTHY, NOT_MESHED, WARNING, HealthRules
+from meshdash.mesh.model import MAX_TEXT
+from tests import servers
+from tests.collectors import fixture_data as data
+from tests.collectors import kube_server
+
+KIND = {"deployment": "deployment", "statefulset": "statefulset", "k8s_job": "job"}
+
+
+def _cumulative(rates):
+    return [(float(le), count) for le, count in data._cumulative(rates)]
+
+
+@pytest.fixture
+def snapshot(backfilled_prometheus, kube):
+    url, at = backfilled_prometheus
+    return collect("1m", prometheus=PrometheusClient(url), kube=kube, now=at, rules=HealthRules())
+
+
+def _workloads(snapshot):
+    return {(w.namespace, w.kind, w.name): w for w in snapshot.workloads}
+
+
+def test_it_reports_inbound_golden_metrics_as_the_data_states_them(snapshot):
+    assert snapshot.errors == {}
+    workloads = _workloads(snapshot)
+    for (ns, label, name), (ok, bad) in data.INBOUND.items():
+        if label == "k8s_job":
+            continue  # shown as its CronJob, below
+        workload = workloads[(ns, KIND[label], name[:MAX_TEXT - 1] + "…" if len(name) > MAX_TEXT
+                              else name)]
+        assert workload.rps == pytest.approx(ok + bad)
+        assert workload.success_rate == pytest.approx(ok / (ok + bad))
+
+
+def test_it_derives_quantiles_from_the_stated_latency_distribution(snapshot):
+    workloads = _workloads(snapshot)
+    for (ns, label, name), rates in data.LATENCY.items():
+        workload = workloads[(ns, KIND[label], name)]
+        buckets = _cumulative(rates)
+        assert workload.latency_ms_p50 == pytest.approx(metrics.histogram_quantile(0.5, buckets))
+        assert workload.latency_ms_p95 == pytest.approx(metrics.histogram_quantile(0.95, buckets))
+        assert workload.latency_ms_p99 == pytest.approx(metrics.histogram_quantile(0.99, buckets))
+    # web: 10 req/s, 4 up to 10 ms, 4 more up to 50 ms: the median is half-way into (10, 50].
+    assert workloads[("shop", "deployment", "web")].latency_ms_p50 == pytest.approx(42.5)
+
+
+def test_it_agrees_with_prometheus_histogram_quantile(backfilled_prometheus, snapshot):
+    url, at = backfilled_prometheus
+    client = PrometheusClient(url)
+    workloads = _workloads(snapshot)
+    for q, field in ((0.5, "latency_ms_p50"), (0.95, "latency_ms_p95"), (0.99, "latency_ms_p99")):
+        answer = client.query(
+            f"histogram_quantile({q}, sum by (le, namespace, deployment, statefulset) "
+            '(increase(response_latency_ms_bucket{direction="inbound"}[1m])))',
+            at=at,
+        )
+        assert answer
+        for sample in answer:
+            label = "deployment" if sample.labels.get("deployment") else "statefulset"
+            key = (sample.labels["namespace"], label, sample.labels[label])
+            assert getattr(workloads[key], field) == pytest.approx(sample.value)
+
+
+def test_it_joins_pod_counts_team_and_rollout_from_the_cluster(snapshot):
+    workloads = _workloads(snapshot)
+    web = workloads[("shop", "deployment", "web")]
+    assert (web.meshed_pods, web.total_pods, web.team) == (1, 2, "storefront")
+    assert web.last_rollout == pytest.approx(1772600767.0)  # the newest ReplicaSet
+    assert web.inject_annotation == "enabled"
+    db = workloads[("shop", "statefulset", "db")]
+    assert db.last_rollout == pytest.approx(1770091506.0)  # the newest ControllerRevision
+    # The failed pod is not counted; the workload exists without traffic.
+    idle = workloads[("shop", "deployment", "idle")]
+    assert (idle.meshed_pods, idle.total_pods, idle.health) == (0, 0, NOT_MESHED)
+
+
+def test_it_shows_a_cronjobs_job_as_the_cronjob(snapshot):
+    workloads = _workloads(snapshot)
+    assert ("batch", "job", "report") not in workloads
+    nightly = workloads[("batch", "cronjob", "nightly")]
+    assert nightly.rps == pytest.approx(0.5)
+    assert nightly.meshed_pods == 1
+
+
+def test_it_lists_workloads_only_the_metrics_know_as_meshed(snapshot):
+    workloads = _workloads(snapshot)
+    hostile = workloads[("shop", "deployment", data.HOSTILE)]
+    assert hostile.meshed_pods == 1
+    assert hostile.health == HEALTHY
+    long_names = [w.name for w in snapshot.workloads if w.name.startswith("lll")]
+    assert len(long_names) == 1 and len(long_names[0]) == MAX_TEXT
+
+
+def test_it_applies_the_health_rules(snapshot):
+    workloads = _workloads(snapshot)
+    assert workloads[("shop", "deployment", "web")].health == CRITICAL  # 90 %
+    assert workloads[("shop", "deployment", "api")].health == WARNING  # 97.5 %
+    assert workloads[("shop", "statefulset", "db")].health == HEALTHY
+    assert workloads[("legacy", "deployment", "mainframe")].health == NOT_MESHED
+
+
+def test_it_reports_outbound_totals_and_tcp(snapshot):
+    api = _workloads(snapshot)[("shop", "deployment", "api")]
+    # api calls db (4/s, all fine) and the unmeshed mainframe (2/s fine, 2/s failing).
+    assert api.outbound_rps == pytest.approx(8.0)
+    assert api.outbound_success_rate == pytest.approx(6 / 8)
+    open_, read, write = data.TCP[("shop", "deployment", "api")]
+    assert api.tcp_open_connections == open_  # peer="dst" connections are not counted
+    assert api.tcp_read_bytes_per_second == pytest.approx(read)
+    assert api.tcp_write_bytes_per_second == pytest.approx(write)
+
+
+def test_it_builds_edges_with_identities_and_tls(snapshot):
+    edges = {(e.src_name, e.dst_name): e for e in snapshot.edges}
+    web_api = edges[("web", "api")]
+    assert web_api.rps == pytest.approx(12.5)
+    assert web_api.success_rate == pytest.approx(12 / 12.5)
+    assert web_api.tls is True
+    assert web_api.server_id == data.ID.format(sa="api", ns="shop")
+    assert web_api.client_id == data.ID.format(sa="web", ns="shop")
+    assert web_api.latency_ms_p99 == pytest.approx(
+        metrics.histogram_quantile(0.99, _cumulative({5: 8.0, 20: 4.0, 500: 0.5}))
+    )
+    # The client identity comes from the pods' service account, not the workload's name.
+    assert edges[("api", "db")].client_id == data.ID.format(sa="api-sa", ns="shop")
+
+
+def test_it_includes_unmeshed_destinations_and_clients(snapshot):
+    edges = {(e.src_name, e.dst_name): e for e in snapshot.edges}
+    mainframe = edges[("api", "mainframe")]
+    assert (mainframe.tls, mainframe.server_id, mainframe.dst_namespace) == (False, "", "legacy")
+    assert mainframe.success_rate == pytest.approx(0.5)
+    unmeshed = [e for e in snapshot.edges if not e.src_meshed]
+    assert [(e.dst_name, e.rps, e.tls) for e in unmeshed] == [("web", pytest.approx(10.0), False)]
+
+
+def test_it_reports_routes(snapshot):
+    (route,) = snapshot.routes
+    assert (route.name, route.route, route.service) == (
+        "api", "GET /items", "api.shop.svc.cluster.local:8080")
+    assert route.rps == pytest.approx(4.0)
+    assert route.success_rate == pytest.approx(0.75)
+
+
+def test_it_joins_proxy_metrics_to_pods(snapshot):
+    pods = {(p.namespace, p.name): p for p in snapshot.pods}
+    for (ns, pod, _, _), (memory, expiry, _) in data.PROXIES.items():
+        assert pods[(ns, pod)].proxy_memory_bytes == memory  # not the control plane's 5 GB
+        assert pods[(ns, pod)].proxy_cert_expiry == expiry
+    assert pods[("shop", "db-0")].proxy_version == "stable-2.13.0"  # the annotation wins
+    assert pods[("shop", "api-def34-y3")].status == "Init:0/1"
+
+
+def test_it_rolls_up_namespaces(snapshot):
+    namespaces = {n.name: n for n in snapshot.namespaces}
+    shop = namespaces["shop"]
+    inbound = [v for k, v in data.INBOUND.items() if k[0] == "shop"]
+    assert shop.rps == pytest.approx(sum(ok + bad for ok, bad in inbound))
+    assert shop.success_rate == pytest.approx(
+        sum(ok for ok, _ in inbound) / sum(ok + bad for ok, bad in inbound)
+    )
+    assert shop.inject_annotation == "enabled"
+    assert namespaces["batch"].inject_annotation == "true"
+    assert "empty" in namespaces
+    assert sum(shop.health_counts.values()) == shop.workloads
+
+
+def test_it_reads_the_control_plane(snapshot):
+    plane = snapshot.control_plane
+    assert plane.version == "stable-2.14.10"
+    assert plane.trust_anchor_not_after == kube_server.ANCHOR_NOT_AFTER.timestamp()
+    assert plane.issuer_not_after == kube_server.ISSUER_NOT_AFTER.timestamp()
+    assert {c["name"]: (c["pods"], c["ready"]) for c in plane.components} == {
+        "destination": (1, 0), "identity": (1, 1)}
+    assert plane.data_plane_versions == {"stable-2.14.10": 5, "stable-2.13.0": 1}
+
+
+def test_it_costs_a_fixed_number_of_queries(snapshot):
+    assert snapshot.query_count == len(WINDOW_QUERIES) + 1
+    assert snapshot.prometheus_seconds > 0 and snapshot.kubernetes_seconds > 0
+
+
+def test_it_keeps_the_metrics_when_the_cluster_answers_500(backfilled_prometheus, kube_api, kube):
+    url, at = backfilled_prometheus
+    kube_api.faults["*"] = 500
+    snapshot = collect("1m", prometheus=PrometheusClient(url), kube=kube, now=at,
+                       rules=HealthRules())
+    assert snapshot.errors["kubernetes/pods"] == "Kubernetes API answered HTTP 500"
+    web = _workloads(snapshot)[("shop", "deployment", "web")]
+    assert web.rps == pytest.approx(10.0)
+    # Without the cluster, pods and meshed counts come from the proxies' own metrics.
+    assert web.meshed_pods == 1
+    assert {p.name for p in snapshot.pods} == {pod for _, pod, _, _ in data.PROXIES}
+
+
+def test_it_keeps_the_cluster_when_prometheus_is_down(kube):
+    dead = PrometheusClient(f"http://127.0.0.1:{servers.free_port()}")
+    snapshot = collect("1m", prometheus=dead, kube=kube, rules=HealthRules())
+    assert set(snapshot.errors) == {*WINDOW_QUERIES, "proxies"}
+    assert "unreachable" in snapshot.errors["inbound"]
+    assert _workloads(snapshot)[("shop", "deployment", "web")].total_pods == 2
+
+
+def test_it_fails_when_neither_metrics_nor_workloads_can_be_read(kube_api, kube):
+    kube_api.faults["*"] = "garbage"
+    dead = PrometheusClient(f"http://127.0.0.1:{servers.free_port()}")
+    with pytest.raises(CollectionFailed, match="not JSON"):
+        collect("1m", prometheus=dead, kube=kube, rules=HealthRules())
+
+
+def test_it_rejects_an_unknown_window(kube):
+    with pytest.raises(ValueError):
+        collect("5m", prometheus=PrometheusClient("http://127.0.0.1:1"), kube=kube)
