@@ -1,0 +1,816 @@
+"""A deterministic simulated Linkerd mesh: its objects, its traffic and the truth about both.
+
+``build_mesh(workloads, seed)`` returns the same mesh for the same arguments (and the same
+``epoch``, which defaults to the start of the current UTC day). The exporter
+(``meshdash.demo.exporter``) and the Kubernetes API stand-in (``meshdash.demo.kubeapi``) only
+render what is decided here, and the tests compare what the collectors find against the truth
+functions of ``DemoMesh``.
+
+Traffic model (stated per workload, see ``DemoWorkload``):
+- ``base_rps``: inbound requests per second, split over its callers (``DemoEdge``) and, for a
+  few workloads, an unmeshed client (``unmeshed_client_rps``, seen inbound with
+  ``tls="no_identity"``). The ingress controller's own inbound is all from outside the mesh.
+- ``success_rate``: the share of responses classified success (status 200; failures are 500).
+  Workloads in an ``error-burst`` incident answer well below 95 %.
+- ``latency``: a log-normal distribution of response time, plus a slow mode for workloads in a
+  ``latency-spike`` incident (p99 in seconds). Quantiles are given as Prometheus's
+  ``histogram_quantile`` computes them from Linkerd's 26 buckets.
+- Each client pod sends its share of an edge to one endpoint pod of the callee (connections
+  are long-lived), which bounds the outbound series per pod.
+- Proxy memory is ``memory_base + memory_slope * (t - started_at)``: it creeps up linearly on a
+  few pods and is flat elsewhere.
+
+Every counter the exporter serves is an exact linear function of time,
+``value(t) = rate * (t - started_at)`` with ``started_at`` the pod's start, so ``rate()`` and
+``increase()`` over any window fully inside the scraped period return the configured rate
+(times the window) exactly, up to the few milliseconds between Prometheus's scrape timestamp
+and the moment the exporter reads the clock.
+
+Realistic mistakes: unmeshed workloads (``linkerd.io/inject: disabled`` on the template, no
+proxy, no metrics), a namespace annotated ``linkerd.io/inject: "true"`` (invalid, so its pods
+are not injected), proxies one release behind the control plane, an issuer certificate that
+expires ``ISSUER_DAYS_LEFT`` days after the epoch, one pod stuck in ``Init:0/1`` and text that
+needs HTML escaping in annotations, a status message and label values.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import math
+import random
+import uuid
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+LINKERD_NAMESPACE = "linkerd"
+LINKERD_VERSION = "edge-25.8.2"
+OLD_PROXY_VERSION = "edge-25.4.1"
+# proxy_build_info{version} is the proxy's own build version, not the Linkerd release.
+PROXY_BUILD_VERSIONS = {LINKERD_VERSION: "v2.315.0", OLD_PROXY_VERSION: "v2.290.0"}
+PROXY_IMAGE = "cr.l5d.io/linkerd/proxy"
+CLUSTER_DOMAIN = "cluster.local"
+TRUST_DOMAIN = "cluster.local"
+ISSUER_DAYS_LEFT = 20
+PROXY_ADMIN_PORT = 4191
+MIB = 1024 * 1024
+
+# Linkerd's response_latency_ms bucket bounds; +Inf follows the last one.
+LATENCY_BOUNDS_MS: tuple[int, ...] = (
+    1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000,
+    10000, 20000, 30000, 40000, 50000,
+)  # fmt: skip
+
+INCIDENT_ERRORS = "error-burst"
+INCIDENT_LATENCY = "latency-spike"
+
+# Shares of workloads with 1..5 pods and of kinds. Chosen with the series budget in mind
+# (meshdash.demo.exporter.series_count): most services run one or two replicas.
+_POD_COUNT_WEIGHTS = {1: 75, 2: 14, 3: 6, 4: 3, 5: 2}
+_KIND_WEIGHTS = {"deployment": 85, "statefulset": 10, "daemonset": 5}
+_EXTRA_CALLEE_CHANCE = 0.15
+_UNMESHED_SHARE = 0.05
+_OLD_PROXY_SHARE = 0.1
+_TEAM_SHARE = 0.6
+
+_DOMAINS = (
+    "payments", "checkout", "catalog", "search", "orders", "shipping", "inventory", "accounts",
+    "billing", "notifications", "recommendations", "reviews", "pricing", "fraud", "ledger",
+    "media", "analytics", "messaging", "profiles", "cart", "loyalty", "support", "geo",
+    "reporting", "identity",
+)  # fmt: skip
+_ENVIRONMENTS = ("", "-eu", "-us", "-apac", "-staging", "-canary", "-internal", "-edge")
+_ROLES = (
+    "api", "web", "worker", "gateway", "db", "cache", "indexer", "scheduler", "events", "sync",
+    "auth", "render", "exporter", "importer", "router", "store", "feed", "notifier", "audit",
+    "quota",
+)  # fmt: skip
+_STATEFUL_ROLES = ("db", "cache", "store", "events", "indexer")
+_DAEMON_NAMES = ("node-agent", "log-shipper", "metrics-agent", "dns-cache", "csi-node")
+_TEAMS = ("payments", "platform", "growth", "core", "data", "search", "sre")
+_ROUTES = (
+    "GET /api/v1/items", "GET /api/v1/items/{id}", "POST /api/v1/items", "GET /healthz/ready",
+    "PUT /api/v1/items/{id}", "DELETE /api/v1/items/{id}",
+)  # fmt: skip
+_HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+HOSTILE_DESCRIPTION = '<script>alert("meshdash")</script> & "quoted" \'text\' <b>bold</b>'
+HOSTILE_STATUS_MESSAGE = 'linkerd-init: iptables "-t nat" failed <exit 1> & will retry'
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """Log-normal response time in ms, optionally mixed with a slow mode."""
+
+    median_ms: float
+    sigma: float
+    slow_fraction: float = 0.0
+    slow_median_ms: float = 0.0
+    slow_sigma: float = 0.3
+
+    def cdf(self, ms: float) -> float:
+        fast = _lognormal_cdf(ms, self.median_ms, self.sigma)
+        if not self.slow_fraction:
+            return fast
+        slow = _lognormal_cdf(ms, self.slow_median_ms, self.slow_sigma)
+        return (1 - self.slow_fraction) * fast + self.slow_fraction * slow
+
+    def cumulative_fractions(self) -> tuple[float, ...]:
+        """Share of responses at or below each bound of LATENCY_BOUNDS_MS (then +Inf: 1)."""
+        return tuple(self.cdf(bound) for bound in LATENCY_BOUNDS_MS)
+
+    def mean_ms(self) -> float:
+        fast = self.median_ms * math.exp(self.sigma**2 / 2)
+        slow = self.slow_median_ms * math.exp(self.slow_sigma**2 / 2)
+        return (1 - self.slow_fraction) * fast + self.slow_fraction * slow
+
+
+def _lognormal_cdf(x: float, median: float, sigma: float) -> float:
+    return 0.5 * (1 + math.erf(math.log(x / median) / (sigma * math.sqrt(2))))
+
+
+def histogram_quantile(q: float, cumulative: tuple[float, ...]) -> float:
+    """Prometheus's histogram_quantile over buckets with LATENCY_BOUNDS_MS and +Inf.
+
+    ``cumulative`` are the finite buckets' cumulative counts (or rates); the +Inf bucket is 1
+    when they are fractions. Same interpolation as Prometheus 2.x ``bucketQuantile``.
+    """
+    counts = [*cumulative, 1.0]
+    rank = q * counts[-1]
+    b = next(i for i, count in enumerate(counts) if count >= rank)
+    if b == len(counts) - 1:
+        return float(LATENCY_BOUNDS_MS[-1])
+    start, count = 0.0, counts[b]
+    if b > 0:
+        start = float(LATENCY_BOUNDS_MS[b - 1])
+        count -= counts[b - 1]
+        rank -= counts[b - 1]
+    return start + (LATENCY_BOUNDS_MS[b] - start) * (rank / count)
+
+
+def identity(service_account: str, namespace: str) -> str:
+    """The mTLS identity Linkerd gives a service account's proxies."""
+    trust = f"{LINKERD_NAMESPACE}.{TRUST_DOMAIN}"
+    return f"{service_account}.{namespace}.serviceaccount.identity.{trust}"
+
+
+@dataclass
+class DemoPod:
+    name: str
+    namespace: str
+    ip: str
+    node: str
+    started_at: float  # unix seconds; every counter of this pod's proxy starts from here
+    has_proxy: bool
+    proxy_version: str = ""
+    phase: str = "Running"
+    ready: bool = True
+    restarts: int = 0
+    init_stuck: bool = False  # Pending, linkerd-init waiting: kubectl shows Init:0/1
+    memory_base: float = 0.0  # proxy resident memory, bytes
+    memory_slope: float = 0.0  # bytes per second since started_at
+    memory_limit: int = 250 * MIB
+    cpu_rate: float = 0.0  # proxy CPU seconds per second
+    cert_expiry: float = 0.0  # the proxy's leaf certificate not-after, unix seconds
+    ordinal: int = 0  # position within its workload
+
+    @property
+    def running(self) -> bool:
+        return self.phase == "Running"
+
+    @property
+    def exports_metrics(self) -> bool:
+        return self.has_proxy and self.running
+
+    def proxy_memory(self, t: float) -> float:
+        return self.memory_base + self.memory_slope * (t - self.started_at)
+
+
+@dataclass
+class DemoRoute:
+    name: str  # ServiceProfile route name, e.g. "GET /api/v1/items"
+    share: float  # of the workload's inbound requests
+
+
+@dataclass
+class DemoWorkload:
+    namespace: str
+    kind: str  # deployment, statefulset or daemonset
+    name: str
+    meshed: bool
+    port: int
+    service_ip: str
+    created_at: float
+    rollout_at: float  # creation of the newest ReplicaSet / controller revision
+    revision: int
+    template_hash: str  # pod-template-hash or controller-revision-hash suffix
+    labels: dict[str, str]  # pod template labels (selector labels included)
+    annotations: dict[str, str]  # pod template annotations
+    team: str = ""
+    base_rps: float = 0.0
+    success_rate: float = 1.0
+    latency: LatencyModel = field(default_factory=lambda: LatencyModel(10.0, 0.5))
+    incident: str = ""
+    request_bytes: int = 600
+    response_bytes: int = 2000
+    unmeshed_client_rps: float = 0.0
+    routes: list[DemoRoute] = field(default_factory=list)
+    pods: list[DemoPod] = field(default_factory=list)
+    control_plane_component: str = ""
+    service_name: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.namespace, self.kind, self.name)
+
+    @property
+    def service_account(self) -> str:
+        return self.name
+
+    @property
+    def identity(self) -> str:
+        return identity(self.service_account, self.namespace)
+
+    @property
+    def authority(self) -> str:
+        return f"{self.service_name}.{self.namespace}.svc.{CLUSTER_DOMAIN}:{self.port}"
+
+    @property
+    def serving_pods(self) -> list[DemoPod]:
+        return [pod for pod in self.pods if pod.running]
+
+
+@dataclass
+class DemoEdge:
+    src: DemoWorkload
+    dst: DemoWorkload
+    rps: float
+
+
+@dataclass
+class Flow:
+    """Requests from one client pod (None: an unmeshed client outside the mesh) to one pod."""
+
+    src: DemoWorkload | None
+    src_pod: DemoPod | None
+    dst: DemoWorkload
+    dst_pod: DemoPod
+    rps: float
+    connections: int
+
+
+@dataclass
+class DemoNamespace:
+    name: str
+    created_at: float
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Certificates:
+    anchor_pem: str
+    issuer_pem: str
+    issuer_key_pem: str
+    anchor_not_after: float
+    issuer_not_after: float
+
+
+@dataclass
+class TcpRates:
+    open_connections: float
+    read_bytes_per_second: float
+    write_bytes_per_second: float
+
+
+@dataclass
+class DemoMesh:
+    seed: int
+    epoch: float
+    namespaces: list[DemoNamespace]
+    workloads: list[DemoWorkload]  # the application workloads, as many as asked for
+    control_plane: list[DemoWorkload]
+    edges: list[DemoEdge]
+    flows: list[Flow]
+    nodes: list[str]
+    certificates: Certificates
+    linkerd_version: str = LINKERD_VERSION
+
+    @property
+    def all_workloads(self) -> list[DemoWorkload]:
+        return self.control_plane + self.workloads
+
+    def workload(self, namespace: str, kind: str, name: str) -> DemoWorkload:
+        return {w.key: w for w in self.all_workloads}[(namespace, kind, name)]
+
+    def _inbound_flows(self, w: DemoWorkload) -> list[Flow]:
+        # Built once: the truth functions are called for every workload of big meshes.
+        if "_flows_by_dst" not in self.__dict__:
+            by_dst: dict[int, list[Flow]] = {}
+            for f in self.flows:
+                by_dst.setdefault(id(f.dst), []).append(f)
+            self.__dict__["_flows_by_dst"] = by_dst
+        return self.__dict__["_flows_by_dst"].get(id(w), [])
+
+    # --- Truth: what Prometheus shows for each workload. Unmeshed workloads export nothing.
+
+    def inbound_rps(self, w: DemoWorkload) -> float:
+        """rate(request_total{direction="inbound"}) summed over the workload's pods."""
+        if not w.meshed:
+            return 0.0
+        return sum(f.rps for f in self._inbound_flows(w))
+
+    def success_rate(self, w: DemoWorkload) -> float | None:
+        return w.success_rate if self.inbound_rps(w) > 0 else None
+
+    def outbound_rps(self, w: DemoWorkload) -> dict[tuple[str, str, str], float]:
+        """Outbound requests per second per callee, as the workload's proxies count them."""
+        if not w.meshed:
+            return {}
+        return {e.dst.key: e.rps for e in self.edges if e.src is w}
+
+    def outbound_success_rate(self, w: DemoWorkload) -> float | None:
+        edges = [e for e in self.edges if e.src is w]
+        total = sum(e.rps for e in edges)
+        if not w.meshed or not total:
+            return None
+        return sum(e.rps * e.dst.success_rate for e in edges) / total
+
+    def latency_quantile(self, w: DemoWorkload, q: float) -> float | None:
+        """histogram_quantile(q, ...) of the workload's inbound response_latency_ms (ms).
+
+        The same holds for every edge into the workload, seen from its clients' side.
+        """
+        if not self.inbound_rps(w):
+            return None
+        return histogram_quantile(q, w.latency.cumulative_fractions())
+
+    def tcp(self, w: DemoWorkload) -> TcpRates:
+        """Inbound TCP as the stat queries read it (``peer="src"``; connections of both peers)."""
+        if not w.meshed:
+            return TcpRates(0.0, 0.0, 0.0)
+        flows = self._inbound_flows(w)
+        rps = sum(f.rps for f in flows)
+        # Each accepted connection has its loopback twin from the proxy to the application.
+        connections = 2 * sum(f.connections for f in flows)
+        return TcpRates(connections, rps * w.request_bytes, rps * w.response_bytes)
+
+    def route_rps(self, w: DemoWorkload) -> dict[str, float]:
+        rps = self.inbound_rps(w)
+        return {route.name: rps * route.share for route in w.routes}
+
+    def proxy_memory(self, pod: DemoPod, t: float) -> float | None:
+        """process_resident_memory_bytes of the pod's proxy at unix time t."""
+        return pod.proxy_memory(t) if pod.exports_metrics else None
+
+
+# --- Building.
+
+
+def build_mesh(workloads: int = 300, seed: int = 1, epoch: float | None = None) -> DemoMesh:
+    """A mesh of ``workloads`` application workloads; the same arguments give the same mesh."""
+    if workloads < 4:
+        raise ValueError("the demo mesh needs at least 4 workloads")
+    if epoch is None:
+        today = datetime.datetime.now(datetime.UTC).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        epoch = today.timestamp()
+    return _Builder(workloads, seed, float(epoch)).build()
+
+
+class _Builder:
+    def __init__(self, count: int, seed: int, epoch: float):
+        self.count = count
+        self.seed = seed
+        self.epoch = epoch
+        self.rng = random.Random(seed)
+        self.nodes = [f"node-{i:03d}" for i in range(1, max(3, count // 25) + 1)]
+        self.pod_ips = _addresses(10, 42)
+        self.service_ips = _addresses(10, 96)
+
+    def build(self) -> DemoMesh:
+        namespaces = self._namespaces()
+        certificates = _certificates(self.rng, self.epoch)
+        control_plane = self._control_plane()
+        workloads = self._workloads(namespaces)
+        edges = self._call_graph(workloads)
+        self._traffic(workloads, edges)
+        self._mark_stuck_pod(workloads)
+        flows = self._flows(workloads, edges)
+        return DemoMesh(
+            seed=self.seed,
+            epoch=self.epoch,
+            namespaces=namespaces,
+            workloads=workloads,
+            control_plane=control_plane,
+            edges=edges,
+            flows=flows,
+            nodes=self.nodes,
+            certificates=certificates,
+        )
+
+    # Namespaces: about one per 15 workloads, at least 4, plus the control plane's.
+    def _namespaces(self) -> list[DemoNamespace]:
+        wanted = max(4, round(self.count / 15))
+        names = ["ingress-nginx", "legacy-batch"]
+        for n in range(1, 1000):
+            for env in _ENVIRONMENTS:
+                for domain in _DOMAINS:
+                    if len(names) == wanted:
+                        break
+                    names.append(f"{domain}{env}" if n == 1 else f"{domain}{env}-{n}")
+        namespaces = [
+            DemoNamespace(
+                LINKERD_NAMESPACE,
+                self.epoch - 400 * 86400,
+                labels={
+                    "linkerd.io/is-control-plane": "true",
+                    "config.linkerd.io/admission-webhooks": "disabled",
+                    "linkerd.io/control-plane-ns": LINKERD_NAMESPACE,
+                },
+                annotations={"linkerd.io/inject": "disabled"},
+            )
+        ]
+        for name in names:
+            created = self.epoch - self.rng.uniform(30, 390) * 86400
+            annotations = {"linkerd.io/inject": "enabled"}
+            labels = {"kubernetes.io/metadata.name": name}
+            if name == "legacy-batch":
+                annotations = {"linkerd.io/inject": "true"}  # invalid: nothing gets injected
+            elif name == "ingress-nginx":
+                annotations = {"linkerd.io/inject": "ingress"}
+            elif self.rng.random() < _TEAM_SHARE:
+                labels["team"] = self.rng.choice(_TEAMS)
+            namespaces.append(DemoNamespace(name, created, labels, annotations))
+        for ns in namespaces:
+            ns.labels.setdefault("kubernetes.io/metadata.name", ns.name)
+        return namespaces
+
+    def _control_plane(self) -> list[DemoWorkload]:
+        components = (
+            ("linkerd-destination", "destination", 8086),
+            ("linkerd-identity", "identity", 8080),
+            ("linkerd-proxy-injector", "proxy-injector", 8443),
+        )
+        control_plane = []
+        for name, component, port in components:
+            w = self._workload(LINKERD_NAMESPACE, "deployment", name, port, meshed=True)
+            w.control_plane_component = component
+            w.labels["linkerd.io/control-plane-component"] = component
+            w.service_name = {"linkerd-destination": "linkerd-dst"}.get(name, name)
+            w.base_rps = 0.0
+            self._pods(w, 1, LINKERD_VERSION)
+            control_plane.append(w)
+        return control_plane
+
+    def _workloads(self, namespaces: list[DemoNamespace]) -> list[DemoWorkload]:
+        apps = [ns for ns in namespaces if ns.name not in (LINKERD_NAMESPACE, "ingress-nginx")]
+        ingress = next(ns for ns in namespaces if ns.name == "ingress-nginx")
+        weights = [0.5 + self.rng.random() for _ in apps]
+        scale = (self.count - 1) / sum(weights)
+        sizes = [max(1, int(wt * scale)) for wt in weights]
+        i = 0
+        while sum(sizes) != self.count - 1:
+            j = i % len(sizes)
+            if sum(sizes) < self.count - 1:
+                sizes[j] += 1
+            elif sizes[j] > 1:
+                sizes[j] -= 1
+            i += 1
+
+        w = self._workload(ingress.name, "deployment", "ingress-nginx-controller", 80, meshed=True)
+        w.annotations["linkerd.io/inject"] = "ingress"
+        self._pods(w, 2, LINKERD_VERSION)
+        workloads = [w]
+        for ns, size in zip(apps, sizes, strict=True):
+            workloads.extend(self._namespace_workloads(ns, size))
+        self._hostile_text(workloads)
+        return workloads
+
+    def _namespace_workloads(self, ns: DemoNamespace, size: int) -> list[DemoWorkload]:
+        base = ns.name.split("-")[0]
+        team = ns.labels.get("team", "")
+        valid_inject = ns.annotations.get("linkerd.io/inject") == "enabled"
+        names: set[str] = set()
+        result = []
+        for i in range(size):
+            kind = self.rng.choices(list(_KIND_WEIGHTS), list(_KIND_WEIGHTS.values()))[0]
+            if i == 0:
+                kind = "deployment"
+            if kind == "daemonset":
+                name = self.rng.choice(_DAEMON_NAMES)
+            elif kind == "statefulset":
+                name = f"{base}-{self.rng.choice(_STATEFUL_ROLES)}"
+            else:
+                name = f"{base}-{'frontend' if i == 0 else self.rng.choice(_ROLES)}"
+            name = _unique(name, names)
+            meshed = valid_inject and (i == 0 or self.rng.random() >= _UNMESHED_SHARE)
+            port = self.rng.choice((8080, 8080, 8080, 9090, 3000, 5000, 6379, 5432))
+            w = self._workload(ns.name, kind, name, port, meshed)
+            if not meshed and valid_inject:
+                w.annotations["linkerd.io/inject"] = "disabled"
+            if team or self.rng.random() < _TEAM_SHARE / 2:
+                w.team = team or self.rng.choice(_TEAMS)
+                w.labels["team"] = w.team
+            version = OLD_PROXY_VERSION if self.rng.random() < _OLD_PROXY_SHARE else LINKERD_VERSION
+            count = self.rng.choices(list(_POD_COUNT_WEIGHTS), list(_POD_COUNT_WEIGHTS.values()))[0]
+            self._pods(w, count, version if meshed else "")
+            result.append(w)
+        return result
+
+    def _workload(self, namespace: str, kind: str, name: str, port: int, meshed: bool):
+        created = self.epoch - self.rng.uniform(20, 380) * 86400
+        rollout = self.epoch - self.rng.uniform(0.05, 19) * 86400
+        labels = {"app": name, "version": f"v{self.rng.randint(1, 40)}"}
+        if self.rng.random() < 0.3:
+            labels["app.kubernetes.io/version"] = (
+                f"{self.rng.randint(1, 4)}.{self.rng.randint(0, 20)}.{self.rng.randint(0, 9)}"
+                f"_build.{self.rng.randint(1, 999)}"
+            )
+        return DemoWorkload(
+            namespace=namespace,
+            kind=kind,
+            name=name,
+            meshed=meshed,
+            port=port,
+            service_ip=next(self.service_ips),
+            created_at=created,
+            rollout_at=max(created, rollout),
+            revision=self.rng.randint(1, 30),
+            template_hash=_hash(self.rng, 10 if kind == "deployment" else 9),
+            labels=labels,
+            annotations={},
+            service_name=name,
+        )
+
+    def _pods(self, w: DemoWorkload, count: int, proxy_version: str) -> None:
+        hostname_hash = _hash(self.rng, 5)
+        for ordinal in range(len(w.pods), len(w.pods) + count):
+            if w.kind == "statefulset":
+                name = f"{w.name}-{ordinal}"
+            elif w.kind == "daemonset":
+                name = f"{w.name}-{_hash(self.rng, 5)}"
+            else:
+                name = f"{w.name}-{w.template_hash}-{_hash(self.rng, 5)}"
+            started = w.rollout_at + self.rng.uniform(5, 120)
+            if self.rng.random() < 0.15:  # restarted or rescheduled since the rollout
+                started = self.epoch - self.rng.uniform(0.2, 2) * 86400
+            pod = DemoPod(
+                name=name,
+                namespace=w.namespace,
+                ip=next(self.pod_ips),
+                node=self.nodes[(ordinal + int(hostname_hash, 36)) % len(self.nodes)],
+                started_at=min(started, self.epoch - 600),
+                has_proxy=w.meshed,
+                proxy_version=proxy_version,
+                restarts=self.rng.choice((0,) * 12 + (1, 2, 3, 7)),
+                ordinal=ordinal,
+            )
+            if w.meshed:
+                pod.memory_base = self.rng.uniform(12, 40) * MIB
+                pod.memory_limit = self.rng.choice((250 * MIB, 250 * MIB, 128 * MIB))
+                pod.cpu_rate = self.rng.uniform(0.002, 0.03)
+                # Leaf certificates last 24 h and are renewed at about 70 % of their life.
+                pod.cert_expiry = self.epoch + self.rng.uniform(8, 24) * 3600
+                if self.rng.random() < 0.03:
+                    # Memory creeping up: half the limit at the epoch, the limit later.
+                    age = self.epoch - pod.started_at
+                    pod.memory_slope = (pod.memory_limit / 2 - pod.memory_base) / age
+            w.pods.append(pod)
+
+    def _hostile_text(self, workloads: list[DemoWorkload]) -> None:
+        for w in workloads[1 : 1 + max(2, self.count // 150)]:
+            w.annotations["description"] = HOSTILE_DESCRIPTION
+            w.labels["release"] = "2024.06_hotfix.3"
+
+    # Call graph: every workload of a namespace is called by an earlier one (so each is
+    # reachable from the namespace's frontend, which the ingress calls), plus a few extra
+    # calls, some across namespaces.
+    def _call_graph(self, workloads: list[DemoWorkload]) -> list[DemoEdge]:
+        by_ns: dict[str, list[DemoWorkload]] = {}
+        for w in workloads[1:]:
+            by_ns.setdefault(w.namespace, []).append(w)
+        pairs: dict[tuple[int, int], None] = {}
+        index = {id(w): i for i, w in enumerate(workloads)}
+        for members in by_ns.values():
+            pairs[(0, index[id(members[0])])] = None
+            for i, w in enumerate(members[1:], start=1):
+                caller = members[self.rng.randrange(i)]
+                pairs[(index[id(caller)], index[id(w)])] = None
+        for i in range(1, len(workloads)):
+            if self.rng.random() >= _EXTRA_CALLEE_CHANCE:
+                continue
+            same_ns = by_ns[workloads[i].namespace]
+            if self.rng.random() < 0.6 and len(same_ns) > 1:
+                callee = self.rng.choice(same_ns)
+            else:
+                callee = workloads[self.rng.randrange(1, len(workloads))]
+            j = index[id(callee)]
+            if j != i and (j, i) not in pairs:
+                pairs[(i, j)] = None
+        return [DemoEdge(workloads[i], workloads[j], 0.0) for i, j in pairs]
+
+    def _traffic(self, workloads: list[DemoWorkload], edges: list[DemoEdge]) -> None:
+        callers: dict[int, list[DemoEdge]] = {}
+        for e in edges:
+            callers.setdefault(id(e.dst), []).append(e)
+        app = [w for w in workloads[1:] if w.meshed]
+        errors = set(map(id, self.rng.sample(app, min(len(app), max(2, self.count // 100)))))
+        slow_pool = [w for w in app if id(w) not in errors]
+        slow = set(
+            map(id, self.rng.sample(slow_pool, min(len(slow_pool), max(2, self.count // 120))))
+        )
+        unmeshed_clients = set(
+            map(id, self.rng.sample(app, min(len(app), max(2, self.count // 60))))
+        )
+        routed = set(map(id, self.rng.sample(app, min(len(app), max(3, self.count // 50)))))
+        for w in workloads[1:]:
+            w.base_rps = round(math.exp(self.rng.gauss(math.log(8), 1.2)), 3)
+            w.base_rps = min(max(w.base_rps, 0.2), 400.0)
+            w.success_rate = (
+                1.0 if self.rng.random() < 0.4 else round(self.rng.uniform(0.985, 0.9999), 4)
+            )
+            w.latency = LatencyModel(
+                round(self.rng.uniform(3, 60), 1), round(self.rng.uniform(0.4, 0.9), 2)
+            )
+            w.request_bytes = self.rng.randint(200, 4000)
+            w.response_bytes = self.rng.randint(300, 60000)
+            if id(w) in errors:
+                w.incident = INCIDENT_ERRORS
+                w.success_rate = round(self.rng.uniform(0.55, 0.85), 3)
+            elif id(w) in slow:
+                w.incident = INCIDENT_LATENCY
+                w.latency = LatencyModel(w.latency.median_ms, w.latency.sigma, 0.05, 2500.0, 0.3)
+            if id(w) in unmeshed_clients:
+                w.unmeshed_client_rps = round(w.base_rps * self.rng.uniform(0.1, 0.3), 3)
+            if id(w) in routed:
+                names = self.rng.sample(_ROUTES, 3)
+                shares = [0.6, 0.3, 0.1]
+                w.routes = [DemoRoute(n, s) for n, s in zip(names, shares, strict=True)]
+            incoming = callers.get(id(w), [])
+            weights = [self.rng.uniform(0.5, 2) for _ in incoming]
+            shared = w.base_rps - w.unmeshed_client_rps
+            for e, weight in zip(incoming, weights, strict=True):
+                e.rps = shared * weight / sum(weights)
+        ingress = workloads[0]
+        ingress.base_rps = sum(e.rps for e in edges if e.src is ingress)
+        ingress.unmeshed_client_rps = ingress.base_rps
+        ingress.latency = LatencyModel(4.0, 0.5)
+
+    def _mark_stuck_pod(self, workloads: list[DemoWorkload]) -> None:
+        candidates = [
+            w for w in workloads[1:] if w.meshed and len(w.pods) >= 2 and w.kind == "deployment"
+        ]
+        if not candidates:
+            candidates = [w for w in workloads[1:] if w.meshed and w.kind == "deployment"]
+            self._pods(candidates[0], 1, candidates[0].pods[0].proxy_version)
+        pod = candidates[0].pods[-1]
+        pod.phase, pod.ready, pod.init_stuck, pod.restarts = "Pending", False, True, 0
+        pod.started_at = self.epoch - 1800
+
+    def _flows(self, workloads: list[DemoWorkload], edges: list[DemoEdge]) -> list[Flow]:
+        flows = []
+        for e in edges:
+            sources, targets = e.src.serving_pods, e.dst.serving_pods
+            offset = self.rng.randrange(len(targets))
+            for i, src_pod in enumerate(sources):
+                dst_pod = targets[(offset + i) % len(targets)]
+                connections = 1 + int(e.rps // 20)
+                flows.append(
+                    Flow(e.src, src_pod, e.dst, dst_pod, e.rps / len(sources), connections)
+                )
+        for w in workloads:
+            if w.unmeshed_client_rps:
+                targets = w.serving_pods
+                for pod in targets:
+                    flows.append(Flow(None, None, w, pod, w.unmeshed_client_rps / len(targets), 2))
+        return flows
+
+
+def _addresses(first: int, second: int):
+    for i in range(256 * 250):
+        yield f"{first}.{second + i // 62500}.{(i // 250) % 250}.{i % 250 + 2}"
+
+
+def _hash(rng: random.Random, length: int) -> str:
+    return "".join(rng.choice(_HASH_ALPHABET) for _ in range(length))
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def pod_labels(w: DemoWorkload, pod: DemoPod) -> dict[str, str]:
+    """The pod's labels as the API server shows them, injection labels included."""
+    labels = dict(w.labels)
+    if w.kind == "deployment":
+        labels["pod-template-hash"] = w.template_hash
+    elif w.kind == "statefulset":
+        labels["controller-revision-hash"] = f"{w.name}-{w.template_hash}"
+        labels["statefulset.kubernetes.io/pod-name"] = pod.name
+        labels["apps.kubernetes.io/pod-index"] = str(pod.ordinal)
+    else:
+        labels["controller-revision-hash"] = w.template_hash
+        labels["pod-template-generation"] = str(w.revision)
+    if pod.has_proxy:
+        labels["linkerd.io/control-plane-ns"] = LINKERD_NAMESPACE
+        labels["linkerd.io/workload-ns"] = w.namespace
+        labels[f"linkerd.io/proxy-{w.kind}"] = w.name
+    return labels
+
+
+def new_uid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+# --- Identity: a real trust anchor and an issuer it signed, deterministic for the seed.
+
+
+def _certificates(rng: random.Random, epoch: float) -> Certificates:
+    anchor_key = ec.derive_private_key(rng.getrandbits(250) + 1, ec.SECP256R1())
+    issuer_key = ec.derive_private_key(rng.getrandbits(250) + 1, ec.SECP256R1())
+    start = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    anchor_name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, f"root.linkerd.{TRUST_DOMAIN}")]
+    )
+    issuer_name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, f"identity.linkerd.{TRUST_DOMAIN}")]
+    )
+    anchor_not_after = start + datetime.timedelta(days=3250)
+    issuer_not_after = start + datetime.timedelta(days=ISSUER_DAYS_LEFT)
+    anchor = _ca_certificate(
+        anchor_name,
+        anchor_name,
+        anchor_key.public_key(),
+        anchor_key,
+        rng,
+        start - datetime.timedelta(days=400),
+        anchor_not_after,
+        path_length=1,
+    )
+    issuer = _ca_certificate(
+        issuer_name,
+        anchor_name,
+        issuer_key.public_key(),
+        anchor_key,
+        rng,
+        start - datetime.timedelta(days=345),
+        issuer_not_after,
+        path_length=0,
+    )
+    key_pem = issuer_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return Certificates(
+        anchor_pem=anchor.public_bytes(serialization.Encoding.PEM).decode(),
+        issuer_pem=issuer.public_bytes(serialization.Encoding.PEM).decode(),
+        issuer_key_pem=key_pem.decode(),
+        anchor_not_after=anchor_not_after.timestamp(),
+        issuer_not_after=issuer_not_after.timestamp(),
+    )
+
+
+def _ca_certificate(
+    subject, issuer, public_key, signing_key, rng, not_before, not_after, path_length
+):
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(rng.getrandbits(63) + 1)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+    return builder.sign(signing_key, hashes.SHA256(), ecdsa_deterministic=True)
+
+
+def trust_root_sha256(mesh: DemoMesh) -> str:
+    return hashlib.sha256(mesh.certificates.anchor_pem.encode()).hexdigest()
