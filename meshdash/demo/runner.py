@@ -6,6 +6,7 @@ kubeconfig for the stand-in and a Prometheus configuration scraping the exporter
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import yaml
 
 from meshdash.demo.exporter import MetricsExporter
 from meshdash.demo.kubeapi import KubeApiServer
-from meshdash.demo.model import DemoMesh
+from meshdash.demo.model import DemoMesh, build_mesh
 
 _DURATION = re.compile(r"^(\d+)(ms|s|m)$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000}
@@ -78,9 +79,21 @@ def start_demo(
     demo = RunningDemo(
         mesh, kube, exporter, out_dir / "kubeconfig", out_dir / "prometheus.yml", token
     )
+    write_mesh_arguments(out_dir / "mesh.json", mesh)
     write_kubeconfig(demo.kubeconfig_path, kube.url, token)
     write_prometheus_config(demo.prometheus_config_path, exporter.targets, interval_ms)
     return demo
+
+
+def write_mesh_arguments(path: Path, mesh: DemoMesh) -> None:
+    arguments = {"workloads": len(mesh.workloads), "seed": mesh.seed, "epoch": mesh.epoch}
+    path.write_text(json.dumps(arguments) + "\n")
+
+
+def load_mesh(out_dir: Path) -> DemoMesh:
+    """The mesh a running demo serves, rebuilt from the ``mesh.json`` it wrote in ``out_dir``."""
+    arguments = json.loads((Path(out_dir) / "mesh.json").read_text())
+    return build_mesh(arguments["workloads"], arguments["seed"], arguments["epoch"])
 
 
 def write_kubeconfig(path: Path, server: str, token: str) -> None:

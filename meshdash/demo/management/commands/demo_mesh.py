@@ -28,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--shards", type=int, default=8)
         parser.add_argument("--scrape-interval", default="10s")
         parser.add_argument("--out-dir", default="var/demo")
+        parser.add_argument(
+            "--epoch",
+            type=float,
+            default=None,
+            help="unix time the mesh is built around (default: the start of today, UTC)",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -40,7 +46,7 @@ class Command(BaseCommand):
         ready = out_dir / "ready"
         ready.unlink(missing_ok=True)
         started = time.monotonic()
-        mesh = build_mesh(options["workloads"], options["seed"])
+        mesh = build_mesh(options["workloads"], options["seed"], options["epoch"])
         demo = start_demo(
             mesh,
             host=options["host"],
@@ -63,7 +69,8 @@ class Command(BaseCommand):
                 f"{time.monotonic() - started:.1f}s\n"
                 f"  Kubernetes API: {demo.kube_url} (kubeconfig {demo.kubeconfig_path})\n"
                 f"  metrics: {', '.join(demo.metrics_targets)}\n"
-                f"  Prometheus configuration: {demo.prometheus_config_path}"
+                f"  Prometheus configuration: {demo.prometheus_config_path}\n"
+                f"  mesh arguments: {out_dir / 'mesh.json'}"
             )
             self.stdout.flush()
             while not stop.wait(0.5):
