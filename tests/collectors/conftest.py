@@ -11,7 +11,6 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from meshdash.collectors.kubernetes import KubernetesClient
-
 from tests import servers
 from tests.collectors import fixture_data, kube_server
 
@@ -25,9 +24,15 @@ def start_prometheus(data_dir: Path, config: str = "global: {}\n") -> tuple[subp
     config_file.write_text(config)
     port = servers.free_port()
     proc = subprocess.Popen(
-        [binary, f"--config.file={config_file}", f"--storage.tsdb.path={data_dir / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d"],
-        stdout=subprocess.DEVNULL, stderr=(data_dir / "prometheus.log").open("w"),
+        [
+            binary,
+            f"--config.file={config_file}",
+            f"--storage.tsdb.path={data_dir / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=30d",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(data_dir / "prometheus.log").open("w"),
     )
     servers.wait_for_port(port, timeout=30, proc=proc)
     return proc, f"http://127.0.0.1:{port}"
@@ -43,9 +48,17 @@ def backfilled_prometheus(tmp_path_factory):
     source = data_dir / "data.om"
     source.write_text(fixture_data.openmetrics(start))
     subprocess.run(
-        ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(source),
-         str(data_dir / "tsdb")],
-        check=True, capture_output=True,
+        [
+            "promtool",
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "-q",
+            str(source),
+            str(data_dir / "tsdb"),
+        ],
+        check=True,
+        capture_output=True,
     )
     proc, url = start_prometheus(data_dir)
     try:

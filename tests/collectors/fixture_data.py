@@ -7,8 +7,33 @@ buckets grow the same way, so the quantiles of one minute equal those of the rat
 
 STEP = 15
 SAMPLES = 41  # ten minutes of history
-LINKERD_BOUNDS = [1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000,
-                  3000, 4000, 5000, 10000, 20000, 30000, 40000, 50000]
+LINKERD_BOUNDS = [
+    1,
+    2,
+    3,
+    4,
+    5,
+    10,
+    20,
+    30,
+    40,
+    50,
+    100,
+    200,
+    300,
+    400,
+    500,
+    1000,
+    2000,
+    3000,
+    4000,
+    5000,
+    10000,
+    20000,
+    30000,
+    40000,
+    50000,
+]
 
 HOSTILE = '<script>alert("x")</script>'
 LONG = "l" * 400
@@ -49,11 +74,17 @@ LATENCY = {
 # (success/s, failure/s, latency bucket rates)
 EDGES = {
     ("shop", "deployment", "web", "shop", "deployment", "api", "true"): (
-        12.0, 0.5, {5: 8.0, 20: 4.0, 500: 0.5}),
+        12.0,
+        0.5,
+        {5: 8.0, 20: 4.0, 500: 0.5},
+    ),
     ("shop", "deployment", "api", "shop", "statefulset", "db", "true"): (4.0, 0.0, {3: 4.0}),
     # A destination that is not meshed: no identity.
     ("shop", "deployment", "api", "legacy", "deployment", "mainframe", "no_identity"): (
-        2.0, 2.0, {100: 4.0}),
+        2.0,
+        2.0,
+        {100: 4.0},
+    ),
 }
 
 # TCP inbound peer=src: (ns, label, name) -> (open connections, read bytes/s, write bytes/s)
@@ -67,8 +98,9 @@ PROXIES = {
 }
 
 # ServiceProfile routes (inbound): (ns, label, name, rt_route, dst) -> (success/s, failure/s)
-ROUTES = {("shop", "deployment", "api", "GET /items", "api.shop.svc.cluster.local:8080"): (
-    3.0, 1.0)}
+ROUTES = {
+    ("shop", "deployment", "api", "GET /items", "api.shop.svc.cluster.local:8080"): (3.0, 1.0)
+}
 
 
 def _labels(**labels: str) -> str:
@@ -104,44 +136,115 @@ def openmetrics(start: int) -> str:
     proxy = {"control_plane_ns": "linkerd"}
     for (ns, label, name), rates in LATENCY.items():
         for le, rate in _cumulative(rates):
-            counter("response_latency_ms_bucket", rate, direction="inbound", le=le,
-                    status_code="200", **_owner(ns, label, name), **proxy)
+            counter(
+                "response_latency_ms_bucket",
+                rate,
+                direction="inbound",
+                le=le,
+                status_code="200",
+                **_owner(ns, label, name),
+                **proxy,
+            )
     for (sns, sl, sn, dns, dl, dn, tls), (ok, bad, rates) in EDGES.items():
-        extra = {"server_id": ID.format(sa=dn, ns=dns)} if tls == "true" else {
-            "no_tls_reason": "not_provided_by_service_discovery"}
+        extra = (
+            {"server_id": ID.format(sa=dn, ns=dns)}
+            if tls == "true"
+            else {"no_tls_reason": "not_provided_by_service_discovery"}
+        )
         for classification, rate in (("success", ok), ("failure", bad)):
-            counter("response_total", rate, direction="outbound", tls=tls,
-                    classification=classification, **extra, **_owner(sns, sl, sn),
-                    **_owner(dns, dl, dn, "dst_"), **proxy)
+            counter(
+                "response_total",
+                rate,
+                direction="outbound",
+                tls=tls,
+                classification=classification,
+                **extra,
+                **_owner(sns, sl, sn),
+                **_owner(dns, dl, dn, "dst_"),
+                **proxy,
+            )
         for le, rate in _cumulative(rates):
-            counter("response_latency_ms_bucket", rate, direction="outbound", le=le, tls=tls,
-                    **_owner(sns, sl, sn), **_owner(dns, dl, dn, "dst_"), **proxy)
+            counter(
+                "response_latency_ms_bucket",
+                rate,
+                direction="outbound",
+                le=le,
+                tls=tls,
+                **_owner(sns, sl, sn),
+                **_owner(dns, dl, dn, "dst_"),
+                **proxy,
+            )
     for (ns, label, name, tls, client), (ok, bad) in CLIENTS.items():
         for classification, rate in (("success", ok), ("failure", bad)):
-            counter("response_total", rate, direction="inbound", tls=tls, client_id=client,
-                    classification=classification, status_code="200",
-                    **_owner(ns, label, name), **proxy)
+            counter(
+                "response_total",
+                rate,
+                direction="inbound",
+                tls=tls,
+                client_id=client,
+                classification=classification,
+                status_code="200",
+                **_owner(ns, label, name),
+                **proxy,
+            )
     for (ns, label, name), (open_, read, write) in TCP.items():
-        gauge("tcp_open_connections", open_, direction="inbound", peer="src",
-              **_owner(ns, label, name), **proxy)
-        gauge("tcp_open_connections", 99.0, direction="inbound", peer="dst",
-              **_owner(ns, label, name), **proxy)
-        counter("tcp_read_bytes", read, direction="inbound", peer="src",
-                **_owner(ns, label, name), **proxy)
-        counter("tcp_write_bytes", write, direction="inbound", peer="src",
-                **_owner(ns, label, name), **proxy)
+        gauge(
+            "tcp_open_connections",
+            open_,
+            direction="inbound",
+            peer="src",
+            **_owner(ns, label, name),
+            **proxy,
+        )
+        gauge(
+            "tcp_open_connections",
+            99.0,
+            direction="inbound",
+            peer="dst",
+            **_owner(ns, label, name),
+            **proxy,
+        )
+        counter(
+            "tcp_read_bytes",
+            read,
+            direction="inbound",
+            peer="src",
+            **_owner(ns, label, name),
+            **proxy,
+        )
+        counter(
+            "tcp_write_bytes",
+            write,
+            direction="inbound",
+            peer="src",
+            **_owner(ns, label, name),
+            **proxy,
+        )
     for (ns, pod, label, name), (memory, expiry, version) in PROXIES.items():
         base = {"namespace": ns, "pod": pod, label: name, **proxy}
         gauge("process_resident_memory_bytes", memory, **base)
         gauge("control_identity_cert_expiration_timestamp_seconds", expiry, **base)
         gauge("proxy_build_info", 1.0, version=version, **base)
     # The control plane's own Go process: no control_plane_ns, must not count as a proxy.
-    gauge("process_resident_memory_bytes", 5e9, namespace="shop", pod="web-abc12-x1",
-          component="destination")
+    gauge(
+        "process_resident_memory_bytes",
+        5e9,
+        namespace="shop",
+        pod="web-abc12-x1",
+        component="destination",
+    )
     for (ns, label, name, route, dst), (ok, bad) in ROUTES.items():
         for classification, rate in (("success", ok), ("failure", bad)):
-            counter("route_response_total", rate, direction="inbound", rt_route=route, dst=dst,
-                    classification=classification, **_owner(ns, label, name), **proxy)
+            counter(
+                "route_response_total",
+                rate,
+                direction="inbound",
+                rt_route=route,
+                dst=dst,
+                classification=classification,
+                **_owner(ns, label, name),
+                **proxy,
+            )
 
     lines = []
     for family, items in series.items():

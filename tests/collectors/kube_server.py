@@ -41,13 +41,19 @@ def certificate_pem(common_name: str, not_after: datetime.datetime) -> bytes:
 
 
 def _meta(name, namespace=None, *, labels=None, annotations=None, owner=None, created=CREATED):
-    meta = {"name": name, "uid": f"uid-{namespace}-{name}", "creationTimestamp": created,
-            "labels": labels or {}, "annotations": annotations or {}}
+    meta = {
+        "name": name,
+        "uid": f"uid-{namespace}-{name}",
+        "creationTimestamp": created,
+        "labels": labels or {},
+        "annotations": annotations or {},
+    }
     if namespace:
         meta["namespace"] = namespace
     if owner:
-        meta["ownerReferences"] = [{"apiVersion": "v1", "kind": owner[0], "name": owner[1],
-                                    "uid": "x", "controller": True}]
+        meta["ownerReferences"] = [
+            {"apiVersion": "v1", "kind": owner[0], "name": owner[1], "uid": "x", "controller": True}
+        ]
     return meta
 
 
@@ -58,52 +64,99 @@ def _workload(kind, api, namespace, name, *, team="", inject="", created=CREATED
     spec = {"template": template}
     if kind == "CronJob":
         spec = {"jobTemplate": {"spec": {"template": template}}}
-    return {"apiVersion": api, "kind": kind,
-            "metadata": _meta(name, namespace, labels={"team": team} if team else {},
-                              created=created),
-            "spec": spec}
+    return {
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": _meta(name, namespace, labels={"team": team} if team else {}, created=created),
+        "spec": spec,
+    }
 
 
-def _pod(namespace, name, owner, *, proxy=True, phase="Running", ready=True, restarts=0,
-         version="stable-2.14.10", sa="default", init_waiting=False, labels=None,
-         annotations=None, memory_limit="64Mi"):
+def _pod(
+    namespace,
+    name,
+    owner,
+    *,
+    proxy=True,
+    phase="Running",
+    ready=True,
+    restarts=0,
+    version="stable-2.14.10",
+    sa="default",
+    init_waiting=False,
+    labels=None,
+    annotations=None,
+    memory_limit="64Mi",
+):
     containers = [{"name": "app", "image": "example/app:1"}]
     annotations = dict(annotations or {})
     labels = dict(labels or {})
     if proxy:
-        containers.append({"name": "linkerd-proxy", "image": "cr.l5d.io/linkerd/proxy:stable-2.14.10",
-                           "resources": {"limits": {"memory": memory_limit}}})
+        containers.append(
+            {
+                "name": "linkerd-proxy",
+                "image": "cr.l5d.io/linkerd/proxy:stable-2.14.10",
+                "resources": {"limits": {"memory": memory_limit}},
+            }
+        )
         annotations["linkerd.io/proxy-version"] = version
         labels["linkerd.io/control-plane-ns"] = "linkerd"
-    statuses = [{"name": c["name"], "ready": ready, "restartCount": restarts,
-                 "image": c["image"], "imageID": "", "state": {"running": {}}}
-                for c in containers]
-    status = {"phase": phase, "conditions": [{"type": "Ready", "status": str(ready)}],
-              "containerStatuses": statuses}
+    statuses = [
+        {
+            "name": c["name"],
+            "ready": ready,
+            "restartCount": restarts,
+            "image": c["image"],
+            "imageID": "",
+            "state": {"running": {}},
+        }
+        for c in containers
+    ]
+    status = {
+        "phase": phase,
+        "conditions": [{"type": "Ready", "status": str(ready)}],
+        "containerStatuses": statuses,
+    }
     spec = {"containers": containers, "nodeName": "node-1", "serviceAccountName": sa}
     if init_waiting:
         spec["initContainers"] = [{"name": "linkerd-init", "image": "example/init:1"}]
-        status["initContainerStatuses"] = [{"name": "linkerd-init", "ready": False,
-                                            "restartCount": 0, "image": "", "imageID": "",
-                                            "state": {"waiting": {"reason": "PodInitializing"}}}]
+        status["initContainerStatuses"] = [
+            {
+                "name": "linkerd-init",
+                "ready": False,
+                "restartCount": 0,
+                "image": "",
+                "imageID": "",
+                "state": {"waiting": {"reason": "PodInitializing"}},
+            }
+        ]
         status["phase"] = "Pending"
         for cs in statuses:
             cs["state"] = {"waiting": {"reason": "PodInitializing"}}
             cs["ready"] = False
         status["conditions"] = [{"type": "Ready", "status": "False"}]
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": _meta(name, namespace, labels=labels, annotations=annotations,
-                              owner=owner),
-            "spec": spec, "status": status}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _meta(name, namespace, labels=labels, annotations=annotations, owner=owner),
+        "spec": spec,
+        "status": status,
+    }
 
 
 def cluster() -> dict[str, list[dict] | dict]:
     """The objects the server serves, keyed by API path."""
     ns = [
-        {"apiVersion": "v1", "kind": "Namespace",
-         "metadata": _meta("shop", annotations={"linkerd.io/inject": "enabled"})},
-        {"apiVersion": "v1", "kind": "Namespace",
-         "metadata": _meta("batch", annotations={"linkerd.io/inject": "true"})},
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": _meta("shop", annotations={"linkerd.io/inject": "enabled"}),
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": _meta("batch", annotations={"linkerd.io/inject": "true"}),
+        },
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta("legacy")},
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta("linkerd")},
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta("empty")},
@@ -117,8 +170,11 @@ def cluster() -> dict[str, list[dict] | dict]:
         _workload("Deployment", "apps/v1", "linkerd", "linkerd-destination"),
     ]
     replicasets = [
-        {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-         "metadata": _meta(rs, namespace, owner=("Deployment", dep), created=created)}
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": _meta(rs, namespace, owner=("Deployment", dep), created=created),
+        }
         for namespace, dep, rs, created in [
             ("shop", "web", "web-old11", "2026-02-01T00:00:00Z"),
             ("shop", "web", "web-abc12", NEWEST_RS),
@@ -131,33 +187,60 @@ def cluster() -> dict[str, list[dict] | dict]:
     ]
     statefulsets = [_workload("StatefulSet", "apps/v1", "shop", "db")]
     revisions = [
-        {"apiVersion": "apps/v1", "kind": "ControllerRevision",
-         "metadata": _meta(f"db-{i}", "shop", owner=("StatefulSet", "db"), created=created)}
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ControllerRevision",
+            "metadata": _meta(f"db-{i}", "shop", owner=("StatefulSet", "db"), created=created),
+        }
         for i, created in enumerate(["2026-01-15T00:00:00Z", NEWEST_REVISION])
     ]
     cronjobs = [_workload("CronJob", "batch/v1", "batch", "nightly")]
     jobs = [
-        {"apiVersion": "batch/v1", "kind": "Job",
-         "metadata": _meta("report", "batch", owner=("CronJob", "nightly"), created=NEWEST_JOB),
-         "spec": {"template": {"metadata": {}}}},
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": _meta("report", "batch", owner=("CronJob", "nightly"), created=NEWEST_JOB),
+            "spec": {"template": {"metadata": {}}},
+        },
     ]
     pods = [
         _pod("shop", "web-abc12-x1", ("ReplicaSet", "web-abc12"), sa="web"),
-        _pod("shop", "web-abc12-x2", ("ReplicaSet", "web-abc12"), proxy=False, restarts=3,
-             annotations={"linkerd.io/inject": "disabled"}),
+        _pod(
+            "shop",
+            "web-abc12-x2",
+            ("ReplicaSet", "web-abc12"),
+            proxy=False,
+            restarts=3,
+            annotations={"linkerd.io/inject": "disabled"},
+        ),
         _pod("shop", "api-def34-y2", ("ReplicaSet", "api-def34"), sa="api-sa"),
         _pod("shop", "api-def34-y3", ("ReplicaSet", "api-def34"), sa="api-sa", init_waiting=True),
         _pod("shop", "db-0", ("StatefulSet", "db"), version="stable-2.13.0", sa="db"),
         _pod("shop", "idle-5-z", ("ReplicaSet", "idle-5"), phase="Failed", ready=False),
         _pod("batch", "report-q", ("Job", "report"), sa="cron"),
         _pod("legacy", "mainframe-7-m", ("ReplicaSet", "mainframe-7"), proxy=False),
-        _pod("linkerd", "linkerd-identity-1-a", ("ReplicaSet", "linkerd-identity-1"),
-             labels={"linkerd.io/control-plane-component": "identity"}),
-        _pod("linkerd", "linkerd-destination-1-a", ("ReplicaSet", "linkerd-destination-1"),
-             labels={"linkerd.io/control-plane-component": "destination"}, ready=False),
+        _pod(
+            "linkerd",
+            "linkerd-identity-1-a",
+            ("ReplicaSet", "linkerd-identity-1"),
+            labels={"linkerd.io/control-plane-component": "identity"},
+        ),
+        _pod(
+            "linkerd",
+            "linkerd-destination-1-a",
+            ("ReplicaSet", "linkerd-destination-1"),
+            labels={"linkerd.io/control-plane-component": "destination"},
+            ready=False,
+        ),
     ]
-    services = [{"apiVersion": "v1", "kind": "Service", "metadata": _meta("api", "shop"),
-                 "spec": {"selector": {"app": "api"}}}]
+    services = [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _meta("api", "shop"),
+            "spec": {"selector": {"app": "api"}},
+        }
+    ]
     anchor = certificate_pem("root.linkerd.cluster.local", ANCHOR_NOT_AFTER).decode()
     later_anchor = certificate_pem(
         "root2.linkerd.cluster.local", ANCHOR_NOT_AFTER + datetime.timedelta(days=900)
@@ -175,20 +258,26 @@ def cluster() -> dict[str, list[dict] | dict]:
         "/apis/batch/v1/jobs": jobs,
         "/apis/batch/v1/cronjobs": cronjobs,
         "/api/v1/namespaces/linkerd/configmaps/linkerd-identity-trust-roots": {
-            "apiVersion": "v1", "kind": "ConfigMap",
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
             "metadata": _meta("linkerd-identity-trust-roots", "linkerd"),
             "data": {"ca-bundle.crt": later_anchor + anchor},
         },
         "/api/v1/namespaces/linkerd/secrets/linkerd-identity-issuer": {
-            "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
             "metadata": _meta("linkerd-identity-issuer", "linkerd"),
             "data": {"tls.crt": base64.b64encode(issuer).decode(), "tls.key": ""},
         },
         "/api/v1/namespaces/linkerd/configmaps/linkerd-config": {
-            "apiVersion": "v1", "kind": "ConfigMap",
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
             "metadata": _meta("linkerd-config", "linkerd"),
-            "data": {"values": "linkerdVersion: stable-2.14.10\nidentity:\n  issuer:\n"
-                               "    scheme: kubernetes.io/tls\n"},
+            "data": {
+                "values": "linkerdVersion: stable-2.14.10\nidentity:\n  issuer:\n"
+                "    scheme: kubernetes.io/tls\n"
+            },
         },
     }
 
@@ -215,7 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, json.dumps(obj).encode())
         offset = int(query.get("continue", ["0"])[0] or 0)
         limit = int(query.get("limit", [str(len(obj) or 1)])[0])
-        page = obj[offset:offset + limit]
+        page = obj[offset : offset + limit]
         meta = {"resourceVersion": "42"}
         if offset + limit < len(obj):
             meta["continue"] = str(offset + limit)
@@ -254,9 +343,13 @@ def start() -> KubeServer:
 
 
 def kubeconfig(url: str) -> str:
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "test",
-        "clusters": [{"name": "test", "cluster": {"server": url}}],
-        "users": [{"name": "test", "user": {"token": "test-token"}}],
-        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
-    })
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "test",
+            "clusters": [{"name": "test", "cluster": {"server": url}}],
+            "users": [{"name": "test", "user": {"token": "test-token"}}],
+            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
+        }
+    )

@@ -34,8 +34,9 @@ def test_it_reports_inbound_golden_metrics_as_the_data_states_them(snapshot):
     for (ns, label, name), (ok, bad) in data.INBOUND.items():
         if label == "k8s_job":
             continue  # shown as its CronJob, below
-        workload = workloads[(ns, KIND[label], name[:MAX_TEXT - 1] + "…" if len(name) > MAX_TEXT
-                              else name)]
+        workload = workloads[
+            (ns, KIND[label], name[: MAX_TEXT - 1] + "…" if len(name) > MAX_TEXT else name)
+        ]
         assert workload.rps == pytest.approx(ok + bad)
         assert workload.success_rate == pytest.approx(ok / (ok + bad))
 
@@ -145,7 +146,10 @@ def test_it_includes_unmeshed_destinations_and_clients(snapshot):
 def test_it_reports_routes(snapshot):
     (route,) = snapshot.routes
     assert (route.name, route.route, route.service) == (
-        "api", "GET /items", "api.shop.svc.cluster.local:8080")
+        "api",
+        "GET /items",
+        "api.shop.svc.cluster.local:8080",
+    )
     assert route.rps == pytest.approx(4.0)
     assert route.success_rate == pytest.approx(0.75)
 
@@ -179,7 +183,9 @@ def test_it_reads_the_control_plane(snapshot):
     assert plane.trust_anchor_not_after == kube_server.ANCHOR_NOT_AFTER.timestamp()
     assert plane.issuer_not_after == kube_server.ISSUER_NOT_AFTER.timestamp()
     assert {c["name"]: (c["pods"], c["ready"]) for c in plane.components} == {
-        "destination": (1, 0), "identity": (1, 1)}
+        "destination": (1, 0),
+        "identity": (1, 1),
+    }
     assert plane.data_plane_versions == {"stable-2.14.10": 5, "stable-2.13.0": 1}
 
 
@@ -191,8 +197,9 @@ def test_it_costs_a_fixed_number_of_queries(snapshot):
 def test_it_keeps_the_metrics_when_the_cluster_answers_500(backfilled_prometheus, kube_api, kube):
     url, at = backfilled_prometheus
     kube_api.faults["*"] = 500
-    snapshot = collect("1m", prometheus=PrometheusClient(url), kube=kube, now=at,
-                       rules=HealthRules())
+    snapshot = collect(
+        "1m", prometheus=PrometheusClient(url), kube=kube, now=at, rules=HealthRules()
+    )
     assert snapshot.errors["kubernetes/pods"] == "Kubernetes API answered HTTP 500"
     web = _workloads(snapshot)[("shop", "deployment", "web")]
     assert web.rps == pytest.approx(10.0)

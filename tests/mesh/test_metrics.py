@@ -102,6 +102,11 @@ def test_it_parses_a_linkerd_identity():
 
 
 def test_it_rejects_what_is_not_a_linkerd_identity():
-    for text in ("", "web.shop", "web.shop.svc.cluster.local", "..serviceaccount.identity.x.y",
-                 "web.shop.serviceaccount.identity"):
+    for text in (
+        "",
+        "web.shop",
+        "web.shop.svc.cluster.local",
+        "..serviceaccount.identity.x.y",
+        "web.shop.serviceaccount.identity",
+    ):
         assert metrics.parse_identity(text) is None

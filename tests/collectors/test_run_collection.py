@@ -1,0 +1,66 @@
+"""run_collection and the collect command: lock, deadline and the snapshot store in Redis."""
+
+import pytest
+from django.core.management import call_command
+
+from meshdash.collectors.collect import CollectionFailed, run_collection
+from meshdash.collectors.prometheus import WINDOW_QUERIES
+from meshdash.store import SnapshotStore
+from tests import servers
+
+
+@pytest.fixture
+def store(redis_client):
+    return SnapshotStore(redis_client, "test", snapshot_ttl_seconds=60)
+
+
+@pytest.fixture
+def sources(settings, backfilled_prometheus, kube_api):
+    settings.PROMETHEUS_URL = backfilled_prometheus[0]
+    settings.KUBECONFIG = kube_api.kubeconfig
+    settings.KUBE_CONTEXT = ""
+    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = 10
+    return kube_api
+
+
+def test_it_writes_a_snapshot(store, sources):
+    assert run_collection("1m", store) == "ok"
+    meta = store.meta("1m")
+    assert meta is not None
+    assert store.current_version("1m")
+
+
+def test_it_skips_when_another_run_holds_the_lock(store, sources):
+    token = store.try_lock("1m", 30)
+    assert run_collection("1m", store) == "skipped"
+    store.release_lock("1m", token)
+    assert run_collection("1m", store) == "ok"
+
+
+def test_it_reports_partial_collections(store, sources):
+    sources.faults["/apis/apps/v1/statefulsets"] = 500
+    assert run_collection("1m", store) == "partial"
+
+
+def test_it_records_a_failure_and_keeps_the_previous_snapshot(store, sources, settings):
+    assert run_collection("1m", store) == "ok"
+    version = store.current_version("1m")
+    settings.PROMETHEUS_URL = f"http://127.0.0.1:{servers.free_port()}"
+    sources.faults["*"] = 500
+    assert run_collection("1m", store) == "failed"
+    assert store.current_version("1m") == version
+    reason, _ = store.last_failure("1m")
+    assert "HTTP 500" in reason
+    with pytest.raises(CollectionFailed):
+        run_collection("1m", store, raise_on_failure=True)
+    # Recovery is automatic once the sources answer again.
+    sources.faults.clear()
+    assert run_collection("1m", store) == "partial"  # Prometheus is still down
+
+
+def test_the_command_collects_once_and_prints_the_outcome(redis_client, sources, settings, capsys):
+    settings.MESHDASH_REDIS_PREFIX = "command-test"
+    call_command("collect", "--once", "--window", "1m")
+    out = capsys.readouterr().out
+    assert "1m: ok in" in out and f"{len(WINDOW_QUERIES) + 1} queries" in out
+    assert SnapshotStore(redis_client, "command-test").current_version("1m")
