@@ -16,8 +16,8 @@ RUN pip install -r requirements.txt
 COPY . .
 RUN python manage.py collectstatic --noinput \
     && useradd --system --home-dir /app --shell /usr/sbin/nologin meshdash \
-    && mkdir -p /app/var \
-    && chown meshdash /app/var
+    && mkdir -p /app/var/demo \
+    && chown -R meshdash /app/var
 
 USER meshdash
 EXPOSE 8000

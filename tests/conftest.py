@@ -31,3 +31,30 @@ def redis_client(redis_url, settings):
     yield client
     client.flushdb()
     client.close()
+
+
+# Workloads of the demo mesh that the session's end-to-end fixtures serve (seed 1).
+DEMO_WORKLOADS = 300
+
+
+@pytest.fixture(scope="session")
+def demo_mesh(tmp_path_factory):
+    """The demo mesh (`manage.py demo_mesh`) on free loopback ports, scraped every 2 s; its
+    ``model()`` is the truth it serves."""
+    demo = servers.start_demo_mesh(tmp_path_factory.mktemp("demo-mesh"), DEMO_WORKLOADS)
+    try:
+        yield demo
+    finally:
+        servers.stop(demo.proc)
+
+
+@pytest.fixture(scope="session")
+def demo_prometheus(demo_mesh, tmp_path_factory):
+    """A private Prometheus scraping the demo mesh with the configuration the mesh wrote."""
+    proc, port = servers.start_prometheus(
+        demo_mesh.prometheus_config, tmp_path_factory.mktemp("demo-prometheus")
+    )
+    try:
+        yield servers.PrometheusServer(proc, f"http://127.0.0.1:{port}")
+    finally:
+        servers.stop(proc)

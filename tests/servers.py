@@ -1,12 +1,18 @@
 """Private, throw-away servers for the tests: each on a free loopback port with its own data
 directory, stopped when the test session ends."""
 
+import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
+import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -84,3 +90,64 @@ def start_prometheus(config_file: Path, data_dir: Path) -> tuple[subprocess.Pope
         )
     wait_for_http(f"http://127.0.0.1:{port}/-/ready", timeout=60, proc=proc)
     return proc, port
+
+
+@dataclass
+class DemoMeshProcess:
+    """A running `manage.py demo_mesh`: the files it wrote, and the model it serves."""
+
+    proc: subprocess.Popen
+    out_dir: Path
+    workloads: int
+    seed: int
+    scrape_seconds: float
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.out_dir / "kubeconfig"
+
+    @property
+    def prometheus_config(self) -> Path:
+        return self.out_dir / "prometheus.yml"
+
+    def model(self):
+        """The demo model it serves, rebuilt from the same arguments (the truth of the tests)."""
+        from meshdash.demo.model import build_mesh
+
+        return build_mesh(self.workloads, self.seed)
+
+
+def start_demo_mesh(
+    out_dir: Path, workloads: int, seed: int = 1, shards: int = 4, scrape_seconds: int = 2
+) -> DemoMeshProcess:
+    """The demo mesh on free loopback ports, in its own process, once it has written `ready`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = f"--workloads {workloads} --seed {seed} --host 127.0.0.1 --kube-port 0"
+    options += f" --metrics-port 0 --shards {shards} --scrape-interval {scrape_seconds}s"
+    args = [sys.executable, "manage.py", "demo_mesh", *options.split(), "--out-dir", str(out_dir)]
+    with open(out_dir / "demo_mesh.log", "wb") as log:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while not (out_dir / "ready").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            log_text = (out_dir / "demo_mesh.log").read_text()[-2000:]
+            raise RuntimeError(f"demo_mesh did not get ready (exit {proc.returncode}): {log_text}")
+        time.sleep(0.1)
+    return DemoMeshProcess(proc, out_dir, workloads, seed, float(scrape_seconds))
+
+
+@dataclass
+class PrometheusServer:
+    proc: subprocess.Popen
+    url: str
+
+    def query(self, promql: str, at: float | None = None) -> list[tuple[dict[str, str], float]]:
+        """An instant query through Prometheus's HTTP API: (labels, value) per series."""
+        params = {"query": promql} | ({"time": f"{at:.3f}"} if at is not None else {})
+        url = f"{self.url}/api/v1/query?{urllib.parse.urlencode(params)}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            body = json.load(response)
+        if body["status"] != "success" or body["data"]["resultType"] != "vector":
+            raise RuntimeError(f"{promql}: {body}")
+        return [(item["metric"], float(item["value"][1])) for item in body["data"]["result"]]

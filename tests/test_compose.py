@@ -20,6 +20,8 @@ import yaml
 from django.core.management import CommandError, get_commands, load_command_class
 from gunicorn.config import Config as GunicornConfig
 
+from meshdash.demo.runner import write_kubeconfig
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -96,6 +98,9 @@ def check(argv: list[str]) -> None:
         check_manage_py(args[1:])
     elif program == "python" and args[0].endswith(".py"):
         check_script(args[0], args[1:])
+    elif program == "sh" and args[0].endswith(".sh"):
+        assert (ROOT / args[0]).is_file(), f"{args[0]} is missing"
+        check(args[1:])
     elif program == "celery":
         check_celery(args)
     elif program == "gunicorn":
@@ -169,16 +174,34 @@ def test_it_mounts_and_references_files_that_exist():
         assert path.is_file(), f"{path.relative_to(ROOT)} is missing"
 
 
-def test_it_points_the_application_at_the_other_services():
+def test_it_points_the_application_at_the_other_services(tmp_path):
     environment = SERVICES["worker"]["environment"]
     assert environment["REDIS_URL"].startswith("redis://redis:6379/")
     assert environment["PROMETHEUS_URL"] == "http://prometheus:9090"
-    kubeconfig = yaml.safe_load(
-        (ROOT / environment["KUBECONFIG"].removeprefix(f"{APP_DIR}/")).read_text()
+    # The worker's wrapper turns the kubeconfig the demo mesh writes into one for the service.
+    demo_command = SERVICES["demo-mesh"]["command"]
+    kube_port = option(demo_command, "--kube-port")
+    write_kubeconfig(tmp_path / "kubeconfig", f"http://0.0.0.0:{kube_port}", "a-token")
+    (tmp_path / "ready").write_text("")
+    wrapper, *_ = SERVICES["worker"]["command"][1:]
+    result = subprocess.run(
+        ["sh", str(ROOT / wrapper), "true"],
+        env={
+            **os.environ,
+            "MESHDASH_COMPOSE_DEMO_DIR": str(tmp_path),
+            "KUBECONFIG": str(tmp_path / "for-worker"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
-    (cluster,) = kubeconfig["clusters"]
-    kube_port = option(SERVICES["demo-mesh"]["command"], "--kube-port")
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load((tmp_path / "for-worker").read_text())
+    (cluster,) = config["clusters"]
     assert cluster["cluster"]["server"] == f"http://demo-mesh:{kube_port}"
+    assert config["users"][0]["user"]["token"] == "a-token"
+    mounts = {v.split(":")[1] for v in SERVICES["worker"]["volumes"]}
+    assert option(demo_command, "--out-dir") in mounts
 
 
 def option(command: list[str], name: str) -> str:
