@@ -6,6 +6,13 @@ The scripts read the key registry of a version to find its keys, which standalon
 allows; meshdash does not run on Redis Cluster.
 """
 
+# Write part of a new version's key and (re)set its expiry in one atomic step.
+# KEYS: the key.  ARGV: expiry ms, command (HSET, ZADD, SADD), then the command's arguments.
+CREATE = """
+redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+"""
+
 # Switch a window to a new version, atomically: refuse when any of its keys is missing (a
 # write that did not finish), keep the new version's keys for good, let the replaced version's
 # keys expire, clear the failure mark.

@@ -35,6 +35,8 @@ import secrets
 from collections import defaultdict
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from meshdash.mesh.model import (
     ControlPlane,
@@ -105,6 +107,7 @@ class SnapshotStore:
         self.prefix = prefix
         self.snapshot_ttl_ms = max(1, int(snapshot_ttl_seconds * 1000))
         self.result_ttl_ms = max(1, int(result_ttl_seconds * 1000))
+        self._create = client.register_script(scripts.CREATE)
         self._switch = client.register_script(scripts.SWITCH)
         self._page = client.register_script(scripts.PAGE)
         self._workload = client.register_script(scripts.WORKLOAD)
@@ -115,7 +118,13 @@ class SnapshotStore:
     def from_settings(cls) -> "SnapshotStore":
         from django.conf import settings
 
-        client = redis.Redis.from_url(settings.REDIS_URL)
+        # Fail within seconds when Redis is away, so a page shows its error instead of hanging.
+        client = redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        )
         return cls(client, settings.MESHDASH_REDIS_PREFIX)
 
     # --- key names
@@ -143,25 +152,19 @@ class SnapshotStore:
         oldest = self._update_history(workloads, minute, snapshot.window == HISTORY_WINDOW)
         values = self._version_values(snapshot, version, oldest, minute * 60)
 
+        # Every key is created with its expiry in one step (scripts.CREATE): a writer killed at
+        # any point leaves nothing behind for good.
         pipe = self.client.pipeline(transaction=False)
         pending_ms = self.PENDING_TTL_SECONDS * 1000
         registry = self._version_key(version, "keys")
         for key, (kind, value) in values.items():
             if kind == "string":
                 pipe.set(key, value, px=pending_ms)
-                continue
-            if kind == "hash":
-                items = list(value.items())
-                for start in range(0, len(items), WRITE_BATCH):
-                    pipe.hset(key, mapping=dict(items[start : start + WRITE_BATCH]))
-            elif kind == "zset":
-                pipe.zadd(key, value)
-            elif kind == "set":
-                pipe.sadd(key, *value)
-            pipe.pexpire(key, pending_ms)
+            for chunk in _chunks(kind, value):
+                self._create(keys=[key], args=[pending_ms, _COMMANDS[kind], *chunk], client=pipe)
         # The registry comes last: a version without it can never be switched to.
-        pipe.sadd(registry, *values)
-        pipe.pexpire(registry, pending_ms)
+        for chunk in _chunks("set", list(values)):
+            self._create(keys=[registry], args=[pending_ms, "SADD", *chunk], client=pipe)
         pipe.execute()
 
         self._switch(
@@ -506,6 +509,24 @@ class SnapshotStore:
     @_unavailable_on_connection_error
     def release_lock(self, window: str, token: str) -> None:
         self._release(keys=[self._window_key(window, "lock")], args=[token])
+
+
+_COMMANDS = {"hash": "HSET", "zset": "ZADD", "set": "SADD"}
+
+
+def _chunks(kind: str, value) -> list[list]:
+    """A hash, sorted set or set's content as argument lists of at most WRITE_BATCH items."""
+    if kind == "hash":
+        items = [part for pair in value.items() for part in pair]
+        step = 2 * WRITE_BATCH
+    elif kind == "zset":
+        items = [part for member, score in value.items() for part in (score, member)]
+        step = 2 * WRITE_BATCH
+    elif kind == "set":
+        items, step = list(value), WRITE_BATCH
+    else:
+        return []
+    return [items[start : start + step] for start in range(0, len(items), step)]
 
 
 def _drop(row: list) -> Drop:
