@@ -1,0 +1,70 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from meshdash.accounts.models import LoginFailure
+from tests.accounts.people import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def limits(settings):
+    settings.MESHDASH_LOGIN_FAILURES_PER_USER = 3
+    settings.MESHDASH_LOGIN_FAILURES_PER_ADDRESS = 5
+    settings.MESHDASH_LOGIN_THROTTLE_SECONDS = 600
+
+
+def sign_in(client, username, password, address="10.0.0.1"):
+    return client.post(
+        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_it_refuses_even_the_right_password_after_repeated_failures(client, alice):
+    for _ in range(3):
+        assert sign_in(client, "alice", "wrong").status_code == 200
+    response = sign_in(client, "alice", PASSWORD)
+    assert response.status_code == 429
+    assert b"Too many failed sign-in attempts. Try again in 10 minutes." in response.content
+    assert client.get("/bookmarks/").status_code == 302
+
+
+def test_it_counts_user_names_case_insensitively(client, alice):
+    for name in ("alice", "ALICE", "Alice"):
+        sign_in(client, name, "wrong")
+    assert sign_in(client, "alice", PASSWORD).status_code == 429
+
+
+def test_it_throttles_per_user_from_any_address(client, alice):
+    for n in range(3):
+        sign_in(client, "alice", "wrong", address=f"10.0.0.{n}")
+    assert sign_in(client, "alice", PASSWORD, address="10.9.9.9").status_code == 429
+
+
+def test_it_throttles_per_address_across_user_names(client, alice):
+    for n in range(5):
+        sign_in(client, f"guess{n}", "wrong", address="192.0.2.7")
+    assert sign_in(client, "alice", PASSWORD, address="192.0.2.7").status_code == 429
+    assert sign_in(client, "alice", PASSWORD, address="192.0.2.8").status_code == 302
+
+
+def test_it_forgets_failures_after_the_period(client, alice):
+    for _ in range(3):
+        sign_in(client, "alice", "wrong")
+    LoginFailure.objects.update(at=timezone.now() - timedelta(seconds=601))
+    assert sign_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_it_clears_a_users_failures_on_success(client, alice):
+    for _ in range(2):
+        sign_in(client, "alice", "wrong")
+    assert sign_in(client, "alice", PASSWORD).status_code == 302
+    assert not LoginFailure.objects.filter(username="alice").exists()
+
+
+def test_it_does_not_record_attempts_while_throttled(client, alice):
+    for _ in range(10):
+        sign_in(client, "alice", "wrong")
+    assert LoginFailure.objects.count() == 3

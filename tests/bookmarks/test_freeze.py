@@ -1,0 +1,103 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from meshdash.bookmarks.freeze import delete_expired_frozen_views
+from meshdash.bookmarks.models import Bookmark, FrozenView
+from meshdash.bookmarks.tasks import delete_expired_frozen_views as cleanup_task
+from meshdash.store import SnapshotStore
+from tests.bookmarks.snapshots import payments_snapshot
+
+pytestmark = pytest.mark.django_db
+
+TAKEN_AT = datetime(2026, 3, 4, 10, 32, 5, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+def store(redis_client):
+    store = SnapshotStore(redis_client)
+    store.write(payments_snapshot(success_rate=0.5, taken_at=TAKEN_AT))
+    return store
+
+
+@pytest.fixture
+def as_alice(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def freeze_post(client, url, **fields):
+    data = {"title": "Incident 42", "url": url, "freeze": "on", "visibility": "everyone"}
+    return client.post("/bookmarks/save/", data | fields)
+
+
+def test_it_freezes_a_workload_list_and_shows_it_later(as_alice, store, carol, client):
+    response = freeze_post(as_alice, "/workloads/?ns=payments&sort=name")
+    assert response.status_code == 302
+    bookmark = Bookmark.objects.get()
+    assert bookmark.as_of == datetime.fromtimestamp(TAKEN_AT, tz=UTC)
+    assert bookmark.window == "1m"
+    assert [w["name"] for w in bookmark.frozen.data["items"]] == ["api", "ledger"]
+
+    # The mesh recovers; the frozen bookmark keeps the numbers of the incident.
+    store.write(payments_snapshot(success_rate=1.0, taken_at=TAKEN_AT + 600))
+    client.force_login(carol)
+    page = client.get(f"/bookmarks/{bookmark.pk}/")
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "as of 2026-03-04 10:32:05 UTC, 1m window" in content
+    assert "50.00 %" in content
+    assert "payments/deployment/ledger" in content
+    assert "shop/deployment/cart" not in content
+    assert 'href="/workloads/?ns=payments&amp;sort=name"' in content
+
+
+def test_it_freezes_a_workload_detail(as_alice, store):
+    freeze_post(as_alice, "/workloads/payments/deployment/api/?window=1m")
+    frozen = FrozenView.objects.get()
+    assert frozen.kind == "workload"
+    assert frozen.data["workload"]["success_rate"] == 0.5
+    assert frozen.data["callers"][0]["src_name"] == "cart"
+    content = as_alice.get(f"/bookmarks/{frozen.bookmark_id}/").content.decode()
+    assert "payments/deployment/api" in content
+    assert "shop/deployment/cart" in content
+
+
+def test_it_refuses_to_freeze_without_a_snapshot(as_alice, redis_client):
+    response = freeze_post(as_alice, "/workloads/")
+    assert response.status_code == 400
+    assert b"no snapshot of the 1m window yet" in response.content
+    assert not Bookmark.objects.exists()
+
+
+def test_it_refuses_to_freeze_an_unknown_workload(as_alice, store):
+    response = freeze_post(as_alice, "/workloads/payments/deployment/nope/")
+    assert response.status_code == 400
+    assert not Bookmark.objects.exists()
+
+
+def test_it_freezes_through_the_api(as_alice, store):
+    response = as_alice.post(
+        "/api/v1/bookmarks",
+        {"title": "t", "url": "/workloads/?ns=shop", "freeze": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert response.json()["as_of"] == "2026-03-04T10:32:05+00:00"
+    assert response.json()["window"] == "1m"
+
+
+def test_it_deletes_frozen_copies_after_the_retention_period(as_alice, store, settings):
+    settings.MESHDASH_FROZEN_RETENTION_DAYS = 7
+    freeze_post(as_alice, "/workloads/")
+    freeze_post(as_alice, "/workloads/?ns=shop", title="newer")
+    old = FrozenView.objects.get(bookmark__title="Incident 42")
+    FrozenView.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=8))
+
+    assert delete_expired_frozen_views() == 1
+    assert cleanup_task() == 0
+    assert list(FrozenView.objects.values_list("bookmark__title", flat=True)) == ["newer"]
+    page = as_alice.get(f"/bookmarks/{old.bookmark_id}/")
+    assert b"The copied data has expired (kept for 7 days)" in page.content
+    assert b"as of 2026-03-04 10:32:05 UTC" in page.content
