@@ -5,7 +5,7 @@ from tests.dashboard.known import write_known
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user("alice", password="a-long-password")
+    return django_user_model.objects.create_user("alice")  # no password: hashing is slow
 
 
 @pytest.fixture

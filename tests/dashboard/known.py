@@ -19,6 +19,7 @@ from meshdash.mesh.model import (
     Snapshot,
     Workload,
 )
+from meshdash.mesh.query import SORT_KEYS
 from meshdash.store import SnapshotStore
 
 HOSTILE = '<script>alert("x")</script>'
@@ -161,3 +162,25 @@ def write_known(redis_client, minutes: int = 5, window: str = "1m", **kwargs) ->
 
 def all_workloads() -> list[Workload]:
     return [generated_workload(i) for i in range(GENERATED)] + named_workloads()
+
+
+HEALTH_RANK = {"critical": 0, "warning": 1, "not-meshed": 2, "no-traffic": 3, "healthy": 4}
+
+
+def ident(w) -> str:
+    """How pages and the API name a workload: namespace/kind/name."""
+    return f"{w.namespace}/{w.kind}/{w.name}"
+
+
+def expected(sort="health", descending=False, keep=lambda w: True) -> list[str]:
+    """The documented order: by the key, None last either way, ties by namespace/kind/name."""
+    attr = SORT_KEYS[sort]
+    chosen = sorted((w for w in all_workloads() if keep(w)),
+                    key=lambda w: (w.namespace, w.kind, w.name))
+
+    def value(w):
+        return HEALTH_RANK[w.health] if sort == "health" else getattr(w, attr)
+
+    valued = [w for w in chosen if value(w) is not None]
+    valued.sort(key=value, reverse=descending)
+    return [ident(w) for w in valued + [w for w in chosen if value(w) is None]]

@@ -1,0 +1,70 @@
+from meshdash.dashboard.charts import hour_chart, neighbourhood, polyline_segments, sparkline
+from meshdash.mesh.health import HealthRules
+from meshdash.mesh.model import Edge
+from meshdash.store import HistoryPoint
+from tests.dashboard.known import named_workloads
+
+
+def test_it_scales_points_into_the_box():
+    assert polyline_segments([(0, 0.0), (10, 5.0), (20, 10.0)], 22, 12) == [
+        "1.0,11.0 11.0,6.0 21.0,1.0"
+    ]
+
+
+def test_it_breaks_the_line_where_values_are_missing():
+    segments = polyline_segments([(0, 1.0), (1, 2.0), (2, None), (3, 2.0), (4, 1.0)], 10, 10)
+    assert len(segments) == 2
+
+
+def test_it_draws_a_lone_point_as_a_short_stroke():
+    (segment,) = polyline_segments([(0, None), (1, 3.0), (2, None)], 10, 10)
+    assert len(segment.split()) == 2
+
+
+def test_it_has_no_sparkline_without_history():
+    assert sparkline([]) is None
+    assert sparkline(None) is None
+
+
+def test_it_scales_success_to_the_whole_height():
+    history = [HistoryPoint(t=60 * i, success_rate=1.0, rps=float(i), latency_ms_p99=1.0)
+               for i in range(3)]
+    line = sparkline(history, width=22, height=12)
+    assert line.success == ["1.0,1.0 11.0,1.0 21.0,1.0"]
+    assert line.rps == ["1.0,11.0 11.0,6.0 21.0,1.0"]
+    assert "peak 2.0 rps" in line.title
+
+
+def test_it_charts_an_hour_with_its_range_and_last_value():
+    history = [HistoryPoint(t=60 * i, success_rate=None, rps=float(i), latency_ms_p99=None)
+               for i in range(60)]
+    chart = hour_chart(history, "rps", "RPS", "rps")
+    assert (chart.low, chart.high, chart.last) == (0.0, 59.0, 59.0)
+    assert hour_chart(history, "latency_ms_p99", "P99", "ms").segments == []
+
+
+def _edge(i, **kwargs):
+    return Edge(f"ns{i}", "deployment", f"caller-{i}", "shop", "deployment", "frontend", **kwargs)
+
+
+def test_it_lays_out_thirty_callers_without_overlap_and_worst_first():
+    frontend = named_workloads()[0]
+    callers = [_edge(i, rps=float(i + 1), success_rate=1.0) for i in range(29)]
+    callers.append(_edge(99, rps=5.0, success_rate=0.5))
+    graph = neighbourhood(frontend, callers, [], HealthRules())
+    assert len(graph.callers) == 30
+    assert graph.callers[0].key.name == "caller-99"  # critical first
+    assert graph.callers[1].key.name == "caller-28"  # then the busiest
+    tops = [node.y for node in graph.callers]
+    assert all(b - a >= graph.node_height for a, b in zip(tops, tops[1:], strict=False))
+    assert tops[-1] + graph.node_height <= graph.height
+    assert graph.callers[0].x + graph.node_width < graph.center.x
+
+
+def test_it_caps_each_side_and_counts_the_rest():
+    frontend = named_workloads()[0]
+    callees = [Edge("shop", "deployment", "frontend", "x", "deployment", f"d{i}", rps=1.0)
+               for i in range(50)]
+    graph = neighbourhood(frontend, [], callees, HealthRules(), max_side=40)
+    assert (len(graph.callees), graph.hidden_callees, graph.hidden_callers) == (40, 10, 0)
+    assert graph.callees[0].x > graph.center.x + graph.node_width

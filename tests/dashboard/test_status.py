@@ -1,0 +1,23 @@
+from meshdash.dashboard.status import bad_inject_namespaces, certificates, proxy_versions
+from meshdash.mesh.model import ControlPlane, Namespace
+
+
+def test_it_grades_certificates_by_days_left():
+    cp = ControlPlane(trust_anchor_not_after=86400 * 100, issuer_not_after=86400 * 3)
+    anchor, issuer = certificates(cp, now=0)
+    assert (anchor.days_left, anchor.level) == (100, "healthy")
+    assert (issuer.days_left, issuer.level) == (3, "critical")
+    assert certificates(ControlPlane(), now=0)[0].level == "unknown"
+    assert certificates(ControlPlane(issuer_not_after=86400 * 20), now=0)[1].level == "warning"
+
+
+def test_it_flags_proxies_on_another_version():
+    cp = ControlPlane(version="2.14", data_plane_versions={"2.13": 5, "2.14": 50, "": 1})
+    versions = [(v.version, v.proxies, v.skewed) for v in proxy_versions(cp)]
+    assert versions == [("2.14", 50, False), ("2.13", 5, True), ("unknown", 1, False)]
+
+
+def test_it_flags_inject_values_the_injector_ignores():
+    namespaces = [Namespace("a", "true"), Namespace("b", "enabled"), Namespace("c", ""),
+                  Namespace("d", "Enabled")]
+    assert [ns.name for ns in bad_inject_namespaces(namespaces)] == ["a", "d"]
