@@ -8,8 +8,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def deploy_check(tmp_path, **env):
+    # Only what a production deployment would have: no test-only switches from this process.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment = {
-        **os.environ,
+        **inherited,
         "MESHDASH_VAR_DIR": str(tmp_path),
         "MESHDASH_DEBUG": "false",
         "MESHDASH_SECRET_KEY": secrets.token_urlsafe(50),
