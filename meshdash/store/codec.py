@@ -7,8 +7,10 @@ neighbouring versions still understand each other.
 """
 
 import dataclasses
+import functools
 import json
 import math
+import operator
 
 from meshdash.mesh.model import Workload
 
@@ -21,12 +23,22 @@ def loads(raw: bytes | str | None):
     return None if raw is None else json.loads(raw)
 
 
+@functools.cache
+def _getter(cls):
+    return operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+
+
+@functools.cache
+def _field_count(cls) -> int:
+    return len(dataclasses.fields(cls))
+
+
 def to_row(obj) -> list:
-    return [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+    return list(_getter(type(obj))(obj))
 
 
 def from_row(cls, row: list):
-    return cls(*row[: len(dataclasses.fields(cls))])
+    return cls(*row[: _field_count(cls)])
 
 
 def to_dict(obj) -> dict:

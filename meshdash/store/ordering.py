@@ -24,20 +24,23 @@ def sort_value(workload: Workload, key: str):
     return value
 
 
-def _identity(workload: Workload) -> tuple[str, str, str]:
-    return (workload.namespace, workload.kind, workload.name)
+def identity_order(workloads: Sequence[Workload]) -> list[int]:
+    """Indexes into ``workloads`` by namespace, kind and name: the tie-break of every order."""
+    return sorted(range(len(workloads)), key=lambda i: workloads[i].key)
 
 
-def order(workloads: Sequence[Workload], key: str, descending: bool) -> list[int]:
+def order(
+    workloads: Sequence[Workload],
+    key: str,
+    descending: bool,
+    by_identity: list[int] | None = None,
+) -> list[int]:
     """Indexes into ``workloads`` in display order for this sort key and direction."""
-    by_identity = sorted(range(len(workloads)), key=lambda i: _identity(workloads[i]))
-    valued = [i for i in by_identity if sort_value(workloads[i], key) is not None]
-    missing = [i for i in by_identity if sort_value(workloads[i], key) is None]
+    if by_identity is None:
+        by_identity = identity_order(workloads)
+    values = [sort_value(w, key) for w in workloads]
+    valued = [i for i in by_identity if values[i] is not None]
+    missing = [i for i in by_identity if values[i] is None]
     # Python's sort is stable, also with reverse=True: ties keep the identity order.
-    valued.sort(key=lambda i: sort_value(workloads[i], key), reverse=descending)
+    valued.sort(key=values.__getitem__, reverse=descending)
     return valued + missing
-
-
-def ranks(workloads: Sequence[Workload], key: str, descending: bool) -> dict[int, int]:
-    """Workload index -> position in the display order."""
-    return {index: rank for rank, index in enumerate(order(workloads, key, descending))}

@@ -13,6 +13,26 @@ redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 """
 
+# Create a sorted set from an order: workload numbers, comma-separated, each scored by its
+# position. Sent as one string because a score per member would double what goes over the wire.
+# KEYS: the key.  ARGV: expiry ms, the order.
+CREATE_ORDER = """
+local batch, rank = {}, 0
+for index in string.gmatch(ARGV[2], '%d+') do
+  table.insert(batch, rank)
+  table.insert(batch, index)
+  rank = rank + 1
+  if #batch >= 2000 then
+    redis.call('ZADD', KEYS[1], unpack(batch))
+    batch = {}
+  end
+end
+if #batch > 0 then
+  redis.call('ZADD', KEYS[1], unpack(batch))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+"""
+
 # Switch a window to a new version, atomically: refuse when any of its keys is missing (a
 # write that did not finish), keep the new version's keys for good, let the replaced version's
 # keys expire, clear the failure mark.

@@ -108,6 +108,7 @@ class SnapshotStore:
         self.snapshot_ttl_ms = max(1, int(snapshot_ttl_seconds * 1000))
         self.result_ttl_ms = max(1, int(result_ttl_seconds * 1000))
         self._create = client.register_script(scripts.CREATE)
+        self._create_order = client.register_script(scripts.CREATE_ORDER)
         self._switch = client.register_script(scripts.SWITCH)
         self._page = client.register_script(scripts.PAGE)
         self._workload = client.register_script(scripts.WORKLOAD)
@@ -160,6 +161,8 @@ class SnapshotStore:
         for key, (kind, value) in values.items():
             if kind == "string":
                 pipe.set(key, value, px=pending_ms)
+            elif kind == "order":
+                self._create_order(keys=[key], args=[pending_ms, value], client=pipe)
             for chunk in _chunks(kind, value):
                 self._create(keys=[key], args=[pending_ms, _COMMANDS[kind], *chunk], client=pipe)
         # The registry comes last: a version without it can never be switched to.
@@ -182,7 +185,6 @@ class SnapshotStore:
     ) -> dict[str, tuple[str, object]]:
         """Every key of the new version with its Redis type and content; empty ones left out."""
         workloads = snapshot.workloads
-        index = {w.key: i for i, w in enumerate(workloads)}
         k = functools.partial(self._version_key, version)
         values: dict[str, tuple[str, object]] = {}
 
@@ -197,10 +199,11 @@ class SnapshotStore:
                 f"{i}\t{w.name.lower().replace(chr(10), ' ')}\n" for i, w in enumerate(workloads)
             ),
         )
+        by_identity = ordering.identity_order(workloads)
         for sort in SORT_KEYS:
             for direction, descending in (("asc", False), ("desc", True)):
-                ranks = ordering.ranks(workloads, sort, descending)
-                values[k(f"z:{sort}:{direction}")] = ("zset", ranks)
+                in_order = ordering.order(workloads, sort, descending, by_identity)
+                values[k(f"z:{sort}:{direction}")] = ("order", ",".join(map(str, in_order)))
 
         filters: dict[str, list[int]] = defaultdict(list)
         for i, w in enumerate(workloads):
@@ -214,22 +217,27 @@ class SnapshotStore:
         for key, members in filters.items():
             values[key] = ("set", members)
 
+        # Plain tuples: building a WorkloadKey per edge and pod is what a large write spends on.
+        number = {(w.namespace, w.kind, w.name): i for i, w in enumerate(workloads)}
         callers, callees = defaultdict(list), defaultdict(list)
-        for edge in sorted(snapshot.edges, key=lambda e: (-e.rps, e.src, e.dst)):
-            if edge.dst in index:
-                callers[index[edge.dst]].append(codec.to_row(edge))
-            if edge.src in index:
-                callees[index[edge.src]].append(codec.to_row(edge))
+        for edge in sorted(snapshot.edges, key=_edge_order):
+            row = codec.to_row(edge)
+            dst = number.get((edge.dst_namespace, edge.dst_kind, edge.dst_name))
+            if dst is not None:
+                callers[dst].append(row)
+            src = number.get((edge.src_namespace, edge.src_kind, edge.src_name))
+            if src is not None:
+                callees[src].append(row)
         pods = defaultdict(list)
         for pod in sorted(snapshot.pods, key=lambda p: p.name):
-            owner = WorkloadKey(pod.namespace, pod.workload_kind, pod.workload_name)
-            if owner in index:
-                pods[index[owner]].append(codec.to_row(pod))
+            owner = number.get((pod.namespace, pod.workload_kind, pod.workload_name))
+            if owner is not None:
+                pods[owner].append(codec.to_row(pod))
         routes = defaultdict(list)
         for route in sorted(snapshot.routes, key=lambda r: (r.route, r.service)):
-            owner = WorkloadKey(route.namespace, route.kind, route.name)
-            if owner in index:
-                routes[index[owner]].append(codec.to_row(route))
+            owner = number.get((route.namespace, route.kind, route.name))
+            if owner is not None:
+                routes[owner].append(codec.to_row(route))
         for name, grouped in (
             ("in", callers),
             ("out", callees),
@@ -511,16 +519,26 @@ class SnapshotStore:
         self._release(keys=[self._window_key(window, "lock")], args=[token])
 
 
-_COMMANDS = {"hash": "HSET", "zset": "ZADD", "set": "SADD"}
+def _edge_order(edge: Edge):
+    """Busiest first, then by source and destination."""
+    return (
+        -edge.rps,
+        edge.src_namespace,
+        edge.src_kind,
+        edge.src_name,
+        edge.dst_namespace,
+        edge.dst_kind,
+        edge.dst_name,
+    )
+
+
+_COMMANDS = {"hash": "HSET", "set": "SADD"}
 
 
 def _chunks(kind: str, value) -> list[list]:
-    """A hash, sorted set or set's content as argument lists of at most WRITE_BATCH items."""
+    """A hash's or a set's content as argument lists of at most WRITE_BATCH items."""
     if kind == "hash":
         items = [part for pair in value.items() for part in pair]
-        step = 2 * WRITE_BATCH
-    elif kind == "zset":
-        items = [part for member, score in value.items() for part in (score, member)]
         step = 2 * WRITE_BATCH
     elif kind == "set":
         items, step = list(value), WRITE_BATCH

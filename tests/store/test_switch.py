@@ -87,15 +87,18 @@ def test_a_failure_while_building_leaves_the_old_version(store, mesh, monkeypatc
     version = store.write(mesh)
     calls = []
 
-    def failing_ranks(*args):
+    real_order = ordering.order
+
+    def failing_order(*args):
         calls.append(args)
         if len(calls) > 3:
             raise RuntimeError("collector crashed")
-        return ordering.order(*args)
+        return real_order(*args)
 
-    monkeypatch.setattr(ordering, "ranks", failing_ranks)
+    monkeypatch.setattr(ordering, "order", failing_order)
     with pytest.raises(RuntimeError):
         store.write(dataclasses.replace(mesh, taken_at=mesh.taken_at + 10, workloads=[]))
+    monkeypatch.undo()
     assert store.current_version("1m") == version
     assert_whole(store, mesh, version)
 
