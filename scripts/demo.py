@@ -70,20 +70,23 @@ class Stack:
         return next((c for c in self.children if c.proc.poll() is not None), None)
 
     def stop(self) -> None:
-        """SIGTERM to every process group (newest first), then SIGKILL to what is left."""
-        running = [c for c in reversed(self.children) if c.proc.poll() is None]
-        for child in running:
-            signal_group(child.proc, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for child in running:
-            try:
-                child.proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                print(f"  {child.name} did not stop in {STOP_GRACE_SECONDS:.0f} s: killing it")
-        for child in self.children:
-            # The group may outlive its leader (a Celery pool, gunicorn workers).
-            signal_group(child.proc, signal.SIGKILL)
-            child.proc.wait()
+        """Stops what uses Redis first, then Redis: SIGTERM to each process group, SIGKILL to
+        what is left after the grace period."""
+        users = [c for c in reversed(self.children) if c.name != "redis"]
+        for tier in (users, [c for c in self.children if c.name == "redis"]):
+            running = [c for c in tier if c.proc.poll() is None]
+            for child in running:
+                signal_group(child.proc, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            for child in running:
+                try:
+                    child.proc.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    print(f"  {child.name} did not stop in {STOP_GRACE_SECONDS:.0f} s: killing it")
+            for child in tier:
+                # The group may outlive its leader (a Celery pool, gunicorn workers).
+                signal_group(child.proc, signal.SIGKILL)
+                child.proc.wait()
 
 
 def signal_group(proc: subprocess.Popen, signum: int) -> None:
@@ -261,8 +264,9 @@ def run() -> int:
         print(f"meshdash demo: {exc}; stopping everything", file=sys.stderr, flush=True)
         return 1
     finally:
-        # A second Ctrl-C must not leave children behind half-stopped.
+        # A second Ctrl-C (or SIGTERM) must not leave children behind half-stopped.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
         print("stopped")
 
