@@ -95,13 +95,19 @@ class Chart:
 
 
 def hour_chart(history, attr: str, label: str, unit: str, *, zero_based: bool = True,
-               width: int = 360, height: int = 90) -> Chart:
-    """One golden metric over the stored history (the last hour at one-minute resolution)."""
+               ceiling: float | None = None, width: int = 360, height: int = 90) -> Chart:
+    """One golden metric over the stored history (the last hour at one-minute resolution).
+
+    ``ceiling`` fixes the top (a success rate tops at 100 %); the range then spans at least
+    one percent of it.
+    """
     samples = [(p.t, getattr(p, attr)) for p in history]
     values = [v for _, v in samples if v is not None]
-    high = max(values) if values else None
+    high = (ceiling if ceiling is not None else max(values)) if values else None
     low = (0.0 if zero_based else min(values)) if values else None
-    if high is not None and low is not None and high <= low:
+    if ceiling is not None and low is not None:
+        low = min(low, ceiling - 0.01)  # a line just under the ceiling is not at the bottom
+    elif high is not None and low is not None and high <= low:
         high = low + (abs(low) * 0.01 or 1.0)
     y_range = (low, high) if values else None
     return Chart(

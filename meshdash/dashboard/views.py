@@ -203,7 +203,9 @@ def workload_detail(request, namespace, kind, name):
         "workload": workload,
         "resource": resource(kind, name),
         "charts": [
-            charts.hour_chart(history, "success_rate", "Success rate", "%", zero_based=False),
+            charts.hour_chart(
+                history, "success_rate", "Success rate", "%", zero_based=False, ceiling=1.0
+            ),
             charts.hour_chart(history, "rps", "Requests per second", "rps"),
             charts.hour_chart(history, "latency_ms_p99", "P99 latency", "ms"),
         ],

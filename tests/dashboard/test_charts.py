@@ -68,3 +68,13 @@ def test_it_caps_each_side_and_counts_the_rest():
     graph = neighbourhood(frontend, [], callees, HealthRules(), max_side=40)
     assert (len(graph.callees), graph.hidden_callees, graph.hidden_callers) == (40, 10, 0)
     assert graph.callees[0].x > graph.center.x + graph.node_width
+
+
+def test_it_tops_success_charts_at_one_hundred_percent():
+    history = [HistoryPoint(t=60 * i, success_rate=0.999, rps=1.0, latency_ms_p99=1.0)
+               for i in range(3)]
+    chart = hour_chart(history, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
+    assert (round(chart.low, 3), chart.high) == (0.99, 1.0)
+    varied = [HistoryPoint(t=0, success_rate=0.5, rps=1.0, latency_ms_p99=1.0), *history]
+    chart = hour_chart(varied, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
+    assert (chart.low, chart.high) == (0.5, 1.0)
