@@ -164,7 +164,7 @@ class Shard:
         # Interleaving prefixes with formatted numbers keeps the per-line work in C.
         parts: list[bytes] = [b""] * (2 * len(values))
         parts[0::2] = self.prefixes
-        parts[1::2] = map(b"%.3f".__mod__, values)
+        parts[1::2] = map(b"%r".__mod__, values)
         return b"".join(parts) + b"\n"
 
 

@@ -23,6 +23,7 @@ import binascii
 import datetime
 import json
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +74,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "replicasets": ("/apis/apps/v1", "ReplicaSet", True),
 }
 _CONTINUE_VERSION = "meshdash.demo/v1"
+_LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 
 
 def _api_version(resource: str) -> str:
@@ -813,9 +815,9 @@ def status_body(code: int, reason: str, message: str, details: dict | None = Non
     return json.dumps(status).encode()
 
 
-def _parse_selector(selector: str) -> list[tuple[str, str, bool]]:
-    """``a=b,c==d,e!=f`` as (key, value, equal) requirements."""
-    requirements = []
+def _parse_selector(selector: str) -> list[tuple[str, str | None, bool]]:
+    """``a=b,c==d,e!=f,g,!h`` as (key, value or None for existence, wanted) requirements."""
+    requirements: list[tuple[str, str | None, bool]] = []
     for part in filter(None, (p.strip() for p in selector.split(","))):
         if "!=" in part:
             key, value = part.split("!=", 1)
@@ -823,15 +825,19 @@ def _parse_selector(selector: str) -> list[tuple[str, str, bool]]:
         elif "=" in part:
             key, value = part.replace("==", "=", 1).split("=", 1)
             requirements.append((key.strip(), value.strip(), True))
+        elif _LABEL_KEY.match(part.removeprefix("!")):
+            requirements.append((part.removeprefix("!"), None, not part.startswith("!")))
         else:
-            raise ValueError(
-                f"unable to parse requirement: {part!r}: only =, == and != are supported"
-            )
+            raise ValueError(f"unable to parse requirement: {part!r}: only =, ==, != and existence")
     return requirements
 
 
-def _matches(labels: dict[str, str], requirements: list[tuple[str, str, bool]]) -> bool:
-    return all((labels.get(key) == value) == equal for key, value, equal in requirements)
+def _matches(labels: dict[str, str], requirements: list[tuple[str, str | None, bool]]) -> bool:
+    for key, value, wanted in requirements:
+        present = key in labels if value is None else labels.get(key) == value
+        if present != wanted:
+            return False
+    return True
 
 
 class _KubeHandler(BaseHTTPRequestHandler):

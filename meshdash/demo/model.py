@@ -392,6 +392,7 @@ class _Builder:
         self.nodes = [f"node-{i:03d}" for i in range(1, max(3, count // 25) + 1)]
         self.pod_ips = _addresses(10, 42)
         self.service_ips = _addresses(10, 96)
+        self.forced_kinds = ["daemonset", "statefulset"]
 
     def build(self) -> DemoMesh:
         namespaces = self._namespaces()
@@ -502,6 +503,9 @@ class _Builder:
             kind = self.rng.choices(list(_KIND_WEIGHTS), list(_KIND_WEIGHTS.values()))[0]
             if i == 0:
                 kind = "deployment"
+            elif self.forced_kinds:
+                # Even a small mesh has a workload of every kind.
+                kind = self.forced_kinds.pop()
             if kind == "daemonset":
                 name = self.rng.choice(_DAEMON_NAMES)
             elif kind == "statefulset":
