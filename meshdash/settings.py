@@ -187,6 +187,9 @@ MESHDASH_SSO_TRUSTED_PROXIES = env_list("MESHDASH_SSO_TRUSTED_PROXIES", [])
 MESHDASH_LOGIN_FAILURES_PER_USER = env_int("MESHDASH_LOGIN_FAILURES_PER_USER", 5, minimum=1)
 MESHDASH_LOGIN_FAILURES_PER_ADDRESS = env_int("MESHDASH_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
 MESHDASH_LOGIN_THROTTLE_SECONDS = env_int("MESHDASH_LOGIN_THROTTLE_SECONDS", 900, minimum=1)
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client for throttling;
+# without them every client behind an ingress would share the ingress's address.
+MESHDASH_FORWARDED_FOR_PROXIES = env_list("MESHDASH_FORWARDED_FOR_PROXIES", [])
 # Frozen bookmarks keep the data they showed for this many days.
 MESHDASH_FROZEN_RETENTION_DAYS = env_int("MESHDASH_FROZEN_RETENTION_DAYS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["frozen-view-cleanup"] = {

@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from meshdash.accounts.network import client_address
 from meshdash.accounts.throttle import (
     clear_failures,
-    client_address,
     is_throttled,
     record_failure,
     throttle_minutes,

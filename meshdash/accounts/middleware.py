@@ -1,9 +1,7 @@
 """Who is asking: an SSO header from a trusted proxy, a bearer token, or a session; and the rule
 that every page and API call needs one of them."""
 
-import ipaddress
 import logging
-from functools import lru_cache
 
 from django.conf import settings
 from django.contrib import auth
@@ -13,6 +11,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 
 from meshdash.accounts.models import ApiToken
+from meshdash.accounts.network import in_networks
 from meshdash.accounts.teams import parse_group_header, set_teams
 
 log = logging.getLogger(__name__)
@@ -27,17 +26,8 @@ def meta_key(header: str) -> str:
     return "HTTP_" + header.strip().upper().replace("-", "_")
 
 
-@lru_cache(maxsize=16)
-def _networks(proxies: tuple[str, ...]):
-    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
-
-
 def is_trusted_proxy(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in net for net in _networks(tuple(settings.MESHDASH_SSO_TRUSTED_PROXIES)))
+    return in_networks(address, settings.MESHDASH_SSO_TRUSTED_PROXIES)
 
 
 def is_api(request) -> bool:

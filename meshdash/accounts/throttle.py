@@ -9,10 +9,6 @@ from django.utils import timezone
 from meshdash.accounts.models import LoginFailure
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")[:45]
-
-
 def _since():
     return timezone.now() - timedelta(seconds=settings.MESHDASH_LOGIN_THROTTLE_SECONDS)
 

@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from django.urls import Resolver404, resolve
 
 MAX_URL = 2000
+MAX_PATH = 500  # Bookmark.path
+MAX_QUERY = 2000  # Bookmark.query
 MAX_PARAMS = 100
 # Control characters, whitespace and backslashes: browsers "fix" these into other URLs.
 FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
@@ -40,4 +42,9 @@ def normalise_internal_url(raw: str) -> tuple[str, str]:
         params = parse_qsl(parts.query, keep_blank_values=True, max_num_fields=MAX_PARAMS)
     except ValueError:
         raise UnsafeUrl(f"the URL has more than {MAX_PARAMS} parameters") from None
-    return parts.path, urlencode(sorted(params))
+    query = urlencode(sorted(params))
+    if len(parts.path) > MAX_PATH:
+        raise UnsafeUrl(f"the URL's path is longer than {MAX_PATH} characters")
+    if len(query) > MAX_QUERY:
+        raise UnsafeUrl(f"the URL's query is longer than {MAX_QUERY} characters")
+    return parts.path, query

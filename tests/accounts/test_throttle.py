@@ -68,3 +68,34 @@ def test_it_does_not_record_attempts_while_throttled(client, alice):
     for _ in range(10):
         sign_in(client, "alice", "wrong")
     assert LoginFailure.objects.count() == 3
+
+
+def test_it_throttles_clients_behind_a_trusted_proxy_separately(client, alice, settings):
+    settings.MESHDASH_FORWARDED_FOR_PROXIES = ["10.9.0.0/16"]
+    for n in range(5):
+        client.post(
+            "/accounts/login/",
+            {"username": f"guess{n}", "password": "wrong"},
+            REMOTE_ADDR="10.9.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.1, 10.9.0.1",
+        )
+    assert LoginFailure.objects.filter(address="198.51.100.1").count() == 5
+    response = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": PASSWORD},
+        REMOTE_ADDR="10.9.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+    )
+    assert response.status_code == 302
+
+
+def test_it_ignores_forwarded_for_from_untrusted_clients(client, alice, settings):
+    settings.MESHDASH_FORWARDED_FOR_PROXIES = ["10.9.0.0/16"]
+    for n in range(5):
+        client.post(
+            "/accounts/login/",
+            {"username": f"guess{n}", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.5",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )
+    assert set(LoginFailure.objects.values_list("address", flat=True)) == {"203.0.113.5"}

@@ -35,7 +35,9 @@ def test_it_normalises_internal_urls(raw, expected):
         ("/workloads/ x", "spaces"),
         ("/workloads/?next=javascript:alert(1)", "javascript:"),
         ("/nowhere/", "not a meshdash page"),
-        ("/" + "a" * 2000, "longer than"),
+        ("/" + "a" * 2000, "longer than 2000"),
+        ("/workloads/a/deployment/" + "b" * 500 + "/", "path is longer than 500"),
+        ("/workloads/?q=" + "," * 700, "query is longer than 2000"),
         ("/workloads/?" + "&".join(f"p{n}=1" for n in range(101)), "more than 100 parameters"),
     ],
 )

@@ -1,6 +1,8 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError
+from django.template import RequestContext, Template
+from django.test import RequestFactory
 
 from meshdash.bookmarks.models import Watch
 from meshdash.bookmarks.watches import watched_workloads
@@ -31,3 +33,29 @@ def test_it_forgets_a_deleted_teams_watches(alice, payments):
 def test_it_requires_exactly_one_of_user_and_team(alice, payments):
     with pytest.raises(IntegrityError):
         Watch.objects.create(user=alice, team=payments, namespace="a", kind="deployment", name="b")
+
+
+def render_watch_button(user):
+    request = RequestFactory().get("/workloads/shop/deployment/cart/")
+    request.user = user
+    template = Template('{% load bookmarks_tags %}{% watch_button "shop" "deployment" "cart" %}')
+    return template.render(RequestContext(request))
+
+
+def test_it_renders_a_watch_button_with_a_choice_of_teams(alice):
+    html = render_watch_button(alice)
+    assert 'action="/bookmarks/watch/"' in html
+    assert 'name="team" value="payments"' in html
+    assert 'name="next" value="/workloads/shop/deployment/cart/"' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_it_renders_an_unwatch_button_once_watched(alice):
+    watch = Watch.objects.create(user=alice, namespace="shop", kind="deployment", name="cart")
+    html = render_watch_button(alice)
+    assert f'action="/bookmarks/watch/{watch.pk}/delete/"' in html
+    assert "Watching" in html
+
+
+def test_it_renders_no_watch_button_for_anonymous_readers(db):
+    assert render_watch_button(AnonymousUser()).strip() == ""

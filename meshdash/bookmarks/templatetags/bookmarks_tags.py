@@ -1,6 +1,7 @@
 from django import template
 
 from meshdash.bookmarks.menu import menu_sections
+from meshdash.bookmarks.models import Watch
 
 register = template.Library()
 
@@ -16,3 +17,23 @@ def percent(fraction) -> str:
     if fraction is None:
         return "—"
     return f"{float(fraction) * 100:.2f} %"
+
+
+@register.inclusion_tag("bookmarks/_watch.html", takes_context=True)
+def watch_button(context, namespace: str, kind: str, name: str):
+    """Watch / stop watching a workload, for the workload detail page."""
+    request = context["request"]
+    user = request.user
+    mine = None
+    if user.is_authenticated:
+        mine = Watch.objects.filter(user=user, namespace=namespace, kind=kind, name=name).first()
+    return {
+        "request": request,
+        "user": user,
+        "csrf_token": context.get("csrf_token"),
+        "namespace": namespace,
+        "kind": kind,
+        "name": name,
+        "mine": mine,
+        "teams": list(user.groups.values_list("name", flat=True)) if user.is_authenticated else [],
+    }
