@@ -62,6 +62,10 @@ from meshdash.store.results import (
     WorkloadDetail,
 )
 
+# One client, so one connection pool, per Redis URL and process: views ask for a store per
+# request. redis-py resets a pool inherited across fork.
+_clients: dict[str, redis.Redis] = {}
+
 HISTORY_WINDOW = "1m"
 HISTORY_MINUTES = 60
 WRITE_BATCH = 1000  # fields per HSET / keys per history script call
@@ -118,13 +122,16 @@ class SnapshotStore:
     def from_settings(cls) -> "SnapshotStore":
         from django.conf import settings
 
-        # Fail within seconds when Redis is away, so a page shows its error instead of hanging.
-        client = redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_connect_timeout=2,
-            socket_timeout=5,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-        )
+        client = _clients.get(settings.REDIS_URL)
+        if client is None:
+            # Fail within seconds when Redis is away: a page shows its error instead of hanging.
+            client = redis.Redis.from_url(
+                settings.REDIS_URL,
+                socket_connect_timeout=2,
+                socket_timeout=5,
+                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+            )
+            client = _clients.setdefault(settings.REDIS_URL, client)
         return cls(client, settings.MESHDASH_REDIS_PREFIX)
 
     # --- key names

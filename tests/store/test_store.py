@@ -218,3 +218,4 @@ def test_it_builds_from_settings(redis_client, settings):
     store = SnapshotStore.from_settings()
     store.write(synthetic.snapshot(5))
     assert redis_client.exists("fromsettings:1m:current")
+    assert SnapshotStore.from_settings().client is store.client  # one pool per process
