@@ -2,7 +2,6 @@
 
 import json
 
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 
@@ -81,8 +80,7 @@ def bookmarks(request):
     if not form.is_valid():
         return error(first_error(form), 400)
     try:
-        with transaction.atomic():
-            bookmark = create_bookmark(request.user, form.cleaned_data)
+        bookmark = create_bookmark(request.user, form.cleaned_data)
     except NothingToFreeze as exc:
         return error(f"cannot freeze this view: {exc}", 409)
     return JsonResponse(as_json(bookmark, request.user), status=201)

@@ -8,7 +8,11 @@ MENU_LIMIT = 20
 
 
 def menu_sections(user) -> list[dict]:
-    visible = Bookmark.objects.visible_to(user).in_menu_order().select_related("owner")
+    visible = (
+        Bookmark.objects.visible_to(user)
+        .in_menu_order()
+        .only("id", "title", "note", "pinned", "as_of", "owner_id", "visibility")
+    )
     if not user.is_authenticated:
         if not settings.MESHDASH_ANONYMOUS_READ:
             return []

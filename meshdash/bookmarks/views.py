@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -51,8 +50,7 @@ def save(request):
         form = BookmarkForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    bookmark = create_bookmark(request.user, form.cleaned_data)
+                bookmark = create_bookmark(request.user, form.cleaned_data)
             except NothingToFreeze as exc:
                 form.add_error("freeze", f"cannot freeze this view: {exc}")
             else:
