@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.core import checks
+
+from meshdash.accounts.checks import check_proxy_lists
 
 
 class AccountsConfig(AppConfig):
     name = "meshdash.accounts"
     label = "accounts"
     verbose_name = "Accounts and teams"
+
+    def ready(self):
+        checks.register(check_proxy_lists)

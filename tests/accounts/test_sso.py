@@ -1,6 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
+from meshdash.accounts.checks import check_proxy_lists
+
 pytestmark = pytest.mark.django_db
 
 
@@ -78,3 +80,19 @@ def test_it_refuses_inactive_users(client):
     User.objects.create_user("dora", is_active=False)
     response = client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
     assert response.status_code == 302
+
+
+def test_it_reports_a_bad_proxy_entry_at_start(settings):
+    settings.MESHDASH_SSO_TRUSTED_PROXIES = ["10.0.0.0/8", "proxy.local"]
+    errors = check_proxy_lists(None)
+    assert [e.id for e in errors] == ["accounts.E001"]
+    assert "'proxy.local'" in errors[0].msg
+
+
+def test_it_reports_a_header_without_trusted_proxies(settings):
+    settings.MESHDASH_SSO_TRUSTED_PROXIES = []
+    assert [e.id for e in check_proxy_lists(None)] == ["accounts.E002"]
+
+
+def test_it_reports_nothing_when_configured(settings):
+    assert check_proxy_lists(None) == []
