@@ -22,8 +22,11 @@ def profile_of(team: Group) -> TeamProfile:
     return profile
 
 
-def is_team_admin(user, team: Group) -> bool:
-    return TeamProfile.objects.filter(team=team, admins=user).exists()
+def administered_team_ids(user) -> set[int]:
+    """Ids of the teams (groups) whose admin the user is."""
+    if not user.is_authenticated:
+        return set()
+    return set(TeamProfile.objects.filter(admins=user).values_list("team_id", flat=True))
 
 
 def team_scope(user) -> tuple[set[str], set[str]]:

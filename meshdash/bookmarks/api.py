@@ -5,6 +5,7 @@ import json
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 
+from meshdash.accounts.teams import administered_team_ids
 from meshdash.bookmarks.forms import BookmarkForm, first_error
 from meshdash.bookmarks.freeze import NothingToFreeze
 from meshdash.bookmarks.models import Bookmark
@@ -18,7 +19,7 @@ def error(reason: str, status: int) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
 
 
-def as_json(bookmark: Bookmark, user) -> dict:
+def as_json(bookmark: Bookmark, user, admin_of: set[int] | None = None) -> dict:
     return {
         "id": bookmark.pk,
         "title": bookmark.title,
@@ -35,7 +36,7 @@ def as_json(bookmark: Bookmark, user) -> dict:
         "created": bookmark.created.isoformat(),
         "updated": bookmark.updated.isoformat(),
         "can_edit": bookmark.can_edit(user),
-        "can_delete": bookmark.can_delete(user),
+        "can_delete": bookmark.can_delete(user, admin_of),
     }
 
 
@@ -66,7 +67,8 @@ def read_body(request) -> dict:
 def bookmarks(request):
     if request.method == "GET":
         visible = Bookmark.objects.visible_to(request.user).select_related("owner", "team")
-        items = [as_json(b, request.user) for b in visible.in_menu_order()]
+        admin_of = administered_team_ids(request.user)
+        items = [as_json(b, request.user, admin_of) for b in visible.in_menu_order()]
         return JsonResponse({"items": items})
     if request.method != "POST":
         return error("method not allowed", 405)

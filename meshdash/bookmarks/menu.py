@@ -8,10 +8,11 @@ MENU_LIMIT = 20
 
 
 def menu_sections(user) -> list[dict]:
+    # Plain rows, not model instances: this runs on every page.
     visible = (
         Bookmark.objects.visible_to(user)
         .in_menu_order()
-        .only("id", "title", "note", "pinned", "as_of", "owner_id", "visibility")
+        .values("id", "title", "note", "pinned", "as_of")
     )
     if not user.is_authenticated:
         if not settings.MESHDASH_ANONYMOUS_READ:

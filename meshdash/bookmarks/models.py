@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from meshdash.accounts.teams import is_team_admin
+from meshdash.accounts.teams import administered_team_ids
 
 PRIVATE, TEAM, EVERYONE = "private", "team", "everyone"
 VISIBILITY_CHOICES = [(PRIVATE, "Only me"), (TEAM, "My team"), (EVERYONE, "Everyone")]
@@ -69,16 +69,18 @@ class Bookmark(models.Model):
     def can_edit(self, user) -> bool:
         return user.is_authenticated and self.owner_id == user.pk
 
-    def can_delete(self, user) -> bool:
-        """Owners delete; a team's admins may also delete the team's shared bookmarks."""
+    def can_delete(self, user, admin_of: set[int] | None = None) -> bool:
+        """Owners delete; a team's admins may also delete the team's shared bookmarks.
+
+        ``admin_of`` (ids of the teams the user administers) saves a query per bookmark in lists.
+        """
         if self.can_edit(user):
             return True
-        return (
-            user.is_authenticated
-            and self.visibility == TEAM
-            and self.team_id is not None
-            and is_team_admin(user, self.team)
-        )
+        if not user.is_authenticated or self.visibility != TEAM or self.team_id is None:
+            return False
+        if admin_of is None:
+            admin_of = administered_team_ids(user)
+        return self.team_id in admin_of
 
 
 class FrozenView(models.Model):

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from meshdash.accounts.teams import administered_team_ids
 from meshdash.bookmarks.forms import BookmarkForm
 from meshdash.bookmarks.freeze import NothingToFreeze
 from meshdash.bookmarks.models import Bookmark, Watch
@@ -22,11 +23,12 @@ def _visible(request, bookmark_id: int) -> Bookmark:
 
 def bookmark_list(request):
     bookmarks = Bookmark.objects.visible_to(request.user).select_related("owner", "team")
+    admin_of = administered_team_ids(request.user)
     rows = [
         {
             "bookmark": b,
             "mine": b.can_edit(request.user),
-            "can_delete": b.can_delete(request.user),
+            "can_delete": b.can_delete(request.user, admin_of),
         }
         for b in bookmarks.in_menu_order()
     ]

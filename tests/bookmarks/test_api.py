@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from meshdash.accounts.models import ApiToken
+from meshdash.accounts.teams import profile_of
 from meshdash.bookmarks.models import Bookmark
 from tests.accounts.people import make_bookmark
 
@@ -175,3 +176,23 @@ def test_it_refuses_freeze_on_patch(as_alice, alice):
     bookmark = make_bookmark(alice)
     response = patch(as_alice, bookmark.pk, {"freeze": True})
     assert response.status_code == 400
+
+
+def test_it_tells_a_team_admin_what_they_may_delete(client, alice, bob, carol, payments):
+    profile_of(payments).admins.add(bob)
+    make_bookmark(alice, title="team", visibility="team", team=payments)
+    make_bookmark(alice, title="everyone", visibility="everyone")
+    client.force_login(bob)
+    items = {i["title"]: i for i in client.get(URL).json()["items"]}
+    assert (items["team"]["can_delete"], items["team"]["can_edit"]) == (True, False)
+    assert items["everyone"]["can_delete"] is False
+
+
+def test_it_lists_in_a_fixed_number_of_queries(
+    client, alice, bob, payments, django_assert_max_num_queries
+):
+    for n in range(30):
+        make_bookmark(alice, title=f"t{n}", visibility="team", team=payments)
+    client.force_login(bob)
+    with django_assert_max_num_queries(6):
+        assert len(client.get(URL).json()["items"]) == 30
