@@ -6,7 +6,7 @@ import logging
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
 
@@ -130,4 +130,10 @@ class LoginRequiredMiddleware:
             return None
         if is_api(request):
             return unauthorized("authentication required")
-        return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+        login = redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+        if request.headers.get("HX-Request") == "true":
+            # An expired session during an htmx swap: load the login page whole, not in the table.
+            response = HttpResponse()
+            response["HX-Redirect"] = login["Location"]
+            return response
+        return login

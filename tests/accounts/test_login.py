@@ -103,3 +103,10 @@ class TestAnonymousRead:
 
     def test_it_keeps_the_users_page_private(self, client):
         assert client.get("/accounts/me/").status_code == 302
+
+
+def test_it_sends_htmx_requests_to_the_login_page_whole(client):
+    response = client.get("/workloads/?ns=a", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["HX-Redirect"] == "/accounts/login/?next=/workloads/%3Fns%3Da"
