@@ -140,8 +140,6 @@ def test_it_starts_the_application_once_redis_is_healthy():
         assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
-# Importing the WSGI application warns that collectstatic has not run: the image runs it.
-@pytest.mark.filterwarnings("ignore:No directory at")
 @pytest.mark.parametrize(
     "service_and_command", all_commands(), ids=lambda item: f"{item[0]}: {' '.join(item[1])}"
 )

@@ -19,12 +19,7 @@ from meshdash.collectors.tasks import collect_window
 from meshdash.dashboard.templatetags.meshdash import percent, rps
 from tests import servers
 
-# Importing the WSGI stack warns that collectstatic has not run; whitenoise serves from the finders.
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db,
-    pytest.mark.filterwarnings("ignore:No directory at"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 WINDOW = "1m"
 WINDOW_SECONDS = 60
