@@ -105,8 +105,9 @@ def env_port(name: str, default: int) -> int:
 
 def env_workloads() -> int:
     raw = os.environ.get("MESHDASH_DEMO_WORKLOADS", "").strip() or "300"
-    if not raw.isdigit() or int(raw) < 1:
-        raise DemoError(f"MESHDASH_DEMO_WORKLOADS={raw!r} is not a positive whole number")
+    # The demo mesh needs a few workloads to build its call graph from.
+    if not raw.isdigit() or int(raw) < 4:
+        raise DemoError(f"MESHDASH_DEMO_WORKLOADS={raw!r}: give a whole number, at least 4")
     return int(raw)
 
 
