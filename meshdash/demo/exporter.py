@@ -5,6 +5,7 @@ then ``instance``, ``job="linkerd-proxy"`` and the relabelled pod labels), so th
 the shards sets ``honor_labels: true``. Every value is ``a + b * (t - started_at)`` of its pod:
 counters have ``a = 0`` and ``b`` = their rate; gauges ``b = 0``; proxy memory creeps with
 ``b > 0``. Label strings are built once per mesh (``Shard``); a scrape only formats numbers.
+Samples carry the time their value was computed for, so Prometheus stores exact pairs.
 
 Families: ``request_total``, ``response_total`` (per ``status_code``/``classification``),
 ``response_latency_ms`` (Linkerd's 26 buckets) inbound and outbound; ``route_*`` for
@@ -25,6 +26,7 @@ client/server pod pair costs 35 or 36 series (HTTP 30-31, TCP 5) on each side, a
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -160,11 +162,19 @@ class Shard:
         return len(self.prefixes)
 
     def render(self, t: float) -> bytes:
+        """The exposition at unix time ``t``, each sample stamped with ``t`` in milliseconds.
+
+        The timestamp makes rates exact even when a scrape waits for this process on a busy
+        machine: the value and its time come from the same clock reading.
+        """
+        t_ms = round(t * 1000)
+        t = t_ms / 1000
         values = [a + b * (t - s) for a, b, s in zip(self.a, self.b, self.s, strict=True)]
-        # Interleaving prefixes with formatted numbers keeps the per-line work in C.
-        parts: list[bytes] = [b""] * (2 * len(values))
-        parts[0::2] = self.prefixes
-        parts[1::2] = map(b"%r".__mod__, values)
+        # Interleaving prefixes, formatted numbers and the timestamp keeps per-line work in C.
+        parts: list[bytes] = [b""] * (3 * len(values))
+        parts[0::3] = self.prefixes
+        parts[1::3] = map(b"%r".__mod__, values)
+        parts[2::3] = [b" %d" % t_ms] * len(values)
         return b"".join(parts) + b"\n"
 
 
@@ -386,6 +396,11 @@ class _MetricsHandler(BaseHTTPRequestHandler):
 
 class _ShardServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A scraper that gave up (timeout) is not an error of the exporter."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def __init__(self, address: tuple[str, int], shard: Shard, clock):
         super().__init__(address, _MetricsHandler)

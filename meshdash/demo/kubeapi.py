@@ -24,6 +24,7 @@ import datetime
 import json
 import random
 import re
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -903,6 +904,11 @@ class KubeApiServer(ThreadingHTTPServer):
     """The stand-in: ``KubeApiServer(mesh).start()``; ``url`` once bound."""
 
     daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up mid-answer is not an error of the stand-in."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def __init__(self, mesh: DemoMesh, host: str = "127.0.0.1", port: int = 0, token: str = ""):
         self.state = KubeState(mesh)

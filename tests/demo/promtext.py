@@ -2,7 +2,7 @@
 
 import re
 
-_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?')
 
 
@@ -14,7 +14,7 @@ def parse(text: str) -> dict[tuple[str, frozenset], float]:
         match = _LINE.match(line)
         if match is None:
             raise ValueError(f"not a sample line: {line[:200]!r}")
-        name, labels, value = match.groups()
+        name, labels, value, _timestamp = match.groups()
         pairs = _LABEL.findall(labels or "")
         if len({key for key, _ in pairs}) != len(pairs):
             raise ValueError(f"duplicate label names: {line[:200]!r}")

@@ -57,6 +57,7 @@ def test_it_serves_text_that_promtool_parses(mesh):
     if promtool is None:
         pytest.skip("promtool is missing: run `make bootstrap`")
     text = build_shards(mesh, 1)[0].render(EPOCH + 60)
+    assert text.endswith(b" %d\n" % ((EPOCH + 60) * 1000))
     result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True)
     # promtool lints Linkerd's own names (`_ms` units); a parse error would say "error".
     assert b"error" not in result.stdout + result.stderr

@@ -1,0 +1,135 @@
+"""A real Prometheus scrapes the exporter; PromQL must agree with the demo model's truth."""
+
+import json
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+import yaml
+
+from meshdash.demo.model import build_mesh
+from meshdash.demo.runner import start_demo
+from tests import servers
+
+pytestmark = pytest.mark.e2e
+
+WINDOW_SECONDS = 10
+WINDOW = f"{WINDOW_SECONDS}s"
+
+
+@pytest.fixture(scope="module")
+def scraped(tmp_path_factory):
+    """The demo mesh served in-process and scraped every second by a private Prometheus."""
+    out_dir = tmp_path_factory.mktemp("demo")
+    mesh = build_mesh(300, seed=1)
+    demo = start_demo(mesh, shards=4, scrape_interval="10s", out_dir=out_dir)
+    config = yaml.safe_load(demo.prometheus_config_path.read_text())
+    for section in (config["global"], config["scrape_configs"][0]):
+        section.update(scrape_interval="1s", scrape_timeout="1s")
+    pods = sum(pod.exports_metrics for w in mesh.all_workloads for pod in w.pods)
+    config_file = out_dir / "prometheus-1s.yml"
+    config_file.write_text(yaml.safe_dump(config))
+    proc, port = servers.start_prometheus(config_file, out_dir / "tsdb")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            at = time.time() - 0.2
+            if _window_is_covered(url, at, pods):
+                break
+            assert time.monotonic() < deadline, "Prometheus did not scrape the demo mesh evenly"
+            time.sleep(0.3)
+        yield mesh, url, at
+    finally:
+        servers.stop(proc)
+        demo.stop()
+
+
+def _window_is_covered(url: str, at: float, pods: int) -> bool:
+    """Whether every pod's samples reach both ends of the window ending at ``at``.
+
+    rate() extrapolates to the ends of its window only when the nearest sample is less than
+    1.1 average intervals away; on a busy machine a late scrape can leave a wider gap, and
+    the rate would then be short by up to half an interval. All queries run at such an
+    instant, where Prometheus's rate() equals the exporter's configured rate.
+    """
+    result = _query(url, f"process_start_time_seconds[{WINDOW_SECONDS}s]", at)
+    for series in result:
+        times = [float(t) for t, _ in series["values"]]
+        if len(times) < WINDOW_SECONDS - 1:
+            return False
+        limit = 1.1 * (times[-1] - times[0]) / (len(times) - 1)
+        if times[0] - (at - WINDOW_SECONDS) >= limit or at - times[-1] >= limit:
+            return False
+    return len(result) == pods
+
+
+def _query(url: str, promql: str, at: float) -> list[dict]:
+    query = urllib.parse.urlencode({"query": promql, "time": f"{at:.3f}"})
+    with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=30) as response:
+        body = json.loads(response.read())
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def _scalar(url: str, promql: str, at: float) -> float:
+    result = _query(url, promql, at)
+    return float(result[0]["value"][1]) if result else 0.0
+
+
+def _by_deployment(url: str, promql: str, at: float) -> dict[tuple[str, str], float]:
+    return {
+        (r["metric"].get("namespace", ""), r["metric"].get("deployment", "")): float(r["value"][1])
+        for r in _query(url, promql, at)
+    }
+
+
+def _expected_deployments(mesh):
+    return {
+        (w.namespace, w.name): w
+        for w in mesh.all_workloads
+        if w.kind == "deployment" and mesh.inbound_rps(w)
+    }
+
+
+def test_it_gives_promql_inbound_rates_that_match_the_truth(scraped):
+    mesh, url, at = scraped
+    rps = _by_deployment(
+        url,
+        f'sum by (namespace, deployment) (rate(response_total{{direction="inbound"}}[{WINDOW}]))',
+        at,
+    )
+    expected = _expected_deployments(mesh)
+    assert len(expected) > 150
+    assert {key for key in rps if key[1]} == set(expected)
+    for key, w in expected.items():
+        assert rps[key] == pytest.approx(mesh.inbound_rps(w), rel=0.01), key
+
+
+def test_it_gives_promql_success_ratios_that_match_the_truth(scraped):
+    mesh, url, at = scraped
+    selector = f'direction="inbound"}}[{WINDOW}]))'
+    ok = f'sum by (namespace, deployment) (rate(response_total{{classification="success",{selector}'
+    everything = f"sum by (namespace, deployment) (rate(response_total{{{selector}"
+    ratio = _by_deployment(url, f"{ok} / {everything}", at)
+    expected = _expected_deployments(mesh)
+    failing = [key for key, w in expected.items() if mesh.success_rate(w) < 0.95]
+    assert failing
+    for key, w in expected.items():
+        assert ratio[key] == pytest.approx(mesh.success_rate(w), rel=0.01), key
+
+
+def test_it_gives_promql_latency_quantiles_that_match_the_truth(scraped):
+    mesh, url, at = scraped
+    p99 = _by_deployment(
+        url,
+        "histogram_quantile(0.99, sum by (le, namespace, deployment) "
+        f'(rate(response_latency_ms_bucket{{direction="inbound"}}[{WINDOW}])))',
+        at,
+    )
+    expected = _expected_deployments(mesh)
+    slow = [key for key, w in expected.items() if mesh.latency_quantile(w, 0.99) > 1000]
+    assert slow
+    for key, w in expected.items():
+        assert p99[key] == pytest.approx(mesh.latency_quantile(w, 0.99), rel=0.01), key
