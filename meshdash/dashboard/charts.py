@@ -53,31 +53,55 @@ def _flat(point: str) -> str:
     return f"{x - 1.5:.1f},{y:.1f} {x + 1.5:.1f},{y:.1f}"
 
 
-@dataclass
-class Sparkline:
-    width: int
-    height: int
-    rps: list[str]
-    success: list[str]
-    title: str
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 96, 22, 16
 
 
-def sparkline(history, width: int = 96, height: int = 22) -> Sparkline | None:
-    """RPS (scaled to its own peak) and success rate (scaled 0-100 %) over the history."""
+def _spark_line(values: list[float | None], xs: list[int], low: float,
+                high: float) -> list[list[str]]:
+    """Runs of "x,y" points in whole pixels; a None value breaks the line."""
+    span = (high - low) or 1.0
+    scale = (SPARK_HEIGHT - 2) / span
+    lines, current = [], []
+    for x, value in zip(xs, values, strict=True):
+        if value is None:
+            if current:
+                lines.append(current)
+            current = []
+            continue
+        clamped = min(max(value, low), high)
+        current.append(f"{x},{round(SPARK_HEIGHT - 1 - (clamped - low) * scale)}")
+    if current:
+        lines.append(current)
+    return lines
+
+
+def sparkline_svg(history) -> str:
+    """An inline SVG of RPS (scaled to its peak) and success rate (0-100 %), or "" without
+    history. Sampled to ``SPARK_POINTS`` points, newest kept, to keep a 200-row page small."""
     if not history:
-        return None
-    rps = [(p.t, p.rps) for p in history]
-    success = [(p.t, p.success_rate) for p in history]
-    peak = max((p.rps or 0.0) for p in history)
-    rates = [p.success_rate for p in history if p.success_rate is not None]
-    low_rate = f"{min(rates) * 100:.1f} %" if rates else "n/a"
-    return Sparkline(
-        width=width,
-        height=height,
-        rps=polyline_segments(rps, width, height, y_range=(0.0, max(peak, 1e-9))),
-        success=polyline_segments(success, width, height, y_range=(0.0, 1.0)),
-        title=f"last {len(history)} min: peak {peak:.1f} rps, lowest success {low_rate}",
-    )
+        return ""
+    step = -(-len(history) // SPARK_POINTS)
+    sample = history[len(history) - 1 :: -step][::-1]
+    count = len(sample)
+    xs = [round(1 + i * (SPARK_WIDTH - 2) / max(1, count - 1)) for i in range(count)]
+    rates = [p.success_rate for p in sample]
+    loads = [p.rps for p in sample]
+    peak = max((v for v in loads if v is not None), default=0.0)
+    known_rates = [v for v in rates if v is not None]
+    low_rate = f"{min(known_rates) * 100:.1f} %" if known_rates else "n/a"
+    title = f"peak {peak:.1f} rps, min {low_rate}"
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img">'
+        f"<title>{title}</title>"
+    ]
+    for css, values, low, high in (("rps", loads, 0.0, peak or 1.0), ("sr", rates, 0.0, 1.0)):
+        for points in _spark_line(values, xs, low, high):
+            if len(points) == 1:  # a lone sample: a short flat stroke
+                x, y = points[0].split(",")
+                points = [f"{int(x) - 1},{y}", f"{int(x) + 1},{y}"]
+            parts.append(f'<polyline class="{css}" points="{" ".join(points)}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from meshdash.dashboard.commands import (
     workload_promql,
 )
 from meshdash.dashboard.filters import BadQuery, parse_list_params, parse_namespace, parse_window
+from meshdash.dashboard.rows import workload_rows
 from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
 from meshdash.mesh.health import HEALTH_STATES
@@ -64,6 +65,10 @@ def _base_context(request, window: str | None = None) -> dict:
     }
 
 
+def window_query(window: str) -> str:
+    return "" if window == _default_window() else f"?window={window}"
+
+
 def _read_meta(store, window: str):
     meta = store.meta(window)
     if meta is None:
@@ -88,7 +93,10 @@ def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> 
         "csv_query": paging.query_url(params, **csv_changes),
         "query": query,
         "page": page,
-        "rows": [(item, charts.sparkline(histories.get(item.key))) for item in page.items],
+        "rows": workload_rows(
+            [(item, histories.get(item.key)) for item in page.items],
+            window_query(meta.window),
+        ),
         "columns": paging.column_headers(params, query),
         "page_links": paging.page_links(params, page),
         "per_page_links": paging.per_page_links(params, page),

@@ -1,4 +1,6 @@
-from meshdash.dashboard.charts import hour_chart, neighbourhood, polyline_segments, sparkline
+import re
+
+from meshdash.dashboard.charts import hour_chart, neighbourhood, polyline_segments, sparkline_svg
 from meshdash.mesh.health import HealthRules
 from meshdash.mesh.model import Edge
 from meshdash.store import HistoryPoint
@@ -22,17 +24,38 @@ def test_it_draws_a_lone_point_as_a_short_stroke():
 
 
 def test_it_has_no_sparkline_without_history():
-    assert sparkline([]) is None
-    assert sparkline(None) is None
+    assert sparkline_svg([]) == ""
+    assert sparkline_svg(None) == ""
 
 
-def test_it_scales_success_to_the_whole_height():
+def _lines(svg: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for css, points in re.findall(r'<polyline class="(\w+)" points="([^"]+)"/>', svg):
+        found.setdefault(css, []).append(points)
+    return found
+
+
+def test_it_scales_rps_to_its_peak_and_success_to_the_whole_height():
     history = [HistoryPoint(t=60 * i, success_rate=1.0, rps=float(i), latency_ms_p99=1.0)
                for i in range(3)]
-    line = sparkline(history, width=22, height=12)
-    assert line.success == ["1.0,1.0 11.0,1.0 21.0,1.0"]
-    assert line.rps == ["1.0,11.0 11.0,6.0 21.0,1.0"]
-    assert "peak 2.0 rps" in line.title
+    svg = sparkline_svg(history)
+    assert _lines(svg) == {"rps": ["1,21 48,11 95,1"], "sr": ["1,1 48,1 95,1"]}
+    assert "<title>peak 2.0 rps, min 100.0 %</title>" in svg
+
+
+def test_it_samples_an_hour_down_and_keeps_the_newest_point():
+    history = [HistoryPoint(t=60 * i, success_rate=None, rps=float(i), latency_ms_p99=None)
+               for i in range(60)]
+    (rps,) = _lines(sparkline_svg(history))["rps"]
+    points = rps.split()
+    assert len(points) <= 24 and points[-1] == "95,1"
+    assert "sr" not in _lines(sparkline_svg(history))
+
+
+def test_it_breaks_the_sparkline_at_gaps_and_draws_lone_points():
+    history = [HistoryPoint(t=60 * i, success_rate=rate, rps=1.0, latency_ms_p99=None)
+               for i, rate in enumerate([1.0, None, 0.5, 0.5])]
+    assert _lines(sparkline_svg(history))["sr"] == ["0,1 2,1", "64,11 95,11"]
 
 
 def test_it_charts_an_hour_with_its_range_and_last_value():
