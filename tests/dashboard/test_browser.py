@@ -145,7 +145,7 @@ def test_it_keeps_the_url_and_the_table_in_step(page, live_server):
 
     # open the workload, follow a callee, come back
     list_url = page.url
-    page.click("tr[data-workload='shop/deployment/frontend'] td.col-name a")
+    page.click("tr[data-workload='shop/deployment/frontend'] a[href^='/workloads/']")
     page.wait_for_url("**/workloads/shop/deployment/frontend/")
     assert page.inner_text("h1.workload-title").endswith("frontend")
     page.click("#callees-h ~ table tr[data-edge='shop/deployment/cart'] a")
