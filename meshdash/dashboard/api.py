@@ -56,7 +56,7 @@ def snapshot_json(meta) -> dict:
         "collect_seconds": meta.collect_seconds,
         "stale": bool(meta.stale),
         "errors": dict(meta.errors or {}),
-        "failure_reason": getattr(meta, "failure_reason", "") or "",
+        "failure_reason": meta.failure_reason or "",
     }
 
 

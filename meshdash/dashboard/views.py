@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 
+from meshdash.accounts.teams import team_scope
+from meshdash.bookmarks.models import Watch
 from meshdash.dashboard import charts, paging, status
 from meshdash.dashboard.commands import (
     fill_url_template,
@@ -16,7 +18,13 @@ from meshdash.dashboard.commands import (
     workload_commands,
     workload_promql,
 )
-from meshdash.dashboard.filters import BadQuery, parse_list_params, parse_namespace, parse_window
+from meshdash.dashboard.filters import (
+    MAX_NAMESPACES,
+    BadQuery,
+    parse_list_params,
+    parse_namespace,
+    parse_window,
+)
 from meshdash.dashboard.rows import workload_rows
 from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
@@ -24,6 +32,8 @@ from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import KINDS, WINDOWS
 from meshdash.mesh.query import WorkloadQuery
 from meshdash.store import SnapshotStore, StoreUnavailable
+
+MAX_WATCHED = 30
 
 
 class NoSnapshot(Exception):
@@ -107,6 +117,31 @@ def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> 
     }
 
 
+def _team_links(user, window: str) -> list[tuple[str, str]]:
+    """ "My team's workloads": the namespaces the user's teams own, and each team label."""
+    namespaces, labels = team_scope(user)
+    extra = [] if window == _default_window() else [("window", window)]
+    links = []
+    if namespaces:
+        pairs = [("ns", name) for name in sorted(namespaces)[:MAX_NAMESPACES]]
+        links.append(("My teams' namespaces", "?" + urlencode(pairs + extra)))
+    links += [(f"Team {label}", "?" + urlencode([("team", label), *extra]))
+              for label in sorted(labels)]
+    return links
+
+
+def _watched(user, store, meta) -> list[tuple[tuple[str, str, str], object]]:
+    """Workloads the user or their teams watch, as (namespace, kind, name) and the current
+    Workload (None when the snapshot no longer has it)."""
+    watches = Watch.objects.visible_to(user).order_by("namespace", "kind", "name")
+    found = {}
+    for watch in watches[:MAX_WATCHED]:
+        key = (watch.namespace, watch.kind, watch.name)
+        if key not in found:
+            found[key] = store.workload(meta.window, *key, version=meta.version)
+    return list(found.items())
+
+
 def _list_context(request, store, params, extra: dict | None = None,
                   pinned_namespace: str = "", meta=None) -> dict:
     meta = meta or _read_meta(store, params.window)
@@ -118,6 +153,7 @@ def _list_context(request, store, params, extra: dict | None = None,
         "kinds": KINDS,
         "health_states": HEALTH_STATES,
         "selected_namespaces": set(params.query.namespaces),
+        "team_links": _team_links(request.user, params.window),
     })
     context.update(extra or {})
     return context
@@ -138,6 +174,7 @@ def overview(request):
     injecting = status.injecting_namespaces(overview_.namespaces)
     context.update({
         "overview": overview_,
+        "watched": _watched(request.user, store, context["meta"]),
         "certificates": status.certificates(control_plane, context["now"]),
         "proxy_versions": status.proxy_versions(control_plane),
         "skewed_proxies": sum(v.proxies for v in status.proxy_versions(control_plane) if v.skewed),

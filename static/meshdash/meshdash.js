@@ -21,12 +21,4 @@
       setTimeout(function () { button.textContent = "copy"; }, 1500);
     });
   });
-
-  // Forms that record "the current view" (saving a bookmark) follow URLs htmx pushes.
-  document.addEventListener("htmx:pushedIntoHistory", function () {
-    var here = window.location.pathname + window.location.search;
-    document.querySelectorAll("input[data-current-url]").forEach(function (input) {
-      input.value = here;
-    });
-  });
 })();

@@ -234,3 +234,38 @@ def test_it_never_waits_on_prometheus_or_kubernetes(client, known, settings):
     settings.KUBECONFIG = "/nonexistent"
     assert client.get("/workloads/shop/deployment/frontend/").status_code == 200
 
+
+
+def test_it_puts_watched_workloads_first_on_the_overview(client, known, user):
+    from meshdash.bookmarks.models import Watch
+
+    Watch.objects.create(user=user, namespace="shop", kind="deployment", name="cart")
+    Watch.objects.create(user=user, namespace="shop", kind="deployment", name="deleted")
+    body = client.get("/").content.decode()
+    watched = body.split('id="watched-h"')[1].split("</section>")[0]
+    assert body.index('id="watched-h"') < body.index('aria-label="Mesh totals"')
+    assert 'href="/workloads/shop/deployment/cart/">shop/cart</a>' in watched
+    assert "90.0 %" in watched
+    assert 'data-watched="shop/deployment/deleted"' in watched
+    assert "not in the current snapshot" in watched
+
+
+def test_it_offers_a_watch_button_on_the_detail_page(client, known):
+    body = client.get("/workloads/shop/deployment/frontend/").content.decode()
+    assert 'class="acct-watch"' in body and 'name="name" value="frontend"' in body
+
+
+def test_it_links_to_my_teams_workloads(client, known, user):
+    from django.contrib.auth.models import Group
+
+    from meshdash.accounts.models import TeamProfile
+
+    team = Group.objects.create(name="payments")
+    TeamProfile.objects.create(team=team, namespaces=["shop", "payments"],
+                               label_selector="team=payments-team")
+    user.groups.add(team)
+    body = client.get("/workloads/").content.decode()
+    assert '<a class="team-link" href="?ns=payments&amp;ns=shop">' in body
+    assert '<a class="team-link" href="?team=payments-team">Team payments-team</a>' in body
+    assert rows(client.get("/workloads/?team=payments-team&per_page=200")) == expected(
+        keep=lambda w: w.team == "payments-team")
