@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
 import json
 import random
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -83,7 +83,7 @@ def _api_version(resource: str) -> str:
 
 
 def _time(t: float) -> str:
-    return datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 # --- Objects, built once per mesh.
@@ -703,14 +703,16 @@ class KubeState:
         for resource, objects in cluster_objects(mesh).items():
             group, kind, _ = RESOURCES[resource]
             collection = _Collection(resource)
+            head = f'{{"kind":"{kind}","apiVersion":"{_api_version(resource)}",'.encode()
             for obj in objects:
                 meta = obj["metadata"]
                 key = (meta.get("namespace", ""), meta["name"])
                 collection.keys.append(key)
                 collection.labels.append(meta.get("labels", {}))
-                collection.items.append(json.dumps(obj, separators=(",", ":")).encode())
-                whole = {"kind": kind, "apiVersion": _api_version(resource), **obj}
-                collection.singles[key] = json.dumps(whole, separators=(",", ":")).encode()
+                item = json.dumps(obj, separators=(",", ":")).encode()
+                collection.items.append(item)
+                # A single GET answers the same object with its kind and apiVersion first.
+                collection.singles[key] = head + item[1:]
                 newest = max(newest, int(meta["resourceVersion"]))
             self.collections[resource] = collection
         self.resource_version = str(newest + 1)

@@ -39,7 +39,6 @@ import datetime
 import hashlib
 import math
 import random
-import uuid
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -733,7 +732,10 @@ def pod_labels(w: DemoWorkload, pod: DemoPod) -> dict[str, str]:
 
 
 def new_uid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A random (version 4) UUID drawn from ``rng``, so that it repeats with the seed."""
+    n = rng.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48) | (0x4000 << 64) | (0x8000 << 48)
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 # --- Identity: a real trust anchor and an issuer it signed, deterministic for the seed.
