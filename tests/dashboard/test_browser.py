@@ -180,3 +180,25 @@ def test_it_fits_1280_pixels_in_light_and_dark(page, live_server):
     dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
     page.emulate_media(color_scheme="light")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != dark
+
+
+def test_it_refreshes_the_table_in_place(page, live_server, redis_client, settings):
+    settings.MESHDASH_REFRESH_SECONDS = 1
+    from meshdash.store import SnapshotStore
+    from tests.dashboard.known import known_snapshot
+
+    url = live_server.url + "/workloads/?sort=name&dir=desc&per_page=200"
+    page.goto(url)
+    assert_agrees(page)
+    page.evaluate("window.scrollTo(0, 1500)")
+    snapshot = known_snapshot()
+    frontend = next(w for w in snapshot.workloads if w.name == "frontend")
+    frontend.rps = 999.0
+    SnapshotStore(redis_client, "meshdash").write(snapshot)
+    cell = "tr[data-workload='shop/deployment/frontend'] td:nth-child(7)"
+    page.wait_for_function(
+        f"document.querySelector(\"{cell}\").textContent === '999.0'", timeout=8000
+    )
+    assert page.url == url
+    assert page.evaluate("window.scrollY") == 1500
+    assert_agrees(page)
