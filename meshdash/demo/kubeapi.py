@@ -73,13 +73,17 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "statefulsets": ("/apis/apps/v1", "StatefulSet", True),
     "daemonsets": ("/apis/apps/v1", "DaemonSet", True),
     "replicasets": ("/apis/apps/v1", "ReplicaSet", True),
+    "controllerrevisions": ("/apis/apps/v1", "ControllerRevision", True),
+    # The demo mesh runs no batch workloads; the lists exist, empty, as in a real cluster.
+    "jobs": ("/apis/batch/v1", "Job", True),
+    "cronjobs": ("/apis/batch/v1", "CronJob", True),
 }
 _CONTINUE_VERSION = "meshdash.demo/v1"
 _LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 
 
 def _api_version(resource: str) -> str:
-    return "v1" if RESOURCES[resource][0] == "/api/v1" else "apps/v1"
+    return RESOURCES[resource][0].removeprefix("/api/").removeprefix("/apis/")
 
 
 def _time(t: float) -> str:
@@ -252,8 +256,35 @@ class _Objects:
                     },
                 },
             )
+        if w.kind != "deployment":
+            self.controller_revision(w, owner, template)
         for pod in w.pods:
             self.pod(w, pod, owner)
+
+    def controller_revision(self, w: DemoWorkload, owner: dict, template: dict) -> None:
+        """The current revision of a StatefulSet or DaemonSet: created at its last rollout."""
+        revision_hash = w.template_hash
+        if w.kind == "statefulset":
+            name = f"{w.name}-{w.template_hash}"
+            labels = {**w.labels, "controller-revision-hash": name}
+        else:
+            name = f"{w.name}-{revision_hash}"
+            labels = {**w.labels, "controller-revision-hash": revision_hash}
+        kind = "StatefulSet" if w.kind == "statefulset" else "DaemonSet"
+        self.add(
+            "controllerrevisions",
+            {
+                "metadata": self.meta(
+                    name,
+                    w.rollout_at,
+                    w.namespace,
+                    labels=labels,
+                    ownerReferences=[_owner("apps/v1", kind, owner)],
+                ),
+                "data": {"spec": {"template": {"$patch": "replace", **template}}},
+                "revision": w.revision,
+            },
+        )
 
     def deployment(self, w, labels, selector, template, replicas, ready) -> dict:
         revision = str(w.revision)
@@ -862,14 +893,16 @@ class _KubeHandler(BaseHTTPRequestHandler):
             return 401, status_body(401, "Unauthorized", "Unauthorized")
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if query.get("watch") in ("true", "1"):
+            return 405, status_body(405, "MethodNotAllowed", "the demo stand-in does not watch")
         parts = [p for p in url.path.split("/") if p]
         state = self.server.state
         if parts == ["version"]:
             return 200, json.dumps(KUBERNETES_VERSION).encode()
         if parts[:2] == ["api", "v1"]:
             rest, group = parts[2:], "/api/v1"
-        elif parts[:3] == ["apis", "apps", "v1"]:
-            rest, group = parts[3:], "/apis/apps/v1"
+        elif parts[:3] in (["apis", "apps", "v1"], ["apis", "batch", "v1"]):
+            rest, group = parts[3:], "/" + "/".join(parts[:3])
         else:
             return _not_found()
         namespace = ""
