@@ -5,6 +5,8 @@ through templates they cost several times the rest of the request together. Ever
 the cluster goes through ``escape`` here exactly as the template engine would escape it.
 """
 
+from urllib.parse import quote
+
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -12,20 +14,16 @@ from django.utils.safestring import SafeString, mark_safe
 from meshdash.dashboard.charts import sparkline_svg
 from meshdash.dashboard.templatetags.meshdash import ms, number, percent, rps
 
+# What reverse() leaves unquoted in a path segment. Quoting by hand gives the same URL in a
+# microsecond where reverse() takes about sixty, and a page reverses two URLs per row.
+PATH_SAFE = "!$&'()*+,;=~:@"
 
-def _routable(*values: str) -> bool:
-    """Whether a URL route can carry these path segments (not empty, no "/")."""
-    return all(value and "/" not in value for value in values)
 
-
-def workload_path(namespace: str, kind: str, name: str) -> str | None:
-    if not _routable(namespace, kind, name):
+def _segments(*values: str) -> str | None:
+    """``a/b/c/`` for path segments, None when a route cannot carry them (empty, "/")."""
+    if not all(value and "/" not in value for value in values):
         return None
-    return reverse("workload_detail", args=[namespace, kind, name])
-
-
-def namespace_path(namespace: str) -> str | None:
-    return reverse("namespace_detail", args=[namespace]) if _routable(namespace) else None
+    return "".join(quote(value, safe=PATH_SAFE) + "/" for value in values)
 
 
 def _link(href: str | None, text: str) -> str:
@@ -43,12 +41,15 @@ def workload_rows(rows, window_query: str = "", colspan: int = 12) -> SafeString
         return mark_safe(  # noqa: S308 (constant text)
             f'<tr><td colspan="{colspan}" class="empty">No workloads match these filters.</td></tr>'
         )
+    workloads_base, namespaces_base = reverse("workload_list"), reverse("namespace_list")
     html = []
     for w, history in rows:
         namespace, kind, name = escape(w.namespace), escape(w.kind), escape(w.name)
         health = escape(w.health or "unknown")
-        path = workload_path(w.namespace, w.kind, w.name)
-        ns_path = namespace_path(w.namespace)
+        tail = _segments(w.namespace, w.kind, w.name)
+        path = tail and workloads_base + tail
+        ns_tail = _segments(w.namespace)
+        ns_path = ns_tail and namespaces_base + ns_tail
         short_of_pods = ' class="warn"' if w.meshed_pods < w.total_pods else ""
         html.append(
             f'<tr data-workload="{namespace}/{kind}/{name}">'

@@ -148,6 +148,9 @@ def _list_context(request, store, params, extra: dict | None = None,
     context = _base_context(request, params.window)
     context.update(_freshness(meta))
     context.update(_workload_table(request, store, meta, params.query, pinned_namespace))
+    context.update(extra or {})
+    if wants_partial(request):  # the filter form is outside the swapped table
+        return context
     context.update({
         "namespace_names": store.namespace_names(params.window, version=meta.version),
         "kinds": KINDS,
@@ -155,7 +158,6 @@ def _list_context(request, store, params, extra: dict | None = None,
         "selected_namespaces": set(params.query.namespaces),
         "team_links": _team_links(request.user, params.window),
     })
-    context.update(extra or {})
     return context
 
 

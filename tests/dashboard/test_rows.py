@@ -1,4 +1,9 @@
-from meshdash.dashboard.rows import workload_path, workload_rows
+import html as htmllib
+import re
+
+from django.urls import reverse
+
+from meshdash.dashboard.rows import workload_rows
 from meshdash.mesh.model import Workload
 
 
@@ -13,10 +18,10 @@ def test_it_escapes_every_value_and_links_the_detail_page():
 
 
 def test_it_has_no_link_for_names_no_url_can_carry():
-    assert workload_path("shop", "deployment", "a/b") is None
-    assert workload_path("shop", "deployment", "") is None
     html = workload_rows([(Workload("shop", "deployment", "a/b"), [])])
-    assert "<td>a/b</td>" in html
+    assert "<td>a/b</td>" in html and "/workloads/shop" not in html
+    html = workload_rows([(Workload("", "deployment", "web"), [])])
+    assert "/workloads/" not in html and "/namespaces/" not in html
     long_name = "a" * 40
     html = workload_rows([(Workload("shop", "deployment", long_name), [])])
     assert f'<td title="{long_name}"><a href=' in html
@@ -24,3 +29,11 @@ def test_it_has_no_link_for_names_no_url_can_carry():
 
 def test_it_says_so_when_nothing_matches():
     assert "No workloads match" in workload_rows([])
+
+
+def test_it_builds_the_same_paths_as_reverse():
+    for name in ("web", "a b", "ünï", "x?y#z", "100%", "<b>&'\"", "a:b@c~!$()*+,;=", "."):
+        html = workload_rows([(Workload(name, "deployment", name), [])])
+        hrefs = [htmllib.unescape(h) for h in re.findall(r'href="([^"]+)"', html)]
+        assert hrefs == [reverse("namespace_detail", args=[name]),
+                         reverse("workload_detail", args=[name, "deployment", name])]
