@@ -5,11 +5,13 @@ and any API server. ``run_collection`` adds what a scheduled run needs: one run 
 a time, a deadline, and writing the result (or the failure) to the snapshot store.
 """
 
+import gc
 import logging
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from meshdash.collectors.kubernetes import (
@@ -98,17 +100,27 @@ class _Aggregate:
 
 
 def _buckets(samples: list[Sample], key_of) -> dict:
-    """Bucket samples grouped by ``key_of(labels)``; samples without a key or ``le`` are skipped."""
-    grouped: dict = defaultdict(list)
-    for sample in samples:
-        key = key_of(sample.labels)
-        if key is None:
-            continue
+    """Bucket samples grouped by ``key_of(labels)``; samples without a key or ``le`` are skipped.
+
+    ``key_of`` runs once per series (its labels but ``le``), not once per bucket: a bucket
+    answer for 5,000 workloads holds 26 times as many samples as series.
+    """
+    series: dict[tuple, tuple[dict, list]] = {}
+    for labels, value in samples:
         try:
-            bound = metrics.parse_le(sample.labels.get("le", ""))
+            bound = metrics.parse_le(labels.get("le", ""))
         except ValueError:
             continue
-        grouped[key].append((bound, sample.value))
+        rest = tuple(item for item in labels.items() if item[0] != "le")
+        entry = series.get(rest)
+        if entry is None:
+            entry = series[rest] = (labels, [])
+        entry[1].append((bound, value))
+    grouped: dict = defaultdict(list)
+    for labels, buckets in series.values():
+        key = key_of(labels)
+        if key is not None:
+            grouped[key].extend(buckets)
     return grouped
 
 
@@ -146,6 +158,28 @@ def collect(
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}")
     rules = rules or rules_from_settings()
+    with _without_cyclic_gc():
+        return _collect(window, prometheus, kube, now, rules, deadline)
+
+
+@contextmanager
+def _without_cyclic_gc():
+    """The cyclic garbage collector paused for a collection.
+
+    Decoding tens of megabytes of JSON makes millions of objects and no reference cycles, yet
+    each few hundred allocations wake the collector, which then rescans the growing heap: at
+    5,000 workloads that made decoding the pod list four times slower.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _collect(window, prometheus, kube, now, rules, deadline) -> Snapshot:
     started = time.monotonic()
     snapshot = Snapshot(window=window, taken_at=time.time() if now is None else now)
     queries_before, prom_seconds_before = prometheus.query_count, prometheus.seconds

@@ -11,13 +11,13 @@ import string
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from meshdash.mesh.model import KIND_BY_PROM_LABEL, bound_text
+from meshdash.mesh.model import KIND_BY_PROM_LABEL, MAX_TEXT, bound_text
 
 OWNER_LABELS: tuple[str, ...] = tuple(KIND_BY_PROM_LABEL)
 DST_OWNER_LABELS: tuple[str, ...] = tuple(f"dst_{label}" for label in OWNER_LABELS)
@@ -26,14 +26,15 @@ _DST_OWNERS = ", ".join(DST_OWNER_LABELS)
 
 # Namespaces are DNS labels: they start with a lower-case letter or a digit.
 _NAMESPACE_FIRST = string.ascii_lowercase + string.digits
+_MAX_LABEL_NAME = 64
 
 
 class PrometheusError(Exception):
     """A query failed; the message is short and fit to show in the dashboard."""
 
 
-@dataclass(frozen=True)
-class Sample:
+class Sample(NamedTuple):
+    # A tuple: a big answer holds a hundred thousand of them.
     labels: dict[str, str]
     value: float
 
@@ -223,9 +224,22 @@ def _parse_result(result: object) -> list[Sample]:
             raise PrometheusError("Prometheus answered nonsense (not a number)") from None
         if math.isnan(number) or math.isinf(number) or number < 0:
             raise PrometheusError(f"Prometheus answered nonsense ({bound_text(value[1], 20)})")
-        labels = {bound_text(k, 64): bound_text(v) for k, v in metric.items()}
-        samples.append(Sample(labels, number))
+        samples.append(Sample(_bounded_labels(metric), number))
     return samples
+
+
+def _bounded_labels(metric: dict) -> dict[str, str]:
+    """``metric`` itself when every name and value is a string of fit length (nearly always,
+    and cheap to check), otherwise a bounded copy."""
+    for name, value in metric.items():
+        if (
+            type(value) is not str
+            or len(value) > MAX_TEXT
+            or type(name) is not str
+            or len(name) > _MAX_LABEL_NAME
+        ):
+            return {bound_text(k, _MAX_LABEL_NAME): bound_text(v) for k, v in metric.items()}
+    return metric
 
 
 def _reason(exc: Exception) -> str:
@@ -254,7 +268,10 @@ class PrometheusClient:
         shards: dict[str, int] | None = None,
     ):
         # No automatic retries: the collection's deadline, not urllib3, decides when to give up.
-        self._connect = PrometheusConnect(url=url, retry=Retry(total=0), timeout=timeout)
+        # ``read=False`` lets a read timeout surface as one, not as a connection error.
+        self._connect = PrometheusConnect(
+            url=url, retry=Retry(total=0, read=False), timeout=timeout
+        )
         self.url = url
         self.timeout = timeout
         self.max_concurrency = max_concurrency

@@ -80,12 +80,36 @@ def kube_api(tmp_path):
         server.stop()
 
 
-def kube_client_for(server, page_size: int = 2, timeout: float = 5.0) -> KubernetesClient:
-    """The official client, configured from the server's kubeconfig as for a real cluster."""
+def kube_client(kubeconfig, page_size: int = 500, timeout: float = 20.0) -> KubernetesClient:
+    """The official client, configured from a kubeconfig as for a real cluster."""
     configuration = k8s.Configuration()
-    k8s_config.load_kube_config(config_file=server.kubeconfig, client_configuration=configuration)
+    k8s_config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
     configuration.retries = 0
     return KubernetesClient(k8s.ApiClient(configuration), page_size=page_size, timeout=timeout)
+
+
+def kube_client_for(server, page_size: int = 2, timeout: float = 5.0) -> KubernetesClient:
+    return kube_client(server.kubeconfig, page_size, timeout)
+
+
+def wait_for_full_window(
+    prometheus: servers.PrometheusServer, scrape_seconds: float, window_seconds: int = 60
+) -> None:
+    """Until every target's first scrape is older than the window (at once when it is).
+
+    Before that ``increase()`` over the window extrapolates from a partial range and reads low.
+    """
+    span = window_seconds + 5 * scrape_seconds
+    needed = span / scrape_seconds - 2  # samples that reach back past the window's start
+    deadline = time.monotonic() + span + 60
+    while True:
+        counts = prometheus.query(f"count_over_time(up[{int(span)}s])")
+        if counts and all(value >= needed for _, value in counts):
+            up = prometheus.query("up")
+            assert all(value == 1 for _, value in up), f"scrape targets down: {up}"
+            return
+        assert time.monotonic() < deadline, f"targets not scraped for a whole window: {counts}"
+        time.sleep(1)
 
 
 @pytest.fixture

@@ -1,0 +1,299 @@
+"""collect() against the demo mesh served for real: its Kubernetes API stand-in read through the
+official client, its proxy metrics scraped by a private Prometheus and read with PromQL.
+
+The truth is the demo model (``meshdash.demo.model``), rebuilt from the arguments the running
+mesh wrote: its configured rates, its call graph and its deliberate mistakes.
+"""
+
+import math
+from collections import Counter
+
+import pytest
+
+from meshdash.collectors.collect import collect
+from meshdash.collectors.prometheus import PrometheusClient, collection_queries
+from meshdash.demo import model as demo
+from meshdash.demo.kubeapi import cluster_objects
+from meshdash.demo.runner import load_mesh
+from meshdash.mesh.health import NOT_MESHED, HealthRules
+from tests.collectors.conftest import kube_client, wait_for_full_window
+
+pytestmark = pytest.mark.e2e
+
+TOLERANCE = 0.02
+
+
+@pytest.fixture(scope="module")
+def mesh(demo_mesh):
+    return load_mesh(demo_mesh.out_dir)
+
+
+@pytest.fixture(scope="module")
+def snapshot(demo_mesh, demo_prometheus):
+    wait_for_full_window(demo_prometheus, demo_mesh.scrape_seconds)
+    return collect(
+        "1m",
+        prometheus=PrometheusClient(demo_prometheus.url),
+        kube=kube_client(demo_mesh.kubeconfig),
+        rules=HealthRules(),
+    )
+
+
+def close(actual, expected, tolerance=TOLERANCE) -> bool:
+    if expected is None or actual is None:
+        return actual is expected
+    return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=1e-9)
+
+
+def quantile(w: demo.DemoWorkload, q: float) -> float:
+    """Prometheus's histogram_quantile over the workload's latency buckets, by the model."""
+    return demo.histogram_quantile(q, w.latency.cumulative_fractions())
+
+
+def _key(key) -> tuple[str, str, str]:
+    """A snapshot's WorkloadKey as the model's (namespace, kind, name)."""
+    return (key.namespace, key.kind, key.name)
+
+
+def _by_key(snapshot):
+    return {_key(w.key): w for w in snapshot.workloads}
+
+
+def _pods(snapshot):
+    return {(p.namespace, p.name): p for p in snapshot.pods}
+
+
+def _wrong(rows):
+    wrong = [row for row in rows if not row[-1]]
+    return f"{len(wrong)} of {len(rows)} disagree, first ones: {wrong[:5]}"
+
+
+def test_it_collects_every_workload_at_a_fixed_cost(snapshot, mesh):
+    assert snapshot.errors == {}
+    assert _by_key(snapshot).keys() == {w.key for w in mesh.all_workloads}
+    queries = sum(len(shards) for shards in collection_queries("1m").values())
+    assert snapshot.query_count == queries
+
+
+def test_it_counts_meshed_and_total_pods_as_the_model_says(snapshot, mesh):
+    workloads = _by_key(snapshot)
+    rows = []
+    for w in mesh.all_workloads:
+        got = workloads[w.key]
+        pods = (got.meshed_pods, got.total_pods)
+        want = (sum(pod.has_proxy for pod in w.pods), len(w.pods))
+        rows.append((w.key, pods, want, pods == want))
+    assert all(row[-1] for row in rows), _wrong(rows)
+
+
+def test_it_reads_inbound_golden_metrics_as_the_model_states_them(snapshot, mesh):
+    workloads = _by_key(snapshot)
+    rows = []
+    for w in mesh.all_workloads:
+        got = workloads[w.key]
+        rps, success = mesh.inbound_rps(w), mesh.success_rate(w)
+        quantiles = [mesh.latency_quantile(w, q) for q in (0.5, 0.95, 0.99)]
+        ok = (
+            close(got.rps, rps)
+            and close(got.success_rate, success)
+            and all(
+                close(value, want, 1e-3)
+                for value, want in zip(
+                    (got.latency_ms_p50, got.latency_ms_p95, got.latency_ms_p99),
+                    quantiles,
+                    strict=True,
+                )
+            )
+        )
+        rows.append((w.key, got.rps, rps, got.success_rate, success, got.latency_ms_p99, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+    # Enough of the mesh carries traffic, and some of it fails, for the check to mean something.
+    assert sum(1 for w in mesh.all_workloads if mesh.inbound_rps(w) > 0) > len(rows) / 2
+    assert any(mesh.success_rate(w) and mesh.success_rate(w) < 0.95 for w in mesh.workloads)
+    assert any(w.incident == demo.INCIDENT_LATENCY for w in mesh.workloads)
+
+
+def test_it_reads_outbound_totals_and_tcp(snapshot, mesh):
+    workloads = _by_key(snapshot)
+    rows = []
+    for w in mesh.all_workloads:
+        got = workloads[w.key]
+        outbound = sum(mesh.outbound_rps(w).values())
+        tcp = mesh.tcp(w)
+        ok = (
+            close(got.outbound_rps, outbound)
+            and close(got.outbound_success_rate, mesh.outbound_success_rate(w))
+            and close(got.tcp_read_bytes_per_second, tcp.read_bytes_per_second)
+            and close(got.tcp_write_bytes_per_second, tcp.write_bytes_per_second)
+        )
+        rows.append((w.key, got.outbound_rps, outbound, got.tcp_read_bytes_per_second, tcp, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+
+
+def test_it_follows_the_call_graph_with_identities(snapshot, mesh):
+    edges = {(_key(e.src), _key(e.dst)): e for e in snapshot.edges if e.src_meshed}
+    expected = {(e.src.key, e.dst.key): e for e in mesh.edges if e.src.meshed}
+    assert edges.keys() == expected.keys()
+    rows = []
+    for (src, dst), edge in edges.items():
+        model_edge = expected[(src, dst)]
+        callee = model_edge.dst
+        want = {
+            "tls": callee.meshed,
+            "server_id": callee.identity if callee.meshed else "",
+            "client_id": model_edge.src.identity if callee.meshed else "",
+        }
+        got = {"tls": edge.tls, "server_id": edge.server_id, "client_id": edge.client_id}
+        ok = (
+            got == want
+            and close(edge.rps, model_edge.rps)
+            and close(edge.success_rate, callee.success_rate)
+            and close(edge.latency_ms_p99, quantile(callee, 0.99), 1e-3)
+        )
+        rows.append((src, dst, got, want, edge.rps, model_edge.rps, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+    assert any(not e.dst.meshed for e in mesh.edges if e.src.meshed)  # plain-text edges exist
+
+
+def test_it_sees_unmeshed_clients_from_the_servers_side(snapshot, mesh):
+    expected = Counter()
+    for w in mesh.all_workloads:
+        if w.meshed and w.unmeshed_client_rps:
+            expected[w.key] += w.unmeshed_client_rps
+    for e in mesh.edges:
+        if e.dst.meshed and not e.src.meshed:
+            expected[e.dst.key] += e.rps
+    unmeshed = [e for e in snapshot.edges if not e.src_meshed]
+    got = {(e.dst_namespace, e.dst_kind, e.dst_name): e for e in unmeshed}
+    assert len(got) == len(unmeshed)
+    assert got.keys() == expected.keys()
+    for key, edge in got.items():
+        assert (edge.src_namespace, edge.src_kind, edge.src_name, edge.tls) == ("", "", "", False)
+        assert close(edge.rps, expected[key]), (key, edge.rps, expected[key])
+    ingress = mesh.workloads[0]
+    assert close(got[ingress.key].rps, mesh.inbound_rps(ingress))  # all its traffic is unmeshed
+
+
+def test_it_recognises_unmeshed_workloads_and_pods(snapshot, mesh):
+    workloads, pods = _by_key(snapshot), _pods(snapshot)
+    unmeshed = [w for w in mesh.workloads if not w.meshed]
+    assert unmeshed
+    for w in unmeshed:
+        got = workloads[w.key]
+        assert (got.meshed_pods, got.health, got.rps) == (0, NOT_MESHED, 0.0), w.key
+        assert got.inject_annotation == w.annotations.get("linkerd.io/inject", ""), w.key
+        for pod in w.pods:
+            snapshot_pod = pods[(pod.namespace, pod.name)]
+            assert not snapshot_pod.has_proxy
+            assert snapshot_pod.proxy_version == ""
+            assert snapshot_pod.proxy_memory_bytes is None
+    # Unmeshed by an explicit annotation in an injected namespace, and by an invalid one.
+    assert any(workloads[w.key].inject_annotation == "disabled" for w in unmeshed)
+    assert any(w.namespace == "legacy-batch" for w in unmeshed)
+
+
+def test_it_reads_the_invalid_inject_annotation_of_a_namespace(snapshot, mesh):
+    namespaces = {n.name: n for n in snapshot.namespaces}
+    assert namespaces.keys() == {ns.name for ns in mesh.namespaces}
+    for ns in mesh.namespaces:
+        assert namespaces[ns.name].inject_annotation == ns.annotations.get("linkerd.io/inject", "")
+    assert namespaces["legacy-batch"].inject_annotation == "true"
+    legacy = [p for p in snapshot.pods if p.namespace == "legacy-batch"]
+    assert legacy
+    for pod in legacy:
+        assert pod.namespace_inject_annotation == "true"
+        assert (pod.has_proxy, pod.inject_annotation) == (False, "")
+    by_pod = {(p.namespace, p.name): w for w in mesh.all_workloads for p in w.pods}
+    for pod in snapshot.pods:
+        w = by_pod[(pod.namespace, pod.name)]
+        assert pod.inject_annotation == w.annotations.get("linkerd.io/inject", "")
+        assert (pod.workload_kind, pod.workload_name) == (w.kind, w.name)
+
+
+def test_it_reads_proxy_versions_old_and_current(snapshot, mesh):
+    pods = _pods(snapshot)
+    versions = {p.proxy_version for w in mesh.all_workloads for p in w.pods}
+    assert demo.OLD_PROXY_VERSION in versions
+    for w in mesh.all_workloads:
+        for pod in w.pods:
+            assert pods[(pod.namespace, pod.name)].proxy_version == pod.proxy_version
+    data_plane = Counter(p.proxy_version for w in mesh.workloads for p in w.pods if p.has_proxy)
+    assert snapshot.control_plane.data_plane_versions == dict(data_plane)
+    assert set(data_plane) == {demo.LINKERD_VERSION, demo.OLD_PROXY_VERSION}
+
+
+def test_it_shows_the_pod_stuck_in_init(snapshot, mesh):
+    (stuck,) = [p for w in mesh.all_workloads for p in w.pods if p.init_stuck]
+    pod = _pods(snapshot)[(stuck.namespace, stuck.name)]
+    assert (pod.status, pod.phase, pod.ready, pod.has_proxy) == ("Init:0/1", "Pending", False, True)
+    assert pod.proxy_memory_bytes is None  # a proxy that never started reports nothing
+    assert [p.name for p in snapshot.pods if p.status.startswith("Init:")] == [stuck.name]
+
+
+def test_it_reads_proxy_memory_and_certificates(snapshot, mesh, demo_mesh):
+    pods = _pods(snapshot)
+    # The last scrape is at most one interval (plus scrape time) before the collection.
+    earliest = snapshot.taken_at - 2 * demo_mesh.scrape_seconds - 1
+    creeping = 0
+    for w in mesh.all_workloads:
+        for pod in w.pods:
+            if not pod.exports_metrics:
+                continue
+            got = pods[(pod.namespace, pod.name)]
+            assert got.proxy_memory_limit_bytes == pod.memory_limit
+            assert got.proxy_cert_expiry == pytest.approx(pod.cert_expiry, abs=0.01)
+            if pod.memory_slope:
+                creeping += 1
+                low = pod.proxy_memory(earliest)
+                high = pod.proxy_memory(snapshot.taken_at + 1)
+                assert low <= got.proxy_memory_bytes <= high, (pod.name, got.proxy_memory_bytes)
+                assert got.proxy_memory_bytes > pod.memory_base
+            else:
+                assert got.proxy_memory_bytes == pytest.approx(pod.memory_base, abs=0.01)
+    assert creeping
+
+
+def test_it_reads_the_control_plane_and_its_certificates(snapshot, mesh):
+    plane = snapshot.control_plane
+    assert plane.namespace == demo.LINKERD_NAMESPACE
+    assert plane.version == demo.LINKERD_VERSION
+    assert plane.issuer_not_after == mesh.certificates.issuer_not_after
+    assert plane.issuer_not_after == mesh.epoch + demo.ISSUER_DAYS_LEFT * 86400
+    assert plane.trust_anchor_not_after == mesh.certificates.anchor_not_after
+    assert {c["name"]: (c["pods"], c["ready"], c["version"]) for c in plane.components} == {
+        w.control_plane_component: (1, 1, demo.LINKERD_VERSION) for w in mesh.control_plane
+    }
+
+
+def test_it_reports_service_profile_routes(snapshot, mesh):
+    routes = {(r.namespace, r.kind, r.name, r.route): r for r in snapshot.routes}
+    expected = {
+        (*w.key, name): rps for w in mesh.all_workloads for name, rps in mesh.route_rps(w).items()
+    }
+    assert expected and routes.keys() == expected.keys()
+    for key, rps in expected.items():
+        w = mesh.workload(*key[:3])
+        assert close(routes[key].rps, rps), key
+        assert routes[key].service == w.authority
+        assert close(routes[key].latency_ms_p99, quantile(w, 0.99), 1e-3)
+
+
+def test_it_pages_through_the_stand_in_with_a_small_page(demo_mesh, mesh):
+    small = kube_client(demo_mesh.kubeconfig, page_size=7)
+    raw = small.fetch()
+    assert raw.errors == {}
+    objects = cluster_objects(mesh)
+    listed = ("namespaces", "pods", "services", "deployments", "statefulsets", "daemonsets",
+              "replicasets")  # fmt: skip
+    for name in listed:
+        names = [(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in raw.data[name]]
+        want = [(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects[name]]
+        assert names == want, name
+    # Batch objects and controller revisions are not served: one 404 each, read as empty.
+    assert raw.data["jobs"] == raw.data["cronjobs"] == raw.data["controllerrevisions"] == []
+    pages = sum(max(1, math.ceil(len(objects[name]) / 7)) for name in listed)
+    assert pages > 2 * len(listed)
+    assert small.request_count == pages + 3 + 3  # the three 404 lists, the three objects
+    whole_client = kube_client(demo_mesh.kubeconfig, page_size=100_000)
+    assert whole_client.fetch().data == raw.data
+    assert whole_client.request_count == len(listed) + 3 + 3
