@@ -269,3 +269,9 @@ def test_it_links_to_my_teams_workloads(client, known, user):
     assert '<a class="team-link" href="?team=payments-team">Team payments-team</a>' in body
     assert rows(client.get("/workloads/?team=payments-team&per_page=200")) == expected(
         keep=lambda w: w.team == "payments-team")
+
+
+def test_it_formats_numbers_the_same_way_on_every_page(client, known):
+    body = client.get("/workloads/shop/deployment/frontend/").content.decode()
+    routes = body.split('id="routes-h"')[1].split("</section>")[0]
+    assert ">100 %<" in routes  # meshdash's percent filter, not another app's
