@@ -275,3 +275,12 @@ def test_it_formats_numbers_the_same_way_on_every_page(client, known):
     body = client.get("/workloads/shop/deployment/frontend/").content.decode()
     routes = body.split('id="routes-h"')[1].split("</section>")[0]
     assert ">100 %<" in routes  # meshdash's percent filter, not another app's
+
+
+def test_it_shows_the_identities_of_each_side(client, known):
+    body = client.get("/workloads/shop/deployment/frontend/").content.decode()
+    callees = body.split('id="callees-h"')[1].split("</section>")[0]
+    assert ">ledger.payments.serviceaccount.identity.linkerd.cluster.local<" in callees
+    body = client.get("/workloads/shop/deployment/cart/").content.decode()
+    callers = body.split('id="callers-h"')[1].split("</section>")[0]
+    assert html.escape(f"frontend.shop.serviceaccount.identity.linkerd.{HOSTILE}") in callers
