@@ -1,12 +1,17 @@
 """A deterministic simulated Linkerd mesh: its objects, its traffic and the truth about both.
 
 ``build_mesh(workloads, seed)`` returns the same mesh for the same arguments (and the same
-``epoch``, which defaults to the start of the current UTC day). The exporter
-(``meshdash.demo.exporter``) and the Kubernetes API stand-in (``meshdash.demo.kubeapi``) only
-render what is decided here, and the tests compare what the collectors find against the truth
-functions of ``DemoMesh``.
+``epoch``, which defaults to the start of the current UTC day: a process rebuilding the mesh
+of a running demo should read the arguments from its ``mesh.json``, ``runner.load_mesh``).
+The exporter (``meshdash.demo.exporter``) and the Kubernetes API stand-in
+(``meshdash.demo.kubeapi``) only render what is decided here, and the tests compare what the
+collectors find against the truth functions of ``DemoMesh``.
 
 Traffic model (stated per workload, see ``DemoWorkload``):
+Numbers: ``base_rps`` is log-normal around 8 (0.2 to 400); 40 % of workloads never fail, the
+others succeed 98.5 % to 99.99 %; median latency 3 to 60 ms. About one workload in 100 has an
+error burst (55 % to 85 % success) and one in 120 a latency spike (5 % of responses near 2.5 s).
+
 - ``base_rps``: inbound requests per second, split over its callers (``DemoEdge``) and, for a
   few workloads, an unmeshed client (``unmeshed_client_rps``, seen inbound with
   ``tls="no_identity"``). The ingress controller's own inbound is all from outside the mesh.
@@ -21,10 +26,10 @@ Traffic model (stated per workload, see ``DemoWorkload``):
   few pods and is flat elsewhere.
 
 Every counter the exporter serves is an exact linear function of time,
-``value(t) = rate * (t - started_at)`` with ``started_at`` the pod's start, so ``rate()`` and
-``increase()`` over any window fully inside the scraped period return the configured rate
-(times the window) exactly, up to the few milliseconds between Prometheus's scrape timestamp
-and the moment the exporter reads the clock.
+``value(t) = rate * (t - started_at)`` with ``started_at`` the pod's start, and each sample is
+stamped with the ``t`` it was computed for. So ``rate()`` over any window returns the configured
+rate exactly, and ``increase()`` the rate times the window, whenever Prometheus extrapolates to
+both ends of the window (its rule: the nearest sample less than 1.1 scrape intervals away).
 
 Realistic mistakes: unmeshed workloads (``linkerd.io/inject: disabled`` on the template, no
 proxy, no metrics), a namespace annotated ``linkerd.io/inject: "true"`` (invalid, so its pods
@@ -587,7 +592,7 @@ class _Builder:
             w.pods.append(pod)
 
     def _hostile_text(self, workloads: list[DemoWorkload]) -> None:
-        for w in workloads[1 : 1 + max(2, self.count // 150)]:
+        for w in self.rng.sample(workloads[1:], max(2, self.count // 150)):
             w.annotations["description"] = HOSTILE_DESCRIPTION
             w.labels["release"] = "2024.06_hotfix.3"
 

@@ -105,6 +105,29 @@ def test_it_exports_the_inbound_rates_and_success_of_the_truth(mesh, scrapes):
         assert success == pytest.approx(mesh.success_rate(w), rel=1e-6)
 
 
+def test_it_exports_the_tcp_rates_of_the_truth(mesh, scrapes):
+    first, second = scrapes
+    group = ("namespace", "deployment", "statefulset", "daemonset")
+    match = {"direction": "inbound", "peer": "src"}
+    rates = {}
+    for name in ("tcp_read_bytes_total", "tcp_write_bytes_total"):
+        before = promtext.total(first, name, group, **match)
+        after = promtext.total(second, name, group, **match)
+        rates[name] = {key: (after[key] - before[key]) / 30 for key in after}
+    connections = promtext.total(first, "tcp_open_connections", group, direction="inbound")
+    checked = 0
+    for w in mesh.workloads:
+        tcp = mesh.tcp(w)
+        if not tcp.read_bytes_per_second:
+            continue
+        key = (w.namespace, *(w.name if kind == w.kind else "" for kind in group[1:]))
+        assert rates["tcp_read_bytes_total"][key] == pytest.approx(tcp.read_bytes_per_second)
+        assert rates["tcp_write_bytes_total"][key] == pytest.approx(tcp.write_bytes_per_second)
+        assert connections[key] == tcp.open_connections
+        checked += 1
+    assert checked > 50
+
+
 def test_it_exports_outbound_rates_per_callee(mesh, scrapes):
     first, second = scrapes
     group = ("namespace", "deployment", "dst_namespace", "dst_deployment")
