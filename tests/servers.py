@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,10 +111,10 @@ class DemoMeshProcess:
         return self.out_dir / "prometheus.yml"
 
     def model(self):
-        """The demo model it serves, rebuilt from the same arguments (the truth of the tests)."""
-        from meshdash.demo.model import build_mesh
+        """The demo model it serves, rebuilt from the arguments it wrote (the tests' truth)."""
+        from meshdash.demo.runner import load_mesh
 
-        return build_mesh(self.workloads, self.seed)
+        return load_mesh(self.out_dir)
 
 
 def start_demo_mesh(
@@ -141,6 +141,22 @@ def start_demo_mesh(
 class PrometheusServer:
     proc: subprocess.Popen
     url: str
+    started_at: float = field(default_factory=time.time)
+
+    def wait_for_full_window(self, window_seconds: float, scrape_seconds: float) -> None:
+        """Waits until every target has been scraped over a whole window: before that, rate()
+        and increase() see only part of it and read low."""
+        deadline = time.monotonic() + 60
+        while not (up := self.query("up")) or any(value != 1 for _, value in up):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"targets not all up after 60 s: {up}")
+            time.sleep(0.5)
+        # The first scrape comes within one interval of the start; one more for good measure.
+        time.sleep(max(0.0, self.started_at + window_seconds + 2 * scrape_seconds - time.time()))
+        window = f"{int(window_seconds)}s"
+        ((_, samples),) = self.query(f"min(count_over_time(up[{window}]))")
+        if samples < window_seconds / scrape_seconds - 1:
+            raise RuntimeError(f"only {samples:.0f} scrapes in the last {window}")
 
     def query(self, promql: str, at: float | None = None) -> list[tuple[dict[str, str], float]]:
         """An instant query through Prometheus's HTTP API: (labels, value) per series."""
