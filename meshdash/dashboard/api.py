@@ -71,7 +71,7 @@ def workloads(request):
     meta = store.meta(params.window)
     if meta is None:
         return _no_snapshot(params.window)
-    page = store.workload_page(params.window, params.query)
+    page = store.workload_page(params.window, params.query, version=meta.version)
     return JsonResponse({
         "total": page.total,
         "page": page.page,
@@ -92,7 +92,7 @@ def workload_detail(request, namespace, kind, name):
     meta = store.meta(window)
     if meta is None:
         return _no_snapshot(window)
-    detail = store.workload_detail(window, namespace, kind, name)
+    detail = store.workload_detail(window, namespace, kind, name, version=meta.version)
     if detail is None:
         return error("no such workload in the current snapshot", 404)
     history = store.history(namespace, kind, name)
@@ -117,7 +117,9 @@ def namespaces(request):
         return _no_snapshot(window)
     return JsonResponse({
         "window": window,
-        "items": [dataclasses.asdict(ns) for ns in store.namespaces(window)],
+        "items": [
+            dataclasses.asdict(ns) for ns in store.namespaces(window, version=meta.version)
+        ],
         "snapshot": snapshot_json(meta),
     })
 
@@ -140,11 +142,17 @@ def workloads_csv(request):
     """Every workload the list view matches, in its order (all pages, not just the current one)."""
     params = parse_list_params(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
     store = SnapshotStore.from_settings()
-    if store.meta(params.window) is None:
+    meta = store.meta(params.window)
+    if meta is None:
         return _no_snapshot(params.window)
     batch = max(PER_PAGE_CHOICES)
-    first = store.workload_page(params.window, dataclasses.replace(
-        params.query, page=1, per_page=batch))
+
+    def read(number: int):
+        # Every batch from the same snapshot version, even if a new one lands meanwhile.
+        query = dataclasses.replace(params.query, page=number, per_page=batch)
+        return store.workload_page(params.window, query, version=meta.version)
+
+    first = read(1)
 
     def rows():
         writer = csv.writer(_Echo())
@@ -155,8 +163,7 @@ def workloads_csv(request):
                 yield writer.writerow([_csv_cell(getattr(item, f)) for f in CSV_FIELDS])
             if not page.has_next:
                 return
-            page = store.workload_page(params.window, dataclasses.replace(
-                params.query, page=page.page + 1, per_page=batch))
+            page = read(page.page + 1)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="workloads-{params.window}.csv"'
