@@ -238,6 +238,8 @@ def run() -> int:
     redis_server = None if os.environ.get("REDIS_URL") else binary("redis-server")
     prometheus = binary("prometheus")
 
+    # Metrics of an earlier run (perhaps of another mesh size) would only slow Prometheus's start.
+    shutil.rmtree(DEMO_DIR / "prometheus", ignore_errors=True)
     for directory in (LOG_DIR, MESH_DIR, DEMO_DIR / "redis", DEMO_DIR / "prometheus"):
         directory.mkdir(parents=True, exist_ok=True)
     print(f"meshdash demo: migrating the database; login {LOGIN[0]} / {LOGIN[1]}", flush=True)
