@@ -7,6 +7,7 @@ ascending in both directions, so pages are stable.
 """
 
 import math
+import operator
 from collections.abc import Sequence
 
 from meshdash.mesh.health import HEALTH_ORDER
@@ -24,9 +25,18 @@ def sort_value(workload: Workload, key: str):
     return value
 
 
+def sort_values(workloads: Sequence[Workload], key: str) -> list:
+    """``sort_value`` of every workload, in one pass (a write sorts 5,000 of them 22 ways)."""
+    if key == "health":
+        return [HEALTH_ORDER.get(w.health) for w in workloads]
+    # NaN is the one value unequal to itself.
+    return [None if v != v else v for v in map(operator.attrgetter(SORT_KEYS[key]), workloads)]
+
+
 def identity_order(workloads: Sequence[Workload]) -> list[int]:
     """Indexes into ``workloads`` by namespace, kind and name: the tie-break of every order."""
-    return sorted(range(len(workloads)), key=lambda i: workloads[i].key)
+    identities = [(w.namespace, w.kind, w.name) for w in workloads]
+    return sorted(range(len(workloads)), key=identities.__getitem__)
 
 
 def order(
@@ -34,11 +44,17 @@ def order(
     key: str,
     descending: bool,
     by_identity: list[int] | None = None,
+    values: list | None = None,
 ) -> list[int]:
-    """Indexes into ``workloads`` in display order for this sort key and direction."""
+    """Indexes into ``workloads`` in display order for this sort key and direction.
+
+    ``by_identity`` and ``values`` (``identity_order`` and ``sort_values``) may be passed in
+    when several orders are built from the same workloads.
+    """
     if by_identity is None:
         by_identity = identity_order(workloads)
-    values = [sort_value(w, key) for w in workloads]
+    if values is None:
+        values = sort_values(workloads, key)
     valued = [i for i in by_identity if values[i] is not None]
     missing = [i for i in by_identity if values[i] is None]
     # Python's sort is stable, also with reverse=True: ties keep the identity order.

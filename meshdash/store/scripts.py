@@ -13,23 +13,37 @@ redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 """
 
-# Create a sorted set from an order: workload numbers, comma-separated, each scored by its
-# position. Sent as one string because a score per member would double what goes over the wire.
-# KEYS: the key.  ARGV: expiry ms, the order.
-CREATE_ORDER = """
-local batch, rank = {}, 0
-for index in string.gmatch(ARGV[2], '%d+') do
-  table.insert(batch, rank)
-  table.insert(batch, index)
-  rank = rank + 1
-  if #batch >= 2000 then
-    redis.call('ZADD', KEYS[1], unpack(batch))
-    batch = {}
+# Write a hash from lines "field<TAB>value<LF>" (fields are numbers, values JSON, which never
+# holds a raw tab or newline) and (re)set its expiry. One text argument instead of two per
+# field: packing arguments one by one is what a writer in Python spends on.
+# KEYS: the key.  ARGV: expiry ms, the lines (at most a thousand).
+CREATE_ROWS = """
+local batch, n = {}, 0
+for field, value in string.gmatch(ARGV[2], '(%d+)\\t([^\\n]*)\\n') do
+  batch[n + 1] = field
+  batch[n + 2] = value
+  n = n + 2
+end
+redis.call('HSET', KEYS[1], unpack(batch, 1, n))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+"""
+
+# Add comma-separated numbers to a set (SADD) or to a sorted set (ZADD), scored by their
+# position counted from ARGV[4], and (re)set its expiry.
+# KEYS: the key.  ARGV: expiry ms, SADD or ZADD, the numbers (at most a thousand), first score.
+CREATE_NUMBERS = """
+local command, score = ARGV[2], tonumber(ARGV[4])
+local batch, n = {}, 0
+for number in string.gmatch(ARGV[3], '%d+') do
+  if command == 'ZADD' then
+    batch[n + 1] = score
+    score = score + 1
+    n = n + 1
   end
+  batch[n + 1] = number
+  n = n + 1
 end
-if #batch > 0 then
-  redis.call('ZADD', KEYS[1], unpack(batch))
-end
+redis.call(command, KEYS[1], unpack(batch, 1, n))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 """
 

@@ -36,6 +36,8 @@ import functools
 import hashlib
 import secrets
 from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -112,7 +114,8 @@ class SnapshotStore:
         self.snapshot_ttl_ms = max(1, int(snapshot_ttl_seconds * 1000))
         self.result_ttl_ms = max(1, int(result_ttl_seconds * 1000))
         self._create = client.register_script(scripts.CREATE)
-        self._create_order = client.register_script(scripts.CREATE_ORDER)
+        self._create_rows = client.register_script(scripts.CREATE_ROWS)
+        self._create_numbers = client.register_script(scripts.CREATE_NUMBERS)
         self._switch = client.register_script(scripts.SWITCH)
         self._page = client.register_script(scripts.PAGE)
         self._workload = client.register_script(scripts.WORKLOAD)
@@ -155,28 +158,31 @@ class SnapshotStore:
     def write(self, snapshot: Snapshot) -> str:
         """Write ``snapshot`` as a new version and make it the window's current one."""
         version = f"{snapshot.window}.{int(snapshot.taken_at * 1000)}.{secrets.token_hex(4)}"
-        workloads = snapshot.workloads
         minute = int(snapshot.taken_at // 60)
-        oldest = self._update_history(workloads, minute, snapshot.window == HISTORY_WINDOW)
-        values = self._version_values(snapshot, version, oldest, minute * 60)
-
-        # Every key is created with its expiry in one step (scripts.CREATE): a writer killed at
-        # any point leaves nothing behind for good.
-        pipe = self.client.pipeline(transaction=False)
-        pending_ms = self.PENDING_TTL_SECONDS * 1000
+        written: list[str] = []
+        # One sender thread writes each part while this one encodes the next: Redis and Python
+        # work side by side instead of in turn. Parts go out in the order they were made.
+        with ThreadPoolExecutor(1, thread_name_prefix="meshdash-store-write") as sender:
+            try:
+                oldest = sender.submit(
+                    self._update_history,
+                    snapshot.workloads,
+                    minute,
+                    snapshot.window == HISTORY_WINDOW,
+                )
+                sent = []
+                for part in self._version_parts(snapshot, version, oldest.result, minute * 60):
+                    written.extend(part)
+                    sent.append(sender.submit(self._create_keys, part))
+                for done in sent:
+                    done.result()
+            except BaseException:
+                sender.shutdown(cancel_futures=True)
+                raise
+        # The registry comes last, once every part is in: a version without it can never be
+        # switched to.
         registry = self._version_key(version, "keys")
-        for key, (kind, value) in values.items():
-            if kind == "string":
-                pipe.set(key, value, px=pending_ms)
-            elif kind == "order":
-                self._create_order(keys=[key], args=[pending_ms, value], client=pipe)
-            for chunk in _chunks(kind, value):
-                self._create(keys=[key], args=[pending_ms, _COMMANDS[kind], *chunk], client=pipe)
-        # The registry comes last: a version without it can never be switched to.
-        for chunk in _chunks("set", list(values)):
-            self._create(keys=[registry], args=[pending_ms, "SADD", *chunk], client=pipe)
-        pipe.execute()
-
+        self._create_keys({registry: ("set", written)})
         self._switch(
             keys=[
                 self._window_key(snapshot.window, "current"),
@@ -187,19 +193,61 @@ class SnapshotStore:
         )
         return version
 
-    def _version_values(
-        self, snapshot: Snapshot, version: str, oldest: dict, now_minute_t: int
-    ) -> dict[str, tuple[str, object]]:
-        """Every key of the new version with its Redis type and content; empty ones left out."""
+    def _create_keys(self, values: dict[str, tuple[str, object]]) -> None:
+        """Create keys with their pending expiry, in one pipeline, in batches of WRITE_BATCH.
+
+        Each key gets its expiry in the step that creates it (scripts.CREATE*): a writer killed
+        at any point leaves nothing behind for good. No transaction: the switch alone makes
+        the keys visible. Kinds: "string"; "hash" and "set" (any text, sent as arguments);
+        "rows" (number -> JSON, sent as lines) and "members" (numbers) split in Redis, which
+        costs far less than packing each as an argument here; "order" (numbers in display
+        order, each scored by its position).
+        """
+        pipe = self.client.pipeline(transaction=False)
+        pending_ms = self.PENDING_TTL_SECONDS * 1000
+        for key, (kind, value) in values.items():
+            if kind == "string":
+                pipe.set(key, value, px=pending_ms)
+            elif kind == "hash":
+                pairs = [part for pair in value.items() for part in pair]
+                for chunk in _batches(pairs, 2 * WRITE_BATCH):
+                    self._create(keys=[key], args=[pending_ms, "HSET", *chunk], client=pipe)
+            elif kind == "set":
+                for chunk in _batches(value, WRITE_BATCH):
+                    self._create(keys=[key], args=[pending_ms, "SADD", *chunk], client=pipe)
+            elif kind == "rows":
+                lines = [f"{field}\t{row}\n" for field, row in value.items()]
+                for chunk in _batches(lines, WRITE_BATCH):
+                    self._create_rows(keys=[key], args=[pending_ms, "".join(chunk)], client=pipe)
+            elif kind in ("members", "order"):
+                command = "ZADD" if kind == "order" else "SADD"
+                for start in range(0, len(value), WRITE_BATCH):
+                    chunk = ",".join(map(str, value[start : start + WRITE_BATCH]))
+                    self._create_numbers(
+                        keys=[key], args=[pending_ms, command, chunk, start], client=pipe
+                    )
+            else:
+                raise ValueError(f"unknown kind of key {kind!r}")
+        pipe.execute()
+
+    def _version_parts(
+        self, snapshot: Snapshot, version: str, oldest, now_minute_t: int
+    ) -> Iterator[dict[str, tuple[str, object]]]:
+        """The keys of the new version with their kind and content (see ``_create_keys``),
+        empty ones left out, in a few parts. ``oldest()`` gives each workload's oldest history
+        point, which only the overview needs: it is asked for last."""
         workloads = snapshot.workloads
         k = functools.partial(self._version_key, version)
-        values: dict[str, tuple[str, object]] = {}
 
-        values[k("rows")] = (
+        def non_empty(values):
+            return {key: value for key, value in values.items() if value[1]}
+
+        values: dict[str, tuple[str, object]] = {}
+        values[k("rows")] = ("rows", {i: codec.row_json(w) for i, w in enumerate(workloads)})
+        values[k("ids")] = (
             "hash",
-            {i: codec.dumps(codec.to_row(w)) for i, w in enumerate(workloads)},
+            {f"{w.namespace}/{w.kind}/{w.name}": i for i, w in enumerate(workloads)},
         )
-        values[k("ids")] = ("hash", {w.key.id: i for i, w in enumerate(workloads)})
         # One line per workload for the name search; a newline inside a name would end it early.
         values[k("names")] = (
             "string",
@@ -207,29 +255,34 @@ class SnapshotStore:
                 f"{i}\t{w.name.lower().replace(chr(10), ' ')}\n" for i, w in enumerate(workloads)
             ),
         )
+        filters: dict[tuple[str, object], list[int]] = defaultdict(list)
+        for i, w in enumerate(workloads):
+            filters["ns", w.namespace].append(i)
+            filters["kind", w.kind].append(i)
+            filters["meshed", 1 if w.meshed_pods > 0 else 0].append(i)
+            if w.health:
+                filters["health", w.health].append(i)
+            if w.team:
+                filters["team", w.team].append(i)
+        for (name, value), members in filters.items():
+            values[k(f"{name}:{value}")] = ("members", members)
+        yield non_empty(values)
+
+        values = {}
         by_identity = ordering.identity_order(workloads)
         for sort in SORT_KEYS:
+            sort_values = ordering.sort_values(workloads, sort)
             for direction, descending in (("asc", False), ("desc", True)):
-                in_order = ordering.order(workloads, sort, descending, by_identity)
-                values[k(f"z:{sort}:{direction}")] = ("order", ",".join(map(str, in_order)))
-
-        filters: dict[str, list[int]] = defaultdict(list)
-        for i, w in enumerate(workloads):
-            filters[k(f"ns:{w.namespace}")].append(i)
-            filters[k(f"kind:{w.kind}")].append(i)
-            filters[k(f"meshed:{1 if w.meshed_pods > 0 else 0}")].append(i)
-            if w.health:
-                filters[k(f"health:{w.health}")].append(i)
-            if w.team:
-                filters[k(f"team:{w.team}")].append(i)
-        for key, members in filters.items():
-            values[key] = ("set", members)
+                in_order = ordering.order(workloads, sort, descending, by_identity, sort_values)
+                values[k(f"z:{sort}:{direction}")] = ("order", in_order)
+        yield non_empty(values)
 
         # Plain tuples: building a WorkloadKey per edge and pod is what a large write spends on.
+        # Each row is encoded once, also an edge that is both a caller's and a callee's.
         number = {(w.namespace, w.kind, w.name): i for i, w in enumerate(workloads)}
         callers, callees = defaultdict(list), defaultdict(list)
         for edge in sorted(snapshot.edges, key=_edge_order):
-            row = codec.to_row(edge)
+            row = codec.row_json(edge)
             dst = number.get((edge.dst_namespace, edge.dst_kind, edge.dst_name))
             if dst is not None:
                 callers[dst].append(row)
@@ -240,20 +293,24 @@ class SnapshotStore:
         for pod in sorted(snapshot.pods, key=lambda p: p.name):
             owner = number.get((pod.namespace, pod.workload_kind, pod.workload_name))
             if owner is not None:
-                pods[owner].append(codec.to_row(pod))
+                pods[owner].append(codec.row_json(pod))
         routes = defaultdict(list)
         for route in sorted(snapshot.routes, key=lambda r: (r.route, r.service)):
             owner = number.get((route.namespace, route.kind, route.name))
             if owner is not None:
-                routes[owner].append(codec.to_row(route))
-        for name, grouped in (
-            ("in", callers),
-            ("out", callees),
-            ("pods", pods),
-            ("routes", routes),
-        ):
-            values[k(name)] = ("hash", {i: codec.dumps(rows) for i, rows in grouped.items()})
+                routes[owner].append(codec.row_json(route))
+        values = {
+            k(name): ("rows", {i: f"[{','.join(rows)}]" for i, rows in grouped.items()})
+            for name, grouped in (
+                ("in", callers),
+                ("out", callees),
+                ("pods", pods),
+                ("routes", routes),
+            )
+        }
+        yield non_empty(values)
 
+        values = {}
         namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
         names = sorted({n.name for n in namespaces} | {w.namespace for w in workloads})
         values[k("namespaces")] = ("string", codec.dumps([codec.to_dict(n) for n in namespaces]))
@@ -273,7 +330,7 @@ class SnapshotStore:
                             d.rps_before,
                             d.fall,
                         ]
-                        for d in overview.drops(workloads, oldest, now_minute_t)
+                        for d in overview.drops(workloads, oldest(), now_minute_t)
                     ],
                 }
             ),
@@ -294,7 +351,7 @@ class SnapshotStore:
                 }
             ),
         )
-        return {key: value for key, value in values.items() if value[1]}
+        yield non_empty(values)
 
     @_unavailable_on_connection_error
     def record_history(self, workloads: list[Workload], taken_at: float) -> None:
@@ -540,19 +597,8 @@ def _edge_order(edge: Edge):
     )
 
 
-_COMMANDS = {"hash": "HSET", "set": "SADD"}
-
-
-def _chunks(kind: str, value) -> list[list]:
-    """A hash's or a set's content as argument lists of at most WRITE_BATCH items."""
-    if kind == "hash":
-        items = [part for pair in value.items() for part in pair]
-        step = 2 * WRITE_BATCH
-    elif kind == "set":
-        items, step = list(value), WRITE_BATCH
-    else:
-        return []
-    return [items[start : start + step] for start in range(0, len(items), step)]
+def _batches(items: list, size: int) -> list[list]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _drop(row: list) -> Drop:

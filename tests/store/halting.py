@@ -36,8 +36,10 @@ class HaltingPipeline:
 
 
 def halt_writes(store, limit: int, on_halt) -> None:
-    """Make ``store``'s writes go through a HaltingPipeline."""
-    store.client.pipeline = lambda **_: HaltingPipeline(store.client, limit, on_halt)
+    """Make ``store``'s writes go through one HaltingPipeline: a write uses several pipelines,
+    and the count runs across them."""
+    pipeline = HaltingPipeline(store.client, limit, on_halt)
+    store.client.pipeline = lambda **_: pipeline
 
 
 def main(redis_url: str, prefix: str, limit: int) -> None:
