@@ -378,7 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main() -> int:
     args = build_parser().parse_args()
-    # SIGTERM (from a supervisor) stops the demo as Ctrl-C does.
+    # Ctrl-C stops the demo even when started from a shell that ignores SIGINT in the
+    # background; SIGTERM (from a supervisor) stops it the same way.
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     try:
         if args.prepare:
