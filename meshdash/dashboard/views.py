@@ -94,7 +94,7 @@ def _freshness(meta) -> dict:
 def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> dict:
     """Context for the shared workload table: one page, sparklines, links that keep the URL."""
     page = store.workload_page(meta.window, query, version=meta.version)
-    histories = store.histories([item.key for item in page.items]) if page.items else {}
+    histories = store.sparklines([item.key for item in page.items], charts.SPARK_POINTS)
     params = request.GET
     csv_changes = {"page": None, "per_page": None}
     if pinned_namespace:

@@ -9,8 +9,8 @@ neighbouring versions still understand each other.
 import dataclasses
 import functools
 import json
-import math
 import operator
+import struct
 
 from meshdash.mesh.model import Workload
 
@@ -70,23 +70,54 @@ def workload_from_json(raw: bytes | str) -> Workload:
     return from_row(Workload, json.loads(raw))
 
 
-# History points are text: "minute:success_rate:rps:p99", an empty field for None, six
-# significant digits. About 30 bytes a point, 60 points a workload.
-HISTORY_DIGITS = ".6g"
+# History points are fixed-size binary records: the minute (unix seconds // 60, unsigned
+# 32 bits) and the success rate, RPS and p99 as doubles, NaN for None; 28 bytes a point. A
+# workload's history is a ring of these, the point of minute m in slot m % 60 (see
+# scripts.HISTORY): Redis writes a point in place, with no Lua reading the whole history.
+HISTORY_POINT = struct.Struct("<Iddd")
+_NAN = float("nan")
 
 
-def history_number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return format(value, HISTORY_DIGITS)
+def encode_history_point(minute: int, success_rate, rps, p99) -> bytes:
+    return HISTORY_POINT.pack(
+        minute,
+        _NAN if success_rate is None else success_rate,
+        _NAN if rps is None else rps,
+        _NAN if p99 is None else p99,
+    )
 
 
-def encode_history_point(minute: int, success_rate, rps, p99) -> str:
-    return f"{minute}:{history_number(success_rate)}:{history_number(rps)}:{history_number(p99)}"
+def decode_history_point(raw: bytes) -> tuple[int, float | None, float | None, float | None]:
+    return _without_nan(HISTORY_POINT.unpack(raw))
 
 
-def parse_history_number(text: str) -> float | None:
-    if text == "":
-        return None
-    value = float(text)
-    return None if math.isnan(value) else value
+def _without_nan(point: tuple) -> tuple[int, float | None, float | None, float | None]:
+    minute, success_rate, rps, p99 = point
+    # NaN stands for None: it is the one value unequal to itself.
+    return (
+        minute,
+        None if success_rate != success_rate else success_rate,
+        None if rps != rps else rps,
+        None if p99 != p99 else p99,
+    )
+
+
+def decode_history(
+    raw: bytes | None, minutes: int, points: int | None = None
+) -> list[tuple[int, float | None, float | None, float | None]]:
+    """A ring's points of the ``minutes`` minutes up to its newest one, oldest first, as
+    (minute, success_rate, rps, p99); empty slots (all zero) and older points left out.
+
+    With ``points``, at most that many: the newest and every ``ceil(n / points)``-th before
+    it, picked before decoding the rest.
+    """
+    if not raw or len(raw) % HISTORY_POINT.size:
+        return []
+    # Each minute has its own slot, so tuples sort by minute (empty slots all alike, first).
+    ring = sorted(HISTORY_POINT.iter_unpack(raw))
+    since = max(0, ring[-1][0] - minutes)
+    kept = [point for point in ring if point[0] > since]
+    if points and len(kept) > points:
+        step = -(-len(kept) // points)
+        kept = kept[len(kept) - 1 :: -step][::-1]
+    return [_without_nan(point) for point in kept]

@@ -1,6 +1,7 @@
 """What the snapshot store hands back to views: small dataclasses around the mesh model."""
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from meshdash.mesh.model import ControlPlane, Edge, Namespace, Pod, Route, Workload
 
@@ -45,6 +46,15 @@ class WorkloadDetail:
 @dataclass(frozen=True)
 class HistoryPoint:
     t: int  # unix seconds, aligned to the minute
+    success_rate: float | None
+    rps: float | None
+    latency_ms_p99: float | None
+
+
+class SparkPoint(NamedTuple):
+    """A HistoryPoint as a plain tuple with the same attributes: a list page draws thousands."""
+
+    t: int
     success_rate: float | None
     rps: float | None
     latency_ms_p99: float | None

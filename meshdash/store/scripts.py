@@ -180,55 +180,45 @@ end
 return out
 """
 
-# Per-workload history: one string per workload of "minute:success:rps:p99" points joined by
-# ",", oldest first. With ARGV[3] == '1' append the given point for minute ARGV[1] (replacing a
-# point of that same minute), drop points older than 60 minutes and refresh the expiry.
-# Returns each key's oldest remaining point (false when none).
-# KEYS: history keys.  ARGV: minute, ttl ms, update flag, then one point per key.
+# Per-workload history: a ring of fixed-size points (codec.HISTORY_POINT, the minute first),
+# the point of minute m in slot m % slots. With ARGV[3] == '1' write each key's point into
+# its minute's slot, over an earlier point of the same minute or the one of the minute a ring
+# ago, and refresh the expiry: a few calls on short strings per key, never the whole ring
+# copied into Lua. Returns each key's oldest point of the slots minutes ending at minute
+# ARGV[1] (false when none).
+# KEYS: history keys.  ARGV: minute, ttl ms, update flag, point size, slots, one point per key.
 HISTORY = """
-local minute = tonumber(ARGV[1])
-local oldest_kept = minute - 59
-local ttl, update = ARGV[2], ARGV[3] == '1'
-local prefix = minute .. ':'
+local minute, ttl, update = tonumber(ARGV[1]), ARGV[2], ARGV[3] == '1'
+local size, slots = tonumber(ARGV[4]), tonumber(ARGV[5])
+local oldest_kept = minute - slots + 1
+-- A ring is created whole: a string grown slot by slot would keep spare room.
+local empty = string.rep('\\0', size * slots)
+local slot = (minute % slots) * size
+local first = (oldest_kept % slots) * size
 local out = {}
 for i, key in ipairs(KEYS) do
-  local value = redis.call('GET', key)
   if update then
-    if value then
-      while true do
-        local first = tonumber(string.match(value, '^(%d+):'))
-        if first == nil or first >= oldest_kept then
-          break
-        end
-        local comma = string.find(value, ',', 1, true)
-        if not comma then
-          value = nil
-          break
-        end
-        value = string.sub(value, comma + 1)
-      end
-    end
-    if value then
-      if string.sub(value, 1, #prefix) == prefix then
-        value = nil
-      else
-        local same = string.find(value, ',' .. prefix, 1, true)
-        if same then
-          value = string.sub(value, 1, same - 1)
-        end
-      end
-    end
-    if value then
-      value = value .. ',' .. ARGV[3 + i]
-    else
-      value = ARGV[3 + i]
-    end
-    redis.call('SET', key, value, 'PX', ttl)
+    redis.call('SET', key, empty, 'NX')
+    redis.call('SETRANGE', key, slot, ARGV[5 + i])
+    redis.call('PEXPIRE', key, ttl)
   end
-  if value then
-    out[i] = string.match(value, '^[^,]*')
+  local point = redis.call('GETRANGE', key, first, first + size - 1)
+  if #point == size and struct.unpack('<I4', point) == oldest_kept then
+    out[i] = point
   else
+    -- Less than a full ring of minutes: look through every slot.
     out[i] = false
+    local ring = redis.call('GET', key)
+    if ring then
+      local oldest
+      for at = 1, #ring - size + 1, size do
+        local m = struct.unpack('<I4', ring, at)
+        if m >= oldest_kept and m <= minute and (oldest == nil or m < oldest) then
+          oldest = m
+          out[i] = string.sub(ring, at, at + size - 1)
+        end
+      end
+    end
   end
 end
 return out

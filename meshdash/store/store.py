@@ -60,6 +60,7 @@ from meshdash.store.results import (
     HistoryPoint,
     Overview,
     SnapshotMeta,
+    SparkPoint,
     StoreUnavailable,
     Totals,
     WorkloadDetail,
@@ -149,8 +150,8 @@ class SnapshotStore:
     def _query_key(self, version: str, what: str) -> str:
         return f"{self.prefix}:q:{version}:{what}"
 
-    def _history_key(self, key: WorkloadKey) -> str:
-        return f"{self.prefix}:h:{key.id}"
+    def _history_key(self, workload_id: str) -> str:
+        return f"{self.prefix}:hist:{workload_id}"
 
     # --- writing
 
@@ -364,8 +365,7 @@ class SnapshotStore:
         """Add this minute's point per workload when ``update``; return each oldest point."""
         oldest = {}
         ttl_ms = (HISTORY_MINUTES + 1) * 60 * 1000
-        for start in range(0, len(workloads), WRITE_BATCH):
-            batch = workloads[start : start + WRITE_BATCH]
+        for batch in _batches(workloads, WRITE_BATCH):
             points = (
                 [
                     codec.encode_history_point(minute, w.success_rate, w.rps, w.latency_ms_p99)
@@ -375,12 +375,19 @@ class SnapshotStore:
                 else []
             )
             firsts = self._history(
-                keys=[self._history_key(w.key) for w in batch],
-                args=[minute, ttl_ms, "1" if update else "0", *points],
+                keys=[self._history_key(f"{w.namespace}/{w.kind}/{w.name}") for w in batch],
+                args=[
+                    minute,
+                    ttl_ms,
+                    "1" if update else "0",
+                    codec.HISTORY_POINT.size,
+                    HISTORY_MINUTES,
+                    *points,
+                ],
             )
             for workload, first in zip(batch, firsts, strict=True):
                 if first:
-                    oldest[workload.key] = _decode_point(_text(first))
+                    oldest[workload.key] = _history_point(codec.decode_history_point(first))
         return oldest
 
     @_unavailable_on_connection_error
@@ -517,16 +524,39 @@ class SnapshotStore:
 
     @_unavailable_on_connection_error
     def history(self, namespace: str, kind: str, name: str) -> list[HistoryPoint]:
-        return _decode_history(
-            self.client.get(self._history_key(WorkloadKey(namespace, kind, name)))
-        )
+        """The workload's last hour, a point a minute, oldest first."""
+        raw = self.client.get(self._history_key(WorkloadKey(namespace, kind, name).id))
+        return [_history_point(point) for point in codec.decode_history(raw, HISTORY_MINUTES)]
 
     @_unavailable_on_connection_error
     def histories(self, keys: list[WorkloadKey]) -> dict[WorkloadKey, list[HistoryPoint]]:
+        return {
+            key: [_history_point(point) for point in points]
+            for key, points in self._histories(keys).items()
+        }
+
+    @_unavailable_on_connection_error
+    def sparklines(
+        self, keys: list[WorkloadKey], points: int | None = None
+    ) -> dict[WorkloadKey, list[SparkPoint]]:
+        """``histories`` for a page of sparklines: light tuples, and with ``points`` at most
+        that many per workload, the newest and every ``ceil(n / points)``-th before it (how
+        meshdash.dashboard.charts.sparkline_svg samples, which then keeps them all)."""
+        return {
+            key: [SparkPoint(point[0] * 60, *point[1:]) for point in history]
+            for key, history in self._histories(keys, points).items()
+        }
+
+    def _histories(
+        self, keys: list[WorkloadKey], points: int | None = None
+    ) -> dict[WorkloadKey, list[tuple]]:
         if not keys:
             return {}
-        raw = self.client.mget([self._history_key(key) for key in keys])
-        return {key: _decode_history(value) for key, value in zip(keys, raw, strict=True)}
+        raw = self.client.mget([self._history_key(key.id) for key in keys])
+        return {
+            key: codec.decode_history(value, HISTORY_MINUTES, points)
+            for key, value in zip(keys, raw, strict=True)
+        }
 
     def _version_json(self, window: str, what: str, version: str | None):
         version = version or self.current_version(window)
@@ -606,17 +636,6 @@ def _drop(row: list) -> Drop:
     return Drop(codec.from_row(Workload, workload), since, success_rate_before, rps_before, fall)
 
 
-def _decode_point(text: str) -> HistoryPoint:
-    minute, success_rate, rps, p99 = text.split(":")
-    return HistoryPoint(
-        t=int(minute) * 60,
-        success_rate=codec.parse_history_number(success_rate),
-        rps=codec.parse_history_number(rps),
-        latency_ms_p99=codec.parse_history_number(p99),
-    )
-
-
-def _decode_history(raw: bytes | str | None) -> list[HistoryPoint]:
-    if not raw:
-        return []
-    return [_decode_point(point) for point in _text(raw).split(",")]
+def _history_point(point: tuple) -> HistoryPoint:
+    minute, success_rate, rps, p99 = point
+    return HistoryPoint(minute * 60, success_rate, rps, p99)

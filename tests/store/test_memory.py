@@ -35,7 +35,7 @@ def test_it_stays_under_20_mb_per_1000_workloads(store, redis_client):
     by_part = defaultdict(int)
     for key in redis_client.scan_iter("test:*", count=1000):
         part = key.decode().split(":")
-        name = "history" if part[1] == "h" else part[3] if part[1] == "s" else part[1]
+        name = "history" if part[1] == "hist" else part[3] if part[1] == "s" else part[1]
         by_part[name] += redis_client.memory_usage(key, samples=0) or 0
     print(
         f"\nRedis memory: {per_1000_mb:.2f} MB per 1,000 workloads "
