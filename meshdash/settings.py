@@ -103,6 +103,8 @@ PROMETHEUS_URL = env_str("PROMETHEUS_URL", "http://127.0.0.1:9090")
 PROMETHEUS_TIMEOUT_SECONDS = env_float("PROMETHEUS_TIMEOUT_SECONDS", 20.0, minimum=0.1)
 # Parallel PromQL queries in flight towards Prometheus during one collection.
 PROMETHEUS_MAX_CONCURRENCY = env_int("PROMETHEUS_MAX_CONCURRENCY", 4, minimum=1)
+# Namespace shards the heaviest query (inbound latency buckets) is split into; 1: not split.
+PROMETHEUS_SHARDS = env_int("PROMETHEUS_SHARDS", 1, minimum=1)
 # Kubernetes access: in-cluster service account when true, otherwise the kubeconfig at
 # KUBECONFIG (the kubernetes client's own default, ~/.kube/config, when unset).
 KUBE_IN_CLUSTER = env_bool("MESHDASH_KUBE_IN_CLUSTER", False)

@@ -99,11 +99,12 @@ class _Aggregate:
     buckets: list[tuple[float, float]] = field(default_factory=list)
 
 
-def _buckets(samples: list[Sample], key_of) -> dict:
-    """Bucket samples grouped by ``key_of(labels)``; samples without a key or ``le`` are skipped.
+def _series(samples: list[Sample]) -> list[tuple[dict, list[tuple[float, float]]]]:
+    """Bucket samples as series: the labels of one bucket and every ``(bound, count)`` of the
+    series (its labels but ``le``). Samples without a valid ``le`` are skipped.
 
-    ``key_of`` runs once per series (its labels but ``le``), not once per bucket: a bucket
-    answer for 5,000 workloads holds 26 times as many samples as series.
+    Callers key a series once, not each of its 26 buckets: at 5,000 workloads a bucket answer
+    holds a quarter of a million samples.
     """
     series: dict[tuple, tuple[dict, list]] = {}
     for labels, value in samples:
@@ -116,20 +117,22 @@ def _buckets(samples: list[Sample], key_of) -> dict:
         if entry is None:
             entry = series[rest] = (labels, [])
         entry[1].append((bound, value))
+    return list(series.values())
+
+
+def _grouped(series: list[tuple[dict, list]], key_of) -> dict:
+    """The buckets of every series with the same ``key_of(labels)`` together; None: left out."""
     grouped: dict = defaultdict(list)
-    for labels, buckets in series.values():
+    for labels, buckets in series:
         key = key_of(labels)
         if key is not None:
             grouped[key].extend(buckets)
     return grouped
 
 
-def _quantiles(buckets: list[tuple[float, float]], scale: float = 1.0) -> list[float | None]:
-    values = []
-    for q in QUANTILES:
-        value = metrics.histogram_quantile(q, buckets)
-        values.append(None if value is None else value * scale)
-    return values
+def _p99(buckets: list[tuple[float, float]], scale: float = 1.0) -> float | None:
+    value = metrics.histogram_quantile(0.99, buckets)
+    return None if value is None else value * scale
 
 
 def _parent_service(labels: dict[str, str]) -> str:
@@ -240,6 +243,8 @@ class _Builder:
         self.seconds = WINDOWS[snapshot.window]
         self.workloads: dict[WorkloadKey, Workload] = {}
         self.inbound: dict[WorkloadKey, Counts] = {}
+        # Inbound latency by workload and client: read for workloads and for edges.
+        self.latency = _series(results.get("latency", []))
 
     def key(self, labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
         key = owner_key(labels, prefix)
@@ -291,14 +296,11 @@ class _Builder:
             workload = self.workload(key)
             workload.rps = metrics.per_second(counts.total, self.seconds)
             workload.success_rate = metrics.success_rate(counts.success, counts.failure)
-        for key, buckets in _buckets(self.results.get("latency", []), self.key).items():
+        for key, buckets in _grouped(self.latency, self.key).items():
             workload = self.workload(key)
-            p50, p95, p99 = _quantiles(buckets)
-            workload.latency_ms_p50, workload.latency_ms_p95, workload.latency_ms_p99 = (
-                p50,
-                p95,
-                p99,
-            )
+            p50, p95, p99 = metrics.histogram_quantiles(QUANTILES, buckets)
+            workload.latency_ms_p50, workload.latency_ms_p95 = p50, p95
+            workload.latency_ms_p99 = p99
 
     def tcp(self) -> None:
         for sample in self.results.get("tcp", []):
@@ -316,7 +318,15 @@ class _Builder:
 
     def edges(self) -> list[Edge]:
         """Meshed edges from the clients' outbound metrics; unmeshed clients from the servers'
-        inbound metrics. Outbound totals per workload come from the same answer."""
+        inbound metrics. Outbound totals per workload come from the same answer.
+
+        An edge's p99 comes from the server's proxy where the traffic is mTLS (its inbound
+        buckets by client identity, the answer the workloads' quantiles come from anyway) and
+        from the client's proxy where it is not (a server without a proxy measures nothing).
+        Aggregating every client's outbound buckets as well would double what one collection
+        costs Prometheus. Workloads sharing a service account in a namespace share an identity,
+        so their edges to one server show the latency of their traffic together.
+        """
         pairs: dict[tuple[WorkloadKey, WorkloadKey], dict] = {}
         outbound: dict[WorkloadKey, Counts] = {}
         for sample in self.results.get("edges", []):
@@ -344,17 +354,11 @@ class _Builder:
                     counts.success, counts.failure
                 )
 
-        p99s = {
-            pair: _quantiles(buckets)[2]
-            for pair, buckets in _buckets(
-                self.results.get("edge_latency", []),
-                lambda labels: (
-                    (self.key(labels), self.key(labels, "dst_"))
-                    if self.key(labels) and self.key(labels, "dst_")
-                    else None
-                ),
-            ).items()
-        }
+        plain_buckets = _grouped(_series(self.results.get("edge_latency", [])), self.pair_key)
+        # Server -> client identity ("" for clients without one) -> buckets.
+        served: dict[WorkloadKey, dict[str, list]] = defaultdict(dict)
+        for (dst, identity), buckets in _grouped(self.latency, self.server_and_client).items():
+            served[dst][identity] = buckets
 
         clients: dict[WorkloadKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         unmeshed: dict[WorkloadKey, Counts] = {}
@@ -373,6 +377,12 @@ class _Builder:
         for (src, dst), pair in pairs.items():
             counts = pair["counts"]
             servers = pair["servers"]
+            buckets = list(plain_buckets.get((src, dst), []))
+            for identity, identity_buckets in served.get(dst, {}).items():
+                if identity and self.is_identity_of(src, identity):
+                    buckets.extend(identity_buckets)
+            identities = clients.get(dst, {})
+            seen_as = [i for i in identities if self.is_identity_of(src, i)]
             edges.append(
                 Edge(
                     src_namespace=src.namespace,
@@ -383,10 +393,10 @@ class _Builder:
                     dst_name=dst.name,
                     rps=metrics.per_second(counts.total, self.seconds),
                     success_rate=metrics.success_rate(counts.success, counts.failure),
-                    latency_ms_p99=p99s.get((src, dst)),
+                    latency_ms_p99=_p99(buckets),
                     tls=bool(servers) and pair["plain"] == 0,
                     server_id=max(servers, key=servers.get) if servers else "",
-                    client_id=self.client_identity(src, clients.get(dst, {})),
+                    client_id=max(seen_as, key=identities.get) if seen_as else "",
                 )
             )
         for dst, counts in unmeshed.items():
@@ -400,6 +410,7 @@ class _Builder:
                     dst_name=dst.name,
                     rps=metrics.per_second(counts.total, self.seconds),
                     success_rate=metrics.success_rate(counts.success, counts.failure),
+                    latency_ms_p99=_p99(served.get(dst, {}).get("", [])),
                     tls=False,
                     src_meshed=False,
                 )
@@ -407,15 +418,21 @@ class _Builder:
         edges.sort(key=lambda e: (e.dst, e.src))
         return edges
 
-    def client_identity(self, src: WorkloadKey, identities: dict[str, float]) -> str:
-        """The identity the server saw from ``src``: one of its pods' service accounts, in its
+    def pair_key(self, labels: dict[str, str]) -> tuple[WorkloadKey, WorkloadKey] | None:
+        src, dst = self.key(labels), self.key(labels, "dst_")
+        return None if src is None or dst is None else (src, dst)
+
+    def server_and_client(self, labels: dict[str, str]) -> tuple[WorkloadKey, str] | None:
+        dst = self.key(labels)
+        return None if dst is None else (dst, labels.get("client_id", ""))
+
+    def is_identity_of(self, src: WorkloadKey, identity: str) -> bool:
+        """Whether ``src``'s pods carry ``identity``: one of their service accounts, in their
         namespace (the workload's name when the cluster could not be read)."""
-        accounts = self.cluster.service_accounts.get(src) or {src.name}
-        for identity in sorted(identities, key=identities.get, reverse=True):
-            parsed = metrics.parse_identity(identity)
-            if parsed and parsed.namespace == src.namespace and parsed.service_account in accounts:
-                return identity
-        return ""
+        parsed = metrics.parse_identity(identity)
+        if parsed is None or parsed.namespace != src.namespace:
+            return False
+        return parsed.service_account in (self.cluster.service_accounts.get(src) or {src.name})
 
     def pods(self) -> list[Pod]:
         by_name = {(p.namespace, p.name): p for p in self.cluster.pods}
@@ -508,9 +525,9 @@ class _Builder:
             ("route_latency", route_id, 1.0),
             ("http_route_latency", http_route_id, 1000.0),
         ):
-            for rid, buckets in _buckets(self.results.get(name, []), id_of).items():
+            for rid, buckets in _grouped(_series(self.results.get(name, [])), id_of).items():
                 if rid in routes:
-                    routes[rid].latency_ms_p99 = _quantiles(buckets, scale)[2]
+                    routes[rid].latency_ms_p99 = _p99(buckets, scale)
         return sorted(routes.values(), key=lambda r: (r.namespace, r.kind, r.name, r.route))
 
     def namespaces(self) -> list[Namespace]:

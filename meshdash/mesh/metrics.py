@@ -6,7 +6,7 @@ p99 meshdash derives from one bucket aggregation equals the one Prometheus would
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -41,16 +41,22 @@ def histogram_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> floa
     that go down are raised to the running maximum, as Prometheus does for series that were
     scraped at slightly different times.
     """
-    if math.isnan(q):
-        return None
-    if q < 0:
-        return -math.inf
-    if q > 1:
-        return math.inf
+    return histogram_quantiles((q,), buckets)[0]
+
+
+def histogram_quantiles(
+    qs: Sequence[float], buckets: Iterable[tuple[float, float]]
+) -> list[float | None]:
+    """``histogram_quantile`` for each of ``qs``, sorting and merging the buckets only once."""
+    prepared = _prepare(buckets)
+    return [_quantile(q, prepared) for q in qs]
+
+
+def _prepare(buckets: Iterable[tuple[float, float]]) -> tuple[list, list] | None:
+    """Sorted bounds and their cumulative counts, or None where every quantile is NaN."""
     ordered = sorted(buckets, key=lambda bucket: bucket[0])
     if not ordered or not math.isinf(ordered[-1][0]) or ordered[-1][0] < 0:
         return None
-
     bounds: list[float] = []
     counts: list[float] = []
     for bound, count in ordered:
@@ -65,13 +71,22 @@ def histogram_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> floa
             running = count
         else:
             counts[i] = running
+    if len(bounds) < 2 or counts[-1] == 0:
+        return None
+    return bounds, counts
 
-    if len(bounds) < 2:
+
+def _quantile(q: float, prepared: tuple[list, list] | None) -> float | None:
+    if math.isnan(q):
         return None
-    observations = counts[-1]
-    if observations == 0:
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    if prepared is None:
         return None
-    rank = q * observations
+    bounds, counts = prepared
+    rank = q * counts[-1]
     # The first bucket holding the rank, searched among all but the +Inf bucket.
     b = next((i for i in range(len(bounds) - 1) if counts[i] >= rank), len(bounds) - 1)
     if b == len(bounds) - 1:

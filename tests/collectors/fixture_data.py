@@ -63,20 +63,36 @@ def _inbound() -> dict[tuple[str, str, str], tuple[float, float]]:
 # Inbound rates per workload, summed over its clients: (ns, label, name) -> (success/s, failure/s)
 INBOUND = _inbound()
 
-# Per-second observations per bucket (not cumulative): {upper bound: rate}.
-LATENCY = {
-    ("shop", "deployment", "web"): {10: 4.0, 50: 4.0, 100: 1.5, 1000: 0.5},
-    ("shop", "deployment", "api"): {5: 10.0, 20: 9.0, 500: 1.0},
-    ("shop", "statefulset", "db"): {3: 4.0},
+# Inbound latency by client identity ("" for clients without one), as the server's proxy
+# measures it. Per-second observations per bucket (not cumulative): {upper bound: rate}.
+CLIENT_LATENCY = {
+    ("shop", "deployment", "web", ""): {10: 4.0, 50: 4.0, 100: 1.5, 1000: 0.5},
+    ("shop", "deployment", "api", ID.format(sa="web", ns="shop")): {5: 8.0, 20: 4.0, 500: 0.5},
+    ("shop", "deployment", "api", ID.format(sa="gateway", ns="edge")): {5: 2.0, 20: 5.0, 500: 0.5},
+    ("shop", "statefulset", "db", ID.format(sa="api-sa", ns="shop")): {3: 4.0},
 }
 
+
+def _latency() -> dict[tuple[str, str, str], dict[int, float]]:
+    totals: dict[tuple[str, str, str], dict[int, float]] = {}
+    for (ns, label, name, _), rates in CLIENT_LATENCY.items():
+        merged = totals.setdefault((ns, label, name), {})
+        for bound, rate in rates.items():
+            merged[bound] = merged.get(bound, 0.0) + rate
+    return totals
+
+
+# Inbound latency per workload, summed over its clients: (ns, label, name) -> bucket rates
+LATENCY = _latency()
+
 # Outbound edges: (src ns, src label, src name, dst ns, dst label, dst name, tls) ->
-# (success/s, failure/s, latency bucket rates)
+# (success/s, failure/s, latency bucket rates as the client's proxy measures them: slower than
+# the server's view where the edge is mTLS, so that tests see which side a p99 comes from)
 EDGES = {
     ("shop", "deployment", "web", "shop", "deployment", "api", "true"): (
         12.0,
         0.5,
-        {5: 8.0, 20: 4.0, 500: 0.5},
+        {5: 8.0, 20: 4.0, 1000: 0.5},
     ),
     ("shop", "deployment", "api", "shop", "statefulset", "db", "true"): (4.0, 0.0, {3: 4.0}),
     # A destination that is not meshed: no identity.
@@ -134,7 +150,8 @@ def openmetrics(start: int) -> str:
         series.setdefault(family, []).append((_labels(**labels), value, "gauge"))
 
     proxy = {"control_plane_ns": "linkerd"}
-    for (ns, label, name), rates in LATENCY.items():
+    for (ns, label, name, client), rates in CLIENT_LATENCY.items():
+        tls = {"tls": "true", "client_id": client} if client else {"tls": "no_identity"}
         for le, rate in _cumulative(rates):
             counter(
                 "response_latency_ms_bucket",
@@ -142,6 +159,7 @@ def openmetrics(start: int) -> str:
                 direction="inbound",
                 le=le,
                 status_code="200",
+                **tls,
                 **_owner(ns, label, name),
                 **proxy,
             )

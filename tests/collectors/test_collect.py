@@ -127,11 +127,18 @@ def test_it_builds_edges_with_identities_and_tls(snapshot):
     assert web_api.tls is True
     assert web_api.server_id == data.ID.format(sa="api", ns="shop")
     assert web_api.client_id == data.ID.format(sa="web", ns="shop")
+    # mTLS: the p99 the server measured for this client's identity, not the client's own.
+    web_buckets = data.CLIENT_LATENCY[("shop", "deployment", "api", web_api.client_id)]
     assert web_api.latency_ms_p99 == pytest.approx(
-        metrics.histogram_quantile(0.99, _cumulative({5: 8.0, 20: 4.0, 500: 0.5}))
+        metrics.histogram_quantile(0.99, _cumulative(web_buckets))
     )
+    assert web_api.latency_ms_p99 == pytest.approx(475.0)
     # The client identity comes from the pods' service account, not the workload's name.
-    assert edges[("api", "db")].client_id == data.ID.format(sa="api-sa", ns="shop")
+    api_db = edges[("api", "db")]
+    assert api_db.client_id == data.ID.format(sa="api-sa", ns="shop")
+    assert api_db.latency_ms_p99 == pytest.approx(
+        metrics.histogram_quantile(0.99, _cumulative({3: 4.0}))
+    )
 
 
 def test_it_includes_unmeshed_destinations_and_clients(snapshot):
@@ -139,8 +146,18 @@ def test_it_includes_unmeshed_destinations_and_clients(snapshot):
     mainframe = edges[("api", "mainframe")]
     assert (mainframe.tls, mainframe.server_id, mainframe.dst_namespace) == (False, "", "legacy")
     assert mainframe.success_rate == pytest.approx(0.5)
+    # No proxy on the server: the p99 is the client's.
+    assert mainframe.latency_ms_p99 == pytest.approx(
+        metrics.histogram_quantile(0.99, _cumulative({100: 4.0}))
+    )
     unmeshed = [e for e in snapshot.edges if not e.src_meshed]
     assert [(e.dst_name, e.rps, e.tls) for e in unmeshed] == [("web", pytest.approx(10.0), False)]
+    # No identity on the client: the p99 the server measured for clients without one.
+    assert unmeshed[0].latency_ms_p99 == pytest.approx(
+        metrics.histogram_quantile(
+            0.99, _cumulative(data.CLIENT_LATENCY[("shop", "deployment", "web", "")])
+        )
+    )
 
 
 def test_it_reports_routes(snapshot):

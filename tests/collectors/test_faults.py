@@ -94,6 +94,14 @@ def test_it_gives_up_on_a_slow_prometheus_at_the_deadline(fake_prometheus, kube)
     assert any(w.name == "web" and w.total_pods == 2 for w in snapshot.workloads)
 
 
+def test_it_names_a_query_that_outlives_its_timeout_a_timeout(fake_prometheus):
+    fake_prometheus.answer = (2, 200, _vector("1").encode())
+    results, errors = PrometheusClient(fake_prometheus.url, timeout=0.5).query_many(
+        {"inbound": ["up"]}
+    )
+    assert errors == {"inbound": "Prometheus timed out"}
+
+
 def test_it_does_not_query_past_the_deadline(fake_prometheus):
     client = PrometheusClient(fake_prometheus.url)
     with pytest.raises(PrometheusError, match="deadline"):

@@ -110,3 +110,12 @@ def test_it_rejects_what_is_not_a_linkerd_identity():
         "web.shop.serviceaccount.identity",
     ):
         assert metrics.parse_identity(text) is None
+
+
+def test_it_gives_several_quantiles_as_one_at_a_time():
+    buckets = [(INF, 100), (30, 100), (10, 50), (20, 90), (10, 0)]
+    qs = (0.5, 0.7, 0.95, 0.99, 1.0, -1, math.nan)
+    expected = [metrics.histogram_quantile(q, buckets) for q in qs]
+    assert metrics.histogram_quantiles(qs, buckets) == expected
+    assert expected[:3] == [10, 15, pytest.approx(25)] and expected[-1] is None
+    assert metrics.histogram_quantiles((0.5, 1.5), [(10, 0), (INF, 0)]) == [None, INF]
