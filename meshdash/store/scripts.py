@@ -13,21 +13,6 @@ redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 """
 
-# Write a hash from lines "field<TAB>value<LF>" (fields are numbers, values JSON, which never
-# holds a raw tab or newline) and (re)set its expiry. One text argument instead of two per
-# field: packing arguments one by one is what a writer in Python spends on.
-# KEYS: the key.  ARGV: expiry ms, the lines (at most a thousand).
-CREATE_ROWS = """
-local batch, n = {}, 0
-for field, value in string.gmatch(ARGV[2], '(%d+)\\t([^\\n]*)\\n') do
-  batch[n + 1] = field
-  batch[n + 2] = value
-  n = n + 2
-end
-redis.call('HSET', KEYS[1], unpack(batch, 1, n))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-"""
-
 # Add comma-separated numbers to a set (SADD) or to a sorted set (ZADD), scored by their
 # position counted from ARGV[4], and (re)set its expiry.
 # KEYS: the key.  ARGV: expiry ms, SADD or ZADD, the numbers (at most a thousand), first score.

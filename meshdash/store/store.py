@@ -36,8 +36,6 @@ import functools
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -72,7 +70,8 @@ _clients: dict[str, redis.Redis] = {}
 
 HISTORY_WINDOW = "1m"
 HISTORY_MINUTES = 60
-WRITE_BATCH = 1000  # fields per HSET / keys per history script call
+# Fields, members or keys per command or script call: no single step holds Redis for long.
+WRITE_BATCH = 1000
 
 
 def _unavailable_on_connection_error(method):
@@ -115,7 +114,6 @@ class SnapshotStore:
         self.snapshot_ttl_ms = max(1, int(snapshot_ttl_seconds * 1000))
         self.result_ttl_ms = max(1, int(result_ttl_seconds * 1000))
         self._create = client.register_script(scripts.CREATE)
-        self._create_rows = client.register_script(scripts.CREATE_ROWS)
         self._create_numbers = client.register_script(scripts.CREATE_NUMBERS)
         self._switch = client.register_script(scripts.SWITCH)
         self._page = client.register_script(scripts.PAGE)
@@ -160,30 +158,12 @@ class SnapshotStore:
         """Write ``snapshot`` as a new version and make it the window's current one."""
         version = f"{snapshot.window}.{int(snapshot.taken_at * 1000)}.{secrets.token_hex(4)}"
         minute = int(snapshot.taken_at // 60)
-        written: list[str] = []
-        # One sender thread writes each part while this one encodes the next: Redis and Python
-        # work side by side instead of in turn. Parts go out in the order they were made.
-        with ThreadPoolExecutor(1, thread_name_prefix="meshdash-store-write") as sender:
-            try:
-                oldest = sender.submit(
-                    self._update_history,
-                    snapshot.workloads,
-                    minute,
-                    snapshot.window == HISTORY_WINDOW,
-                )
-                sent = []
-                for part in self._version_parts(snapshot, version, oldest.result, minute * 60):
-                    written.extend(part)
-                    sent.append(sender.submit(self._create_keys, part))
-                for done in sent:
-                    done.result()
-            except BaseException:
-                sender.shutdown(cancel_futures=True)
-                raise
-        # The registry comes last, once every part is in: a version without it can never be
-        # switched to.
+        oldest = self._update_history(snapshot.workloads, minute, snapshot.window == HISTORY_WINDOW)
+        values = self._version_values(snapshot, version, oldest, minute * 60)
+        # The registry comes last: a version without it can never be switched to.
         registry = self._version_key(version, "keys")
-        self._create_keys({registry: ("set", written)})
+        values[registry] = ("set", list(values))
+        self._create_keys(values)
         self._switch(
             keys=[
                 self._window_key(snapshot.window, "current"),
@@ -199,10 +179,10 @@ class SnapshotStore:
 
         Each key gets its expiry in the step that creates it (scripts.CREATE*): a writer killed
         at any point leaves nothing behind for good. No transaction: the switch alone makes
-        the keys visible. Kinds: "string"; "hash" and "set" (any text, sent as arguments);
-        "rows" (number -> JSON, sent as lines) and "members" (numbers) split in Redis, which
-        costs far less than packing each as an argument here; "order" (numbers in display
-        order, each scored by its position).
+        the keys visible. Kinds: "string"; "hash" and "set" (any text, one argument each);
+        "members" (numbers for a set) and "order" (numbers in display order, each scored by
+        its position) sent as one comma-separated text that Redis splits, where packing each
+        as an argument would cost the writer about a microsecond apiece.
         """
         pipe = self.client.pipeline(transaction=False)
         pending_ms = self.PENDING_TTL_SECONDS * 1000
@@ -216,10 +196,6 @@ class SnapshotStore:
             elif kind == "set":
                 for chunk in _batches(value, WRITE_BATCH):
                     self._create(keys=[key], args=[pending_ms, "SADD", *chunk], client=pipe)
-            elif kind == "rows":
-                lines = [f"{field}\t{row}\n" for field, row in value.items()]
-                for chunk in _batches(lines, WRITE_BATCH):
-                    self._create_rows(keys=[key], args=[pending_ms, "".join(chunk)], client=pipe)
             elif kind in ("members", "order"):
                 command = "ZADD" if kind == "order" else "SADD"
                 for start in range(0, len(value), WRITE_BATCH):
@@ -231,20 +207,16 @@ class SnapshotStore:
                 raise ValueError(f"unknown kind of key {kind!r}")
         pipe.execute()
 
-    def _version_parts(
-        self, snapshot: Snapshot, version: str, oldest, now_minute_t: int
-    ) -> Iterator[dict[str, tuple[str, object]]]:
-        """The keys of the new version with their kind and content (see ``_create_keys``),
-        empty ones left out, in a few parts. ``oldest()`` gives each workload's oldest history
-        point, which only the overview needs: it is asked for last."""
+    def _version_values(
+        self, snapshot: Snapshot, version: str, oldest: dict, now_minute_t: int
+    ) -> dict[str, tuple[str, object]]:
+        """Every key of the new version with its kind and content (see ``_create_keys``);
+        empty ones left out."""
         workloads = snapshot.workloads
         k = functools.partial(self._version_key, version)
-
-        def non_empty(values):
-            return {key: value for key, value in values.items() if value[1]}
-
         values: dict[str, tuple[str, object]] = {}
-        values[k("rows")] = ("rows", {i: codec.row_json(w) for i, w in enumerate(workloads)})
+
+        values[k("rows")] = ("hash", {i: codec.row_json(w) for i, w in enumerate(workloads)})
         values[k("ids")] = (
             "hash",
             {f"{w.namespace}/{w.kind}/{w.name}": i for i, w in enumerate(workloads)},
@@ -256,6 +228,13 @@ class SnapshotStore:
                 f"{i}\t{w.name.lower().replace(chr(10), ' ')}\n" for i, w in enumerate(workloads)
             ),
         )
+        by_identity = ordering.identity_order(workloads)
+        for sort in SORT_KEYS:
+            sort_values = ordering.sort_values(workloads, sort)
+            for direction, descending in (("asc", False), ("desc", True)):
+                in_order = ordering.order(workloads, sort, descending, by_identity, sort_values)
+                values[k(f"z:{sort}:{direction}")] = ("order", in_order)
+
         filters: dict[tuple[str, object], list[int]] = defaultdict(list)
         for i, w in enumerate(workloads):
             filters["ns", w.namespace].append(i)
@@ -267,16 +246,6 @@ class SnapshotStore:
                 filters["team", w.team].append(i)
         for (name, value), members in filters.items():
             values[k(f"{name}:{value}")] = ("members", members)
-        yield non_empty(values)
-
-        values = {}
-        by_identity = ordering.identity_order(workloads)
-        for sort in SORT_KEYS:
-            sort_values = ordering.sort_values(workloads, sort)
-            for direction, descending in (("asc", False), ("desc", True)):
-                in_order = ordering.order(workloads, sort, descending, by_identity, sort_values)
-                values[k(f"z:{sort}:{direction}")] = ("order", in_order)
-        yield non_empty(values)
 
         # Plain tuples: building a WorkloadKey per edge and pod is what a large write spends on.
         # Each row is encoded once, also an edge that is both a caller's and a callee's.
@@ -300,18 +269,14 @@ class SnapshotStore:
             owner = number.get((route.namespace, route.kind, route.name))
             if owner is not None:
                 routes[owner].append(codec.row_json(route))
-        values = {
-            k(name): ("rows", {i: f"[{','.join(rows)}]" for i, rows in grouped.items()})
-            for name, grouped in (
-                ("in", callers),
-                ("out", callees),
-                ("pods", pods),
-                ("routes", routes),
-            )
-        }
-        yield non_empty(values)
+        for name, grouped in (
+            ("in", callers),
+            ("out", callees),
+            ("pods", pods),
+            ("routes", routes),
+        ):
+            values[k(name)] = ("hash", {i: f"[{','.join(rows)}]" for i, rows in grouped.items()})
 
-        values = {}
         namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
         names = sorted({n.name for n in namespaces} | {w.namespace for w in workloads})
         values[k("namespaces")] = ("string", codec.dumps([codec.to_dict(n) for n in namespaces]))
@@ -331,7 +296,7 @@ class SnapshotStore:
                             d.rps_before,
                             d.fall,
                         ]
-                        for d in overview.drops(workloads, oldest(), now_minute_t)
+                        for d in overview.drops(workloads, oldest, now_minute_t)
                     ],
                 }
             ),
@@ -352,7 +317,7 @@ class SnapshotStore:
                 }
             ),
         )
-        yield non_empty(values)
+        return {key: value for key, value in values.items() if value[1]}
 
     @_unavailable_on_connection_error
     def record_history(self, workloads: list[Workload], taken_at: float) -> None:

@@ -36,10 +36,8 @@ class HaltingPipeline:
 
 
 def halt_writes(store, limit: int, on_halt) -> None:
-    """Make ``store``'s writes go through one HaltingPipeline: a write uses several pipelines,
-    and the count runs across them."""
-    pipeline = HaltingPipeline(store.client, limit, on_halt)
-    store.client.pipeline = lambda **_: pipeline
+    """Make ``store``'s writes go through a HaltingPipeline."""
+    store.client.pipeline = lambda **_: HaltingPipeline(store.client, limit, on_halt)
 
 
 def main(redis_url: str, prefix: str, limit: int) -> None:
