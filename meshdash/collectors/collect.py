@@ -93,12 +93,6 @@ class Counts:
         return self.success + self.failure
 
 
-@dataclass
-class _Aggregate:
-    counts: Counts = field(default_factory=Counts)
-    buckets: list[tuple[float, float]] = field(default_factory=list)
-
-
 def _series(samples: list[Sample]) -> list[tuple[dict, list[tuple[float, float]]]]:
     """Bucket samples as series: the labels of one bucket and every ``(bound, count)`` of the
     series (its labels but ``le``). Samples without a valid ``le`` are skipped.

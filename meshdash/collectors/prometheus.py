@@ -1,9 +1,11 @@
 """PromQL for one collection, and a client that runs it with bounded concurrency.
 
 Every query is grouped over the whole mesh (``sum by (namespace, <owners>, ...)``), so one
-collection costs the same number of queries whatever the size of the mesh. Latency quantiles
-come from one bucket aggregation each, interpolated in Python (``meshdash.mesh.metrics``):
-``histogram_quantile`` three times over would aggregate the same buckets three times.
+collection costs the same number of queries whatever the size of the mesh: 11 per window, and
+``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
+bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
+three times over would aggregate the same buckets three times, and the same answer, by client,
+gives the p99 of every mTLS edge.
 """
 
 import math
