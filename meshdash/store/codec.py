@@ -88,14 +88,15 @@ def encode_history_point(minute: int, success_rate, rps, p99) -> bytes:
 
 
 def decode_history_point(raw: bytes) -> tuple[int, float | None, float | None, float | None]:
-    return _without_nan(HISTORY_POINT.unpack(raw))
+    """(t, success_rate, rps, p99), ``t`` in unix seconds."""
+    return _decoded(HISTORY_POINT.unpack(raw))
 
 
-def _without_nan(point: tuple) -> tuple[int, float | None, float | None, float | None]:
+def _decoded(point: tuple) -> tuple[int, float | None, float | None, float | None]:
     minute, success_rate, rps, p99 = point
     # NaN stands for None: it is the one value unequal to itself.
     return (
-        minute,
+        minute * 60,
         None if success_rate != success_rate else success_rate,
         None if rps != rps else rps,
         None if p99 != p99 else p99,
@@ -106,7 +107,7 @@ def decode_history(
     raw: bytes | None, minutes: int, points: int | None = None
 ) -> list[tuple[int, float | None, float | None, float | None]]:
     """A ring's points of the ``minutes`` minutes up to its newest one, oldest first, as
-    (minute, success_rate, rps, p99); empty slots (all zero) and older points left out.
+    (t, success_rate, rps, p99); empty slots (all zero) and older points left out.
 
     With ``points``, at most that many: the newest and every ``ceil(n / points)``-th before
     it, picked before decoding the rest.
@@ -120,4 +121,4 @@ def decode_history(
     if points and len(kept) > points:
         step = -(-len(kept) // points)
         kept = kept[len(kept) - 1 :: -step][::-1]
-    return [_without_nan(point) for point in kept]
+    return [_decoded(point) for point in kept]

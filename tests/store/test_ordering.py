@@ -1,7 +1,8 @@
 import math
 
 from meshdash.mesh.model import Workload
-from meshdash.store.ordering import order, sort_value
+from meshdash.mesh.query import SORT_KEYS
+from meshdash.store.ordering import order, sort_value, sort_values
 
 
 def w(name, namespace="a", kind="deployment", **fields):
@@ -51,3 +52,10 @@ def test_it_reads_the_attribute_behind_each_key():
         4.0,
     )
     assert sort_value(w("a", latency_ms_p50=math.nan), "p50") is None
+
+
+def test_sort_values_read_what_sort_value_reads(mesh):
+    items = [*mesh.workloads, w("n", latency_ms_p99=math.nan, success_rate=math.nan)]
+    for key in SORT_KEYS:
+        assert sort_values(items, key) == [sort_value(item, key) for item in items], key
+    assert sort_values(items, "p99")[-1] is None

@@ -124,6 +124,21 @@ def test_it_filters_like_plain_python(store, mesh, query):
         assert total == len(expected)
 
 
+def test_it_reads_the_same_when_written_in_small_batches(store, mesh, monkeypatch):
+    """Orders and sets go to Redis in batches, each scored from where its batch starts."""
+    monkeypatch.setattr("meshdash.store.store.WRITE_BATCH", 7)
+    store.write(mesh)
+    for sort in ("health", "rps", "name"):
+        for descending in (False, True):
+            view = WorkloadQuery(sort=sort, descending=descending, per_page=64)
+            assert read_all(store, view)[0] == expected_order(mesh.workloads, sort, descending)
+    for query in FILTERS[:6]:
+        selected = [w for w in mesh.workloads if matches(w, query)]
+        assert read_all(store, query)[0] == expected_order(selected, "health", False), query
+    for workload in mesh.workloads:
+        assert store.workload("1m", workload.namespace, workload.kind, workload.name) == workload
+
+
 def test_the_filters_select_something(mesh):
     empty = {("no-such-namespace",), "cronjob", "nobody", "%d+", "zzz-nothing"}
     for query in FILTERS:
