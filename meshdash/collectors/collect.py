@@ -44,6 +44,12 @@ QUANTILES = (0.5, 0.95, 0.99)
 # Without these a snapshot would show nothing worth showing.
 ESSENTIAL_METRICS = "inbound"
 ESSENTIAL_LISTS = ("pods", "deployments")
+# The parts of snapshot.errors that a new snapshot may not lose when the current one has them:
+# the current one, marked stale, then shows more than the new one would.
+ESSENTIAL_PARTS = (
+    ESSENTIAL_METRICS,
+    *(f"kubernetes/{name}" for name in ("cluster", *ESSENTIAL_LISTS)),
+)
 _NOT_RUNNING = {"Failed", "Succeeded"}
 
 
@@ -604,6 +610,13 @@ def collect_and_store(
                 prometheus.query_count,
                 {"collection": str(exc)},
             )
+        lost = essentials_lost(snapshot, store.meta(window))
+        if lost:
+            reason = "; ".join(f"{name}: {snapshot.errors[name]}" for name in lost)
+            log.warning("collection of %s failed, the current snapshot kept: %s", window, reason)
+            store.record_failure(window, reason, time.time())
+            outcome_errors = {"collection": reason}
+            return Outcome("failed", snapshot.collect_seconds, snapshot.query_count, outcome_errors)
         store.write(snapshot)
         status = "partial" if snapshot.errors else "ok"
         if snapshot.errors:
@@ -611,6 +624,18 @@ def collect_and_store(
         return Outcome(status, snapshot.collect_seconds, snapshot.query_count, snapshot.errors)
     finally:
         store.release_lock(window, token)
+
+
+def essentials_lost(snapshot: Snapshot, current) -> list[str]:
+    """The essential parts ``snapshot`` failed to read that the ``current`` snapshot's meta (None:
+    there is none) has: Prometheus down leaves the workload list without a single number, the
+    cluster down leaves the workloads only their metrics show. A first snapshot, or one whose
+    source has been failing since before the current one, replaces it all the same."""
+    if current is None:
+        return []
+    return [
+        name for name in ESSENTIAL_PARTS if name in snapshot.errors and name not in current.errors
+    ]
 
 
 def _kube_from_settings() -> KubernetesClient | None:

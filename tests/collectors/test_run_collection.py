@@ -45,6 +45,7 @@ def test_it_reports_partial_collections(store, sources):
 def test_it_records_a_failure_and_keeps_the_previous_snapshot(store, sources, settings):
     assert run_collection("1m", store) == "ok"
     version = store.current_version("1m")
+    prometheus_url = settings.PROMETHEUS_URL
     settings.PROMETHEUS_URL = f"http://127.0.0.1:{servers.free_port()}"
     sources.faults["*"] = 500
     assert run_collection("1m", store) == "failed"
@@ -55,7 +56,13 @@ def test_it_records_a_failure_and_keeps_the_previous_snapshot(store, sources, se
         run_collection("1m", store, raise_on_failure=True)
     # Recovery is automatic once the sources answer again.
     sources.faults.clear()
-    assert run_collection("1m", store) == "partial"  # Prometheus is still down
+    # Prometheus still down: a snapshot without golden metrics does not replace one with them.
+    assert run_collection("1m", store) == "failed"
+    assert store.current_version("1m") == version
+    settings.PROMETHEUS_URL = prometheus_url
+    assert run_collection("1m", store) == "ok"
+    assert store.current_version("1m") != version
+    assert store.last_failure("1m") is None
 
 
 def test_the_command_collects_once_and_prints_the_outcome(redis_client, sources, settings, capsys):
