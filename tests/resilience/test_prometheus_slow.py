@@ -1,0 +1,90 @@
+"""Prometheus answering past the collection's deadline: all of it, or only the route queries."""
+
+import time
+
+import pytest
+
+from meshdash.collectors.collect import run_collection
+from tests.resilience.conftest import (
+    WINDOW,
+    assert_recovered,
+    assert_serves_last_good,
+    read_good,
+    read_workloads,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+
+DEADLINE = 3
+ROUTE_PARTS = {"routes", "route_latency"}
+LATE = ("Prometheus did not answer before the collection deadline", "Prometheus timed out")
+
+
+@pytest.fixture
+def slow_prometheus(prometheus_proxy, sources):
+    sources.MESHDASH_COLLECT_DEADLINE_SECONDS = DEADLINE
+    return prometheus_proxy
+
+
+def timed_collection() -> tuple[str, float]:
+    started = time.monotonic()
+    return run_collection(WINDOW), time.monotonic() - started
+
+
+def test_it_serves_the_last_good_snapshot_while_prometheus_is_too_slow(slow_prometheus, api):
+    assert run_collection(WINDOW) == "ok"
+    good = read_good(api)
+
+    slow_prometheus.delay = DEADLINE + 3
+    status, seconds = timed_collection()
+    assert status == "failed"
+    assert seconds < DEADLINE + 1.5  # given up at the deadline, not when Prometheus answers
+    assert_serves_last_good(api, good, "inbound: Prometheus")
+    _, snapshot = read_workloads(api)
+    assert any(late in snapshot["failure_reason"] for late in LATE), snapshot
+
+    slow_prometheus.heal()
+    assert run_collection(WINDOW) == "ok"
+    assert_recovered(api, good)
+
+
+def detail(client, key: str) -> dict:
+    response = client.get(f"/api/v1/workloads/{key}")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_it_keeps_the_fresh_golden_metrics_when_only_routes_are_too_slow(
+    slow_prometheus, api, demo_mesh
+):
+    routed = next(w for w in demo_mesh.model().all_workloads if w.routes)
+    key = "/".join(routed.key)
+    assert run_collection(WINDOW) == "ok"
+    good = read_good(api)
+    good_routes = {route["route"] for route in detail(api, key)["routes"]}
+    assert good_routes == {route.name for route in routed.routes}
+
+    # The two ServiceProfile route queries. They hold two of the four query slots until the
+    # deadline: with all four held, the queries queued behind them would miss it too.
+    slow_prometheus.delay, slow_prometheus.only = DEADLINE + 3, "route_response"
+    status, seconds = timed_collection()
+    assert status == "partial"
+    assert seconds < DEADLINE + 1.5
+    items, snapshot = read_workloads(api)
+    assert snapshot["stale"] is True
+    assert snapshot["taken_at"] > good[1]["taken_at"]
+    assert set(snapshot["errors"]) == ROUTE_PARTS, snapshot
+    assert all(why in LATE for why in snapshot["errors"].values()), snapshot
+    assert snapshot["failure_reason"] == ""
+    # What the same run read in time is served: every workload, its golden metrics, its edges.
+    assert items.keys() == good[0].keys()
+    assert sum(item["rps"] for item in items.values()) > 0
+    partial = detail(api, key)
+    assert partial["workload"] == items[key] and items[key]["rps"] > 0
+    assert partial["callers"] or partial["callees"]
+    assert partial["routes"] == []
+
+    slow_prometheus.heal()
+    assert run_collection(WINDOW) == "ok"
+    assert_recovered(api, good)
+    assert {route["route"] for route in detail(api, key)["routes"]} == good_routes
