@@ -1,7 +1,9 @@
 """Fixtures for the fault scenarios: the demo mesh and its Prometheus as the sources, fault
 proxies in front of them, and the JSON API read as a signed-in user."""
 
+import html
 import json
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -91,6 +93,17 @@ def read_workloads(client, window: str = WINDOW) -> tuple[dict[str, dict], dict]
         page += 1
 
 
+def banner(client) -> str:
+    """The text of the stale or partial data banner on the workload list ("" without one)."""
+    response = client.get("/workloads/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    found = re.search(r'<div class="banner stale"[^>]*>(.*?)</div>', page, re.S)
+    if found is None:
+        return ""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found[1])).split())
+
+
 def read_good(client) -> tuple[dict[str, dict], dict]:
     """The API after a good collection: fresh, complete, with traffic numbers."""
     items, snapshot = read_workloads(client)
@@ -99,6 +112,7 @@ def read_good(client) -> tuple[dict[str, dict], dict]:
     assert snapshot["failure_reason"] == ""
     assert sum(item["rps"] for item in items.values()) > 0
     assert any(item["success_rate"] is not None for item in items.values())
+    assert banner(client) == ""
     return items, snapshot
 
 
@@ -111,8 +125,28 @@ def assert_serves_last_good(client, good: tuple[dict, dict], *reason_parts: str)
     assert snapshot["collect_seconds"] == good_snapshot["collect_seconds"]
     assert snapshot["errors"] == {}
     assert snapshot["stale"] is True
+    shown = banner(client)
+    assert shown.startswith("Stale data: the last collection failed"), shown
     for part in reason_parts:
         assert part in snapshot["failure_reason"], snapshot
+        assert part in shown
+
+
+def assert_partial(
+    client, good: tuple[dict, dict], parts: set[str], reasons: tuple[str, ...]
+) -> dict[str, dict]:
+    """The API answers a fresh snapshot without ``parts``, each missing for one of ``reasons``,
+    marked as partial and not as failed; its workloads."""
+    items, snapshot = read_workloads(client)
+    assert snapshot["taken_at"] > good[1]["taken_at"]
+    assert set(snapshot["errors"]) == parts, snapshot
+    assert all(why in reasons for why in snapshot["errors"].values()), snapshot
+    assert snapshot["stale"] is True and snapshot["failure_reason"] == ""
+    shown = banner(client)
+    assert shown.startswith("Partial data:") and "failed" not in shown, shown
+    for part, why in snapshot["errors"].items():
+        assert part in shown and why in shown
+    return items
 
 
 def assert_recovered(client, good: tuple[dict, dict]) -> tuple[dict, dict]:

@@ -181,11 +181,15 @@ class PrometheusOnPort:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / "prometheus.log", "ab") as log:
             self.proc = subprocess.Popen(
-                ["prometheus", f"--config.file={self.config_file}",
-                 f"--storage.tsdb.path={self.data_dir}",
-                 f"--web.listen-address=127.0.0.1:{self.port}",
-                 "--storage.tsdb.retention.time=1h"],
-                stdout=log, stderr=subprocess.STDOUT,
+                [
+                    "prometheus",
+                    f"--config.file={self.config_file}",
+                    f"--storage.tsdb.path={self.data_dir}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    "--storage.tsdb.retention.time=1h",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         servers.wait_for_http(f"{self.url}/-/ready", timeout=60, proc=self.proc)
 
@@ -220,10 +224,23 @@ class RedisOnPort:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.data_dir), "--save", "", "--appendonly", "no",
-             "--logfile", str(self.data_dir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(self.data_dir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         servers.wait_for_port(self.port, proc=self.proc)
 
