@@ -110,8 +110,8 @@ class StallingRelay:
     read and dropped) and ``stalled`` is set. The client, waiting for answers that never
     come, hangs in the middle of its write."""
 
-    def __init__(self, upstream_port: int, stall_at: bytes):
-        self.upstream_port = upstream_port
+    def __init__(self, upstream: tuple[str, int], stall_at: bytes):
+        self.upstream = upstream
         self.stall_at = re.compile(stall_at)
         self.stalled = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -125,7 +125,7 @@ class StallingRelay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            upstream = socket.create_connection(self.upstream)
             self.sockets += [client, upstream]
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()

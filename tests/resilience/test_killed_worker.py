@@ -1,0 +1,125 @@
+"""A collection process (``manage.py collect --once``) killed while it writes its snapshot."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import pytest
+
+from meshdash.collectors.collect import run_collection
+from meshdash.store import SnapshotStore
+from tests import servers
+from tests.resilience.conftest import WINDOW, assert_recovered, read_good, read_workloads
+from tests.resilience.faults import StallingRelay
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+
+# The killed run's deadline, which sets its lock's expiry (deadline + 5 s).
+DEADLINE = 3
+
+
+def details(client, keys) -> dict[str, dict]:
+    """Each workload's detail from the API, without its history (kept apart from snapshots,
+    one point a minute, which the killed run may have written before its snapshot) and its
+    snapshot block (age)."""
+    found = {}
+    for key in keys:
+        response = client.get(f"/api/v1/workloads/{urllib.parse.quote(key)}")
+        assert response.status_code == 200, key
+        body = response.json()
+        del body["history"], body["snapshot"]
+        found[key] = body
+    return found
+
+
+@pytest.fixture
+def worker_env(sources, redis_url, demo_mesh, demo_prometheus, tmp_path):
+    """The environment of a collection process, short of its Redis URL."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="meshdash.settings",
+        PROMETHEUS_URL=demo_prometheus.url,
+        KUBECONFIG=str(demo_mesh.kubeconfig),
+        MESHDASH_REDIS_PREFIX=sources.MESHDASH_REDIS_PREFIX,
+        MESHDASH_COLLECT_DEADLINE_SECONDS=str(DEADLINE),
+        DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'worker.sqlite3'}"),
+    )
+
+
+def test_a_worker_killed_while_writing_leaves_the_previous_snapshot_current(
+    worker_env, redis_url, redis_client, settings, api
+):
+    assert run_collection(WINDOW) == "ok"
+    good = read_good(api)
+    good_details = details(api, good[0])
+    store = SnapshotStore.from_settings()
+    good_version = store.current_version(WINDOW)
+    prefix = settings.MESHDASH_REDIS_PREFIX
+
+    # The worker reaches Redis through a relay that stops passing its bytes once it sends
+    # the new version's first sort order: rows, ids and names are written by then.
+    url = urllib.parse.urlsplit(redis_url)
+    stall_at = (
+        re.escape(prefix.encode())
+        + rb":s:"
+        + re.escape(WINDOW.encode())
+        + rb"\.[0-9]+\.[0-9a-f]+:z:"
+    )
+    relay = StallingRelay((url.hostname, url.port), stall_at)
+    worker_env["REDIS_URL"] = url._replace(netloc=f"127.0.0.1:{relay.port}").geturl()
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "collect", "--once", "--window", WINDOW],
+        cwd=servers.ROOT,
+        env=worker_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert relay.stalled.wait(60), worker.communicate(timeout=30)[0][-3000:]
+        deadline = time.monotonic() + 10
+        while not (written := new_version_keys(redis_client, prefix, good_version)):
+            assert time.monotonic() < deadline, "no key of the new version reached Redis"
+            time.sleep(0.05)
+        time.sleep(0.2)  # what the relay passed has been run
+        assert worker.poll() is None  # stuck in its write
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        relay.close()
+
+    # Half a version in Redis: it was never switched to, and goes by itself.
+    written = new_version_keys(redis_client, prefix, good_version)
+    assert {key.rsplit(":", 1)[1] for key in written} >= {"rows", "ids", "names"}
+    assert not any(key.endswith(":keys") for key in written)  # its registry never came
+    assert all(
+        0 < redis_client.pttl(key) <= SnapshotStore.PENDING_TTL_SECONDS * 1000 for key in written
+    )
+
+    # The previous snapshot is current and whole: every workload reads as before, not stale.
+    assert store.current_version(WINDOW) == good_version
+    assert read_workloads(api) == good
+    assert details(api, good[0]) == good_details
+
+    # The dead worker's lock holds until it expires; then the next run succeeds.
+    lock = f"{prefix}:{WINDOW}:lock"
+    assert 0 < redis_client.pttl(lock) <= (DEADLINE + 5) * 1000
+    assert run_collection(WINDOW) == "skipped"
+    deadline = time.monotonic() + DEADLINE + 10
+    while redis_client.exists(lock):
+        assert time.monotonic() < deadline, "the dead worker's lock never expired"
+        time.sleep(0.1)
+    assert run_collection(WINDOW) == "ok"
+    assert_recovered(api, good)
+    assert store.current_version(WINDOW) != good_version
+
+
+def new_version_keys(client, prefix: str, old_version: str) -> list[str]:
+    keys = (key.decode() for key in client.scan_iter(f"{prefix}:s:{WINDOW}.*", count=1000))
+    return [key for key in keys if not key.startswith(f"{prefix}:s:{old_version}:")]
