@@ -186,6 +186,7 @@ def _collect(window, prometheus, kube, now, rules, deadline) -> Snapshot:
     started = time.monotonic()
     snapshot = Snapshot(window=window, taken_at=time.time() if now is None else now)
     queries_before, prom_seconds_before = prometheus.query_count, prometheus.seconds
+    kube_seconds_before = kube.seconds if kube else 0.0
 
     with ThreadPoolExecutor(1, thread_name_prefix="kube-collect") as pool:
         cluster_future = pool.submit(_read_cluster, kube, deadline) if kube else None
@@ -220,13 +221,12 @@ def _collect(window, prometheus, kube, now, rules, deadline) -> Snapshot:
 
     snapshot.query_count = prometheus.query_count - queries_before
     snapshot.prometheus_seconds = prometheus.seconds - prom_seconds_before
-    snapshot.kubernetes_seconds = kube.seconds if kube else 0.0
+    snapshot.kubernetes_seconds = kube.seconds - kube_seconds_before if kube else 0.0
     snapshot.collect_seconds = time.monotonic() - started
     return snapshot
 
 
 def _read_cluster(kube: KubernetesClient, deadline: float | None) -> ClusterState:
-    kube.seconds = 0.0
     raw = kube.fetch(deadline=deadline)
     return build_cluster_state(raw, kube.linkerd_namespace)
 

@@ -22,6 +22,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
+from meshdash.collectors.waiting import WaitClock
 from meshdash.mesh.model import ControlPlane, Pod, WorkloadKey, bound_text
 
 PROXY_CONTAINER = "linkerd-proxy"
@@ -260,9 +261,16 @@ class KubernetesClient:
         self.page_size = page_size
         self.timeout = timeout
         self.linkerd_namespace = linkerd_namespace
-        self._lock = threading.Lock()
-        self.request_count = 0
-        self.seconds = 0.0
+        self._waiting = WaitClock()
+
+    @property
+    def request_count(self) -> int:
+        return self._waiting.count
+
+    @property
+    def seconds(self) -> float:
+        """Wall time spent waiting on the API (and decoding its answers)."""
+        return self._waiting.seconds
 
     @classmethod
     def from_settings(cls) -> "KubernetesClient":
@@ -290,10 +298,10 @@ class KubernetesClient:
         timeout = self.timeout if timeout is None else min(timeout, self.timeout)
         if timeout <= 0:
             raise KubernetesError("collection deadline passed before the request")
-        started = time.monotonic()
         try:
-            response = method(*args, _preload_content=False, _request_timeout=timeout, **kwargs)
-            body = json.loads(response.data)
+            with self._waiting.request():
+                response = method(*args, _preload_content=False, _request_timeout=timeout, **kwargs)
+                body = json.loads(response.data)
         except ApiException as exc:
             raise KubernetesError(
                 f"Kubernetes API answered HTTP {exc.status}", status=exc.status
@@ -304,10 +312,6 @@ class KubernetesClient:
             raise KubernetesError(
                 bound_text(f"Kubernetes API unreachable ({type(exc).__name__})", 200)
             ) from exc
-        finally:
-            with self._lock:
-                self.request_count += 1
-                self.seconds += time.monotonic() - started
         if not isinstance(body, dict):
             raise KubernetesError("Kubernetes API answered nonsense (not an object)")
         return body

@@ -10,7 +10,6 @@ gives the p99 of every mTLS edge.
 
 import math
 import string
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
@@ -19,6 +18,7 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
+from meshdash.collectors.waiting import WaitClock
 from meshdash.mesh.model import KIND_BY_PROM_LABEL, MAX_TEXT, bound_text
 
 OWNER_LABELS: tuple[str, ...] = tuple(KIND_BY_PROM_LABEL)
@@ -285,9 +285,16 @@ class PrometheusClient:
         self.timeout = timeout
         self.max_concurrency = max_concurrency
         self.shards = shards or {}
-        self._lock = threading.Lock()
-        self.query_count = 0
-        self.seconds = 0.0
+        self._waiting = WaitClock()
+
+    @property
+    def query_count(self) -> int:
+        return self._waiting.count
+
+    @property
+    def seconds(self) -> float:
+        """Wall time spent waiting on Prometheus (and reading its answers)."""
+        return self._waiting.seconds
 
     @classmethod
     def from_settings(cls) -> "PrometheusClient":
@@ -308,13 +315,8 @@ class PrometheusClient:
         params = {"timeout": f"{max(1, int(timeout * 1000))}ms"}
         if at is not None:
             params["time"] = f"{at:.3f}"
-        started = time.monotonic()
-        try:
+        with self._waiting.request():
             result = self._connect.custom_query(promql, params=params, timeout=timeout)
-        finally:
-            with self._lock:
-                self.query_count += 1
-                self.seconds += time.monotonic() - started
         return _parse_result(result)
 
     def query_many(

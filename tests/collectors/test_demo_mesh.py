@@ -74,6 +74,9 @@ def test_it_collects_every_workload_at_a_fixed_cost(snapshot, mesh):
     assert _by_key(snapshot).keys() == {w.key for w in mesh.all_workloads}
     queries = sum(len(shards) for shards in collection_queries("1m").values())
     assert snapshot.query_count == queries
+    # Waiting on each source is counted once, however many requests overlapped.
+    assert 0 < snapshot.prometheus_seconds <= snapshot.collect_seconds
+    assert 0 < snapshot.kubernetes_seconds <= snapshot.collect_seconds
 
 
 def test_it_counts_meshed_and_total_pods_as_the_model_says(snapshot, mesh):

@@ -84,6 +84,7 @@ def test_it_collects_a_window_on_a_real_worker(
     assert meta.errors == {}
     assert meta.workload_count == len(load_mesh(demo_mesh.out_dir).all_workloads)
     assert meta.query_count == sum(map(len, collection_queries("1m").values()))
-    assert meta.prometheus_seconds > 0 and meta.kubernetes_seconds > 0 and meta.collect_seconds > 0
+    assert 0 < meta.prometheus_seconds <= meta.collect_seconds
+    assert 0 < meta.kubernetes_seconds <= meta.collect_seconds
     # Only the window asked for was collected.
     assert store.meta("10m") is None and store.meta("1h") is None
