@@ -124,8 +124,10 @@ MESHDASH_WINDOWS = {
 MESHDASH_DEFAULT_WINDOW = "1m"
 # A collection that runs longer than this gives up and keeps the previous snapshot current.
 MESHDASH_COLLECT_DEADLINE_SECONDS = env_float("MESHDASH_COLLECT_DEADLINE_SECONDS", 60.0, minimum=1)
-# Old snapshot versions expire after this long once replaced.
-MESHDASH_SNAPSHOT_TTL_SECONDS = env_int("MESHDASH_SNAPSHOT_TTL_SECONDS", 900, minimum=60)
+# A replaced snapshot version lives this long, for requests that resolved it just before the
+# switch (a CSV export streams from one version). The 1m window is replaced every
+# MESHDASH_REFRESH_SECONDS, so Redis holds about TTL / refresh old versions of it: keep it short.
+MESHDASH_SNAPSHOT_TTL_SECONDS = env_int("MESHDASH_SNAPSHOT_TTL_SECONDS", 30, minimum=10)
 
 # --- Health rules, applied everywhere (meshdash/mesh/health.py).
 MESHDASH_HEALTH_CRITICAL_SUCCESS = env_float("MESHDASH_HEALTH_CRITICAL_SUCCESS", 0.95)
