@@ -19,7 +19,7 @@ from tests.resilience.faults import StallingRelay
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 # The killed run's deadline, which sets its lock's expiry (deadline + 5 s).
-DEADLINE = 3
+DEADLINE = 5
 
 
 def details(client, keys) -> dict[str, dict]:

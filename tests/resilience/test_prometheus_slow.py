@@ -16,35 +16,38 @@ from tests.resilience.conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
+# Short for the runs that meet a slow Prometheus; the others keep a roomy one, so that a busy
+# machine does not make them miss it.
 DEADLINE = 3
+DELAY = 10
 ROUTE_PARTS = {"routes", "route_latency"}
 LATE = ("Prometheus did not answer before the collection deadline", "Prometheus timed out")
 
 
-@pytest.fixture
-def slow_prometheus(prometheus_proxy, sources):
-    sources.MESHDASH_COLLECT_DEADLINE_SECONDS = DEADLINE
-    return prometheus_proxy
-
-
-def timed_collection() -> tuple[str, float]:
+def late_collection(settings) -> str:
+    """A run under the short deadline; it gives up at the deadline, long before the answers."""
+    roomy = settings.MESHDASH_COLLECT_DEADLINE_SECONDS
+    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = DEADLINE
     started = time.monotonic()
-    return run_collection(WINDOW), time.monotonic() - started
+    status = run_collection(WINDOW)
+    assert time.monotonic() - started < DELAY - 2
+    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = roomy
+    return status
 
 
-def test_it_serves_the_last_good_snapshot_while_prometheus_is_too_slow(slow_prometheus, api):
+def test_it_serves_the_last_good_snapshot_while_prometheus_is_too_slow(
+    prometheus_proxy, settings, api
+):
     assert run_collection(WINDOW) == "ok"
     good = read_good(api)
 
-    slow_prometheus.delay = DEADLINE + 3
-    status, seconds = timed_collection()
-    assert status == "failed"
-    assert seconds < DEADLINE + 1.5  # given up at the deadline, not when Prometheus answers
+    prometheus_proxy.delay = DELAY
+    assert late_collection(settings) == "failed"
     assert_serves_last_good(api, good, "inbound: Prometheus")
     _, snapshot = read_workloads(api)
     assert any(late in snapshot["failure_reason"] for late in LATE), snapshot
 
-    slow_prometheus.heal()
+    prometheus_proxy.heal()
     assert run_collection(WINDOW) == "ok"
     assert_recovered(api, good)
 
@@ -56,7 +59,7 @@ def detail(client, key: str) -> dict:
 
 
 def test_it_keeps_the_fresh_golden_metrics_when_only_routes_are_too_slow(
-    slow_prometheus, api, demo_mesh
+    prometheus_proxy, settings, api, demo_mesh
 ):
     routed = next(w for w in demo_mesh.model().all_workloads if w.routes)
     key = "/".join(routed.key)
@@ -67,10 +70,8 @@ def test_it_keeps_the_fresh_golden_metrics_when_only_routes_are_too_slow(
 
     # The two ServiceProfile route queries. They hold two of the four query slots until the
     # deadline: with all four held, the queries queued behind them would miss it too.
-    slow_prometheus.delay, slow_prometheus.only = DEADLINE + 3, "route_response"
-    status, seconds = timed_collection()
-    assert status == "partial"
-    assert seconds < DEADLINE + 1.5
+    prometheus_proxy.delay, prometheus_proxy.only = DELAY, "route_response"
+    assert late_collection(settings) == "partial"
     items = assert_partial(api, good, ROUTE_PARTS, LATE)
     # What the same run read in time is served: every workload, its golden metrics, its edges.
     assert items.keys() == good[0].keys()
@@ -80,7 +81,7 @@ def test_it_keeps_the_fresh_golden_metrics_when_only_routes_are_too_slow(
     assert partial["callers"] or partial["callees"]
     assert partial["routes"] == []
 
-    slow_prometheus.heal()
+    prometheus_proxy.heal()
     assert run_collection(WINDOW) == "ok"
     assert_recovered(api, good)
     assert {route["route"] for route in detail(api, key)["routes"]} == good_routes
