@@ -11,6 +11,7 @@ from tests.resilience.conftest import (
     assert_recovered,
     assert_serves_last_good,
     read_good,
+    read_workloads,
     wait_for_traffic,
 )
 from tests.resilience.faults import PrometheusOnPort
@@ -78,3 +79,25 @@ def test_it_serves_the_last_good_snapshot_when_prometheus_dies_during_a_run(prom
     prometheus.start()
     assert run_collection(WINDOW) == "ok"
     assert_recovered(api, good)
+
+
+def test_it_lists_the_workloads_when_prometheus_is_stopped_before_the_first_run(
+    prometheus, api, demo_mesh
+):
+    prometheus.stop()
+    assert run_collection(WINDOW) == "partial"
+    items, first = read_workloads(api)
+    # No snapshot to keep: the cluster's workloads are served, without numbers, marked.
+    assert set(items) == {"/".join(w.key) for w in demo_mesh.model().all_workloads}
+    assert all(item["rps"] == 0 and item["success_rate"] is None for item in items.values())
+    assert first["stale"] is True and "inbound" in first["errors"]
+    # Such a snapshot gives way to the next one, however long Prometheus stays away.
+    assert run_collection(WINDOW) == "partial"
+    _, second = read_workloads(api)
+    assert second["taken_at"] > first["taken_at"] and second["errors"] == first["errors"]
+
+    prometheus.start()
+    assert run_collection(WINDOW) == "ok"
+    recovered, snapshot = read_good(api)
+    assert recovered.keys() == items.keys()
+    assert snapshot["taken_at"] > second["taken_at"]
