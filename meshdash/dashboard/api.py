@@ -8,7 +8,12 @@ from functools import wraps
 from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
 
-from meshdash.dashboard.filters import BadQuery, parse_list_params, parse_window
+from meshdash.dashboard.filters import (
+    BadQuery,
+    parse_list_params,
+    parse_namespace_query,
+    parse_window,
+)
 from meshdash.mesh.model import KINDS
 from meshdash.mesh.query import PER_PAGE_CHOICES
 from meshdash.store import SnapshotStore, StoreUnavailable
@@ -111,15 +116,19 @@ def workload_detail(request, namespace, kind, name):
 @api_view
 def namespaces(request):
     window = parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    query = parse_namespace_query(request.GET)
     store = SnapshotStore.from_settings()
     meta = store.meta(window)
     if meta is None:
         return _no_snapshot(window)
+    page = store.namespace_page(window, query, version=meta.version)
     return JsonResponse({
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "pages": page.pages,
         "window": window,
-        "items": [
-            dataclasses.asdict(ns) for ns in store.namespaces(window, version=meta.version)
-        ],
+        "items": [dataclasses.asdict(ns) for ns in page.items],
         "snapshot": snapshot_json(meta),
     })
 

@@ -18,6 +18,7 @@ from meshdash.mesh.query import (
     SORT_KEYS,
     WorkloadQuery,
 )
+from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT, NAMESPACE_SORT_KEYS, NamespaceQuery
 
 MAX_VALUE_LENGTH = 253  # the longest Kubernetes name; nothing legitimate is longer
 MAX_NAMESPACES = 100
@@ -118,6 +119,21 @@ def parse_workload_query(params, *, namespaces: tuple[str, ...] = ()) -> Workloa
         page=_positive_int(params, "page", 1, MAX_PAGE),
         per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
         team=team,
+    )
+
+
+def parse_namespace_query(params) -> NamespaceQuery:
+    """The query a namespaces list URL asks for: name search, sort and page."""
+    search = _single(params, "q").lower()
+    if not SEARCH_RE.fullmatch(search):
+        raise BadQuery("search matches namespace names: use letters, digits, '-', '.' and '_'")
+    direction = _choice(params, "dir", tuple(DIRECTIONS), "asc")
+    return NamespaceQuery(
+        search=search,
+        sort=_choice(params, "sort", NAMESPACE_SORT_KEYS, DEFAULT_NAMESPACE_SORT),
+        descending=DIRECTIONS[direction],
+        page=_positive_int(params, "page", 1, MAX_PAGE),
+        per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
     )
 
 

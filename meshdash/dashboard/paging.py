@@ -19,6 +19,15 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("tcp", "TCP", True),
 )
 
+NAMESPACE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("name", "Namespace", False),
+    ("workloads", "Workloads", True),
+    ("meshed", "Meshed pods", True),
+    ("success_rate", "Success", True),
+    ("rps", "RPS", True),
+    ("health", "Health", False),
+)
+
 
 def query_url(params, **changes) -> str:
     """``?...`` with ``params`` (a QueryDict) changed; a None value drops the key."""
@@ -57,9 +66,9 @@ def per_page_links(params, page) -> list[dict]:
     ]
 
 
-def column_headers(params, query) -> list[dict]:
+def column_headers(params, query, columns=COLUMNS) -> list[dict]:
     headers = []
-    for key, label, numeric in COLUMNS:
+    for key, label, numeric in columns:
         current = query.sort == key
         descending = not query.descending if current else numeric
         headers.append({

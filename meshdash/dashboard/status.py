@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 
 from meshdash.lib.timefmt import days_left
+from meshdash.store.overview import bad_inject_namespaces
+
+__all__ = ["bad_inject_namespaces", "certificates", "proxy_versions"]
 
 CERT_WARNING_DAYS = 30
 CERT_CRITICAL_DAYS = 7
-VALID_INJECT_VALUES = ("enabled", "disabled", "ingress", "")
 
 
 @dataclass
@@ -51,12 +53,3 @@ def proxy_versions(control_plane) -> list[ProxyVersion]:
         for version, count in control_plane.data_plane_versions.items()
     ]
     return sorted(versions, key=lambda v: (-v.proxies, v.version))
-
-
-def bad_inject_namespaces(namespaces) -> list:
-    """Namespaces whose ``linkerd.io/inject`` value the proxy injector ignores (``true``, typos)."""
-    return [ns for ns in namespaces if ns.inject_annotation not in VALID_INJECT_VALUES]
-
-
-def injecting_namespaces(namespaces) -> list[str]:
-    return sorted(ns.name for ns in namespaces if ns.inject_annotation == "enabled")

@@ -23,6 +23,7 @@ from meshdash.dashboard.filters import (
     BadQuery,
     parse_list_params,
     parse_namespace,
+    parse_namespace_query,
     parse_window,
 )
 from meshdash.dashboard.rows import workload_rows
@@ -30,7 +31,6 @@ from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
 from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import KINDS, WINDOWS
-from meshdash.mesh.query import WorkloadQuery
 from meshdash.store import SnapshotStore, StoreUnavailable
 
 MAX_WATCHED = 30
@@ -108,6 +108,14 @@ def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> 
             window_query(meta.window),
         ),
         "columns": paging.column_headers(params, query),
+        **_paging(params, page),
+    }
+
+
+def _paging(params, page) -> dict:
+    """Context for the pager and per-page links under a list (templates/dashboard/_pager.html)."""
+    return {
+        "page": page,
         "page_links": paging.page_links(params, page),
         "per_page_links": paging.per_page_links(params, page),
         "previous_href": paging.query_url(params, page=page.page - 1),
@@ -168,25 +176,24 @@ def overview(request):
     context = _list_context(request, store, params, {"list_url": request.path})
     if wants_partial(request):
         return render_page(request, "dashboard/overview.html", context, "table")
-    version = context["meta"].version
-    overview_ = store.overview(params.window, version=version)
+    overview_ = store.overview(params.window, version=context["meta"].version)
     if overview_ is None:
         raise NoSnapshot(params.window)
     control_plane = overview_.control_plane
-    injecting = status.injecting_namespaces(overview_.namespaces)
+    # Every list here is bounded when the store writes it: the page costs the same at any size.
+    extra_window = [] if params.window == _default_window() else [("window", params.window)]
     context.update({
         "overview": overview_,
         "watched": _watched(request.user, store, context["meta"]),
         "certificates": status.certificates(control_plane, context["now"]),
         "proxy_versions": status.proxy_versions(control_plane),
         "skewed_proxies": sum(v.proxies for v in status.proxy_versions(control_plane) if v.skewed),
-        "bad_inject_namespaces": status.bad_inject_namespaces(overview_.namespaces),
-        "injection_failures": store.workload_page(params.window, WorkloadQuery(
-            namespaces=tuple(injecting), meshed=False, per_page=10,
-        ), version=version) if injecting else None,
         "injection_failures_query": urlencode(
-            [("ns", ns) for ns in injecting] + [("meshed", "no")]
+            [("ns", ns) for ns in overview_.injection_failure_namespaces]
+            + [("meshed", "no")] + extra_window
         ),
+        "namespaces_query": urlencode(extra_window),
+        "more_bad_inject": overview_.bad_inject_count - len(overview_.bad_inject_namespaces),
     })
     return render_page(request, "dashboard/overview.html", context, "table")
 
@@ -202,11 +209,19 @@ def workload_list(request):
 @dashboard_page
 def namespace_list(request):
     window = parse_window(request.GET, _default_window())
+    query = parse_namespace_query(request.GET)
     store = SnapshotStore.from_settings()
     meta = _read_meta(store, window)
+    page = store.namespace_page(window, query, version=meta.version)
     context = _base_context(request, window)
     context.update(_freshness(meta))
-    context["namespaces"] = store.namespaces(window, version=meta.version)
+    context.update(_paging(request.GET, page))
+    context.update({
+        "query": query,
+        "namespaces": page.items,
+        "columns": paging.column_headers(request.GET, query, paging.NAMESPACE_COLUMNS),
+        "list_url": request.path,
+    })
     return render_page(request, "dashboard/namespaces.html", context, "table")
 
 
@@ -221,8 +236,7 @@ def namespace_detail(request, namespace):
     meta = _read_meta(store, params.window)
     if namespace not in store.namespace_names(params.window, version=meta.version):
         raise Http404("no such namespace")
-    rollups = store.namespaces(params.window, version=meta.version)
-    rollup = next((ns for ns in rollups if ns.name == namespace), None)
+    rollup = store.namespace(params.window, namespace, version=meta.version)
     context = _list_context(request, store, params, {
         "namespace": namespace, "rollup": rollup, "list_url": request.path,
     }, pinned_namespace=namespace, meta=meta)

@@ -1,5 +1,6 @@
 """The Redis snapshot store: collections write whole versions, pages read one slice of one."""
 
+from meshdash.store.namespaces import NAMESPACE_SORT_KEYS, NamespaceQuery
 from meshdash.store.results import (
     Drop,
     HistoryPoint,
@@ -13,8 +14,10 @@ from meshdash.store.results import (
 from meshdash.store.store import SnapshotStore
 
 __all__ = [
+    "NAMESPACE_SORT_KEYS",
     "Drop",
     "HistoryPoint",
+    "NamespaceQuery",
     "Overview",
     "SnapshotMeta",
     "SnapshotStore",

@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from meshdash.mesh.health import CRITICAL, HEALTH_ORDER, NOT_MESHED, WARNING
-from meshdash.mesh.model import Workload, WorkloadKey
+from meshdash.mesh.model import Namespace, Workload, WorkloadKey
 from meshdash.store.results import Drop, HistoryPoint, Totals
 
 ATTENTION_LIMIT = 10
@@ -80,3 +80,22 @@ def drops(
             found.append(Drop(workload, before.t, before.success_rate, before.rps, fall))
     found.sort(key=lambda d: (-d.fall, d.workload.namespace, d.workload.kind, d.workload.name))
     return found[:limit]
+
+
+# linkerd.io/inject values the proxy injector acts on or knowingly skips.
+VALID_INJECT_VALUES = ("enabled", "disabled", "ingress", "")
+INJECTION_LIMIT = 10
+
+
+def bad_inject_namespaces(namespaces: Sequence[Namespace]) -> list[Namespace]:
+    """Namespaces whose ``linkerd.io/inject`` value the proxy injector ignores (``true``, typos)."""
+    return [ns for ns in namespaces if ns.inject_annotation not in VALID_INJECT_VALUES]
+
+
+def injection_failures(
+    workloads: Sequence[Workload], namespaces: Sequence[Namespace]
+) -> list[Workload]:
+    """Workloads without a proxy in namespaces that ask for injection, by identity."""
+    injecting = {ns.name for ns in namespaces if ns.inject_annotation == "enabled"}
+    failed = [w for w in workloads if w.namespace in injecting and w.meshed_pods == 0]
+    return sorted(failed, key=lambda w: (w.namespace, w.kind, w.name))

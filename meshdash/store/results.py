@@ -92,8 +92,17 @@ class Drop:
 
 @dataclass
 class Overview:
+    """Everything on the overview, bounded: read as one small blob whatever the mesh's size."""
+
     totals: Totals
     attention: list[Workload]
     drops: list[Drop]
-    namespaces: list[Namespace]
+    namespaces: list[Namespace]  # the ones needing attention most, at most a handful
     control_plane: ControlPlane
+    namespace_count: int = 0
+    bad_inject_namespaces: list[Namespace] = field(default_factory=list)  # the first few
+    bad_inject_count: int = 0
+    injection_failures: list[Workload] = field(default_factory=list)  # the first few
+    injection_failure_count: int = 0
+    # Namespaces holding injection failures; empty when they are too many for one URL.
+    injection_failure_namespaces: list[str] = field(default_factory=list)

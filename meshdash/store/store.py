@@ -12,8 +12,10 @@ Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a ra
   that order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``,
   ``meshed:{0|1}``, ``team:{team}``, ``names`` ("number<TAB>lowercased name" lines for the
   name search), ``in`` / ``out`` / ``pods`` / ``routes`` (hash number -> JSON rows), ``meta``,
-  ``namespaces``, ``namespace_names``, ``control_plane``, ``overview`` (JSON), and ``keys``, the
-  registry of the version's keys.
+  ``namespaces``, ``namespace_names``, ``control_plane``, ``overview`` (JSON: everything the
+  overview shows, bounded), and ``keys``, the registry of the version's keys. The namespaces
+  list is kept like the workloads for its pages: ``ns_rows``, ``ns_ids``, ``ns_names``,
+  ``ns_z:{sort}:{asc|desc}``.
 - ``P:q:V:*``: results of filtered queries and name searches, kept a short while for the
   following pages of the same view.
 - ``P:hist:{namespace/kind/name}``: the last hour of a workload's 1m-window metrics, one
@@ -59,6 +61,12 @@ from meshdash.mesh.model import (
 )
 from meshdash.mesh.query import SORT_KEYS, Page, WorkloadQuery
 from meshdash.store import codec, ordering, overview, scripts
+from meshdash.store.namespaces import (
+    NAMESPACE_SORT_KEYS,
+    OVERVIEW_NAMESPACES,
+    NamespaceQuery,
+)
+from meshdash.store.namespaces import orders as namespace_orders
 from meshdash.store.results import (
     Drop,
     HistoryPoint,
@@ -78,6 +86,8 @@ HISTORY_WINDOW = "1m"
 HISTORY_MINUTES = 60
 # Fields, members or keys per command or script call: no single step holds Redis for long.
 WRITE_BATCH = 1000
+# The most namespaces a list URL may name (meshdash.dashboard.filters.MAX_NAMESPACES).
+MAX_URL_NAMESPACES = 100
 
 
 def _unavailable_on_connection_error(method):
@@ -288,10 +298,28 @@ class SnapshotStore:
         values[k("namespaces")] = ("string", codec.dumps([codec.to_dict(n) for n in namespaces]))
         values[k("namespace_names")] = ("string", codec.dumps(names))
         values[k("control_plane")] = ("string", codec.dumps(codec.to_dict(snapshot.control_plane)))
+        values.update(self._namespace_values(k, namespaces))
+        failures = overview.injection_failures(workloads, namespaces)
+        failing_namespaces = sorted({w.namespace for w in failures})
+        bad_inject = overview.bad_inject_namespaces(namespaces)
+        top_namespaces = namespace_orders(namespaces)["health", False][:OVERVIEW_NAMESPACES]
         values[k("overview")] = (
             "string",
             codec.dumps(
                 {
+                    "namespaces": [codec.to_dict(namespaces[i]) for i in top_namespaces],
+                    "namespace_count": len(namespaces),
+                    "bad_inject_namespaces": [
+                        codec.to_dict(n) for n in bad_inject[: overview.INJECTION_LIMIT]
+                    ],
+                    "bad_inject_count": len(bad_inject),
+                    "injection_failures": [
+                        codec.to_row(w) for w in failures[: overview.INJECTION_LIMIT]
+                    ],
+                    "injection_failure_count": len(failures),
+                    "injection_failure_namespaces": (
+                        failing_namespaces if len(failing_namespaces) <= MAX_URL_NAMESPACES else []
+                    ),
                     "totals": codec.to_dict(overview.totals(workloads)),
                     "attention": [codec.to_row(w) for w in overview.attention(workloads)],
                     "drops": [
@@ -324,6 +352,25 @@ class SnapshotStore:
             ),
         )
         return {key: value for key, value in values.items() if value[1]}
+
+    def _namespace_values(self, k, namespaces: list[Namespace]) -> dict[str, tuple[str, object]]:
+        """The namespaces list as the workload list is kept: rows by number (in name order),
+        a sorted set per order and a names blob, so that a page of it is one PAGE call."""
+        values: dict[str, tuple[str, object]] = {
+            k("ns_rows"): ("hash", {i: codec.row_json(n) for i, n in enumerate(namespaces)}),
+            k("ns_ids"): ("hash", {n.name: i for i, n in enumerate(namespaces)}),
+            k("ns_names"): (
+                "string",
+                "".join(
+                    f"{i}\t{n.name.lower().replace(chr(10), ' ')}\n"
+                    for i, n in enumerate(namespaces)
+                ),
+            ),
+        }
+        for (sort, descending), in_order in namespace_orders(namespaces).items():
+            direction = "desc" if descending else "asc"
+            values[k(f"ns_z:{sort}:{direction}")] = ("order", in_order)
+        return values
 
     @_unavailable_on_connection_error
     def record_history(self, workloads: list[Workload], taken_at: float) -> None:
@@ -417,6 +464,46 @@ class SnapshotStore:
         items = [codec.workload_from_json(row) for row in rows if row is not None]
         return Page(
             items=items,
+            total=int(total),
+            page=int(page),
+            per_page=per_page,
+            extra={"version": version},
+        )
+
+    @_unavailable_on_connection_error
+    def namespace_page(
+        self, window: str, query: NamespaceQuery, *, version: str | None = None
+    ) -> Page:
+        """One page of namespace rollups; the page number is clamped into 1..pages."""
+        if query.sort not in NAMESPACE_SORT_KEYS:
+            raise ValueError(f"unknown namespace sort key {query.sort!r}")
+        per_page = max(1, query.per_page)
+        version = version or self.current_version(window)
+        if version is None:
+            return Page(items=[], total=0, page=1, per_page=per_page)
+        k = functools.partial(self._version_key, version)
+        direction = "desc" if query.descending else "asc"
+        sorted_key = k(f"ns_z:{query.sort}:{direction}")
+        needle = query.search.lower()
+        result = (
+            self._query_key(version, "ns_page:" + _digest(query.sort, direction, needle))
+            if needle
+            else sorted_key
+        )
+        keys = [
+            sorted_key,
+            k("ns_rows"),
+            result,
+            k("ns_names"),
+            self._query_key(version, "ns_search:" + _digest(needle)),
+            self._query_key(version, "ns_unused"),
+        ]
+        page = min(max(1, query.page), 2**53)
+        total, page, *rows = self._page(
+            keys=keys, args=[page, per_page, self.result_ttl_ms, 0, needle]
+        )
+        return Page(
+            items=[codec.from_row(Namespace, codec.loads(row)) for row in rows if row],
             total=int(total),
             page=int(page),
             per_page=per_page,
@@ -541,6 +628,20 @@ class SnapshotStore:
         return [codec.from_dict(Namespace, item) for item in data]
 
     @_unavailable_on_connection_error
+    def namespace(self, window: str, name: str, *, version: str | None = None) -> Namespace | None:
+        """One namespace's rollup, None when the snapshot has none for it."""
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        index = self.client.hget(self._version_key(version, "ns_ids"), name)
+        raw = (
+            None
+            if index is None
+            else self.client.hget(self._version_key(version, "ns_rows"), index)
+        )
+        return None if raw is None else codec.from_row(Namespace, codec.loads(raw))
+
+    @_unavailable_on_connection_error
     def namespace_names(self, window: str, *, version: str | None = None) -> list[str]:
         return self._version_json(window, "namespace_names", version) or []
 
@@ -555,9 +656,7 @@ class SnapshotStore:
         if version is None:
             return None
         k = functools.partial(self._version_key, version)
-        raw_overview, raw_namespaces, raw_cp = self.client.mget(
-            k("overview"), k("namespaces"), k("control_plane")
-        )
+        raw_overview, raw_cp = self.client.mget(k("overview"), k("control_plane"))
         data = codec.loads(raw_overview)
         if data is None:
             return None
@@ -565,8 +664,18 @@ class SnapshotStore:
             totals=codec.from_dict(Totals, data["totals"]),
             attention=[codec.from_row(Workload, row) for row in data["attention"]],
             drops=[_drop(row) for row in data["drops"]],
-            namespaces=[codec.from_dict(Namespace, n) for n in codec.loads(raw_namespaces) or []],
+            namespaces=[codec.from_dict(Namespace, n) for n in data.get("namespaces", [])],
             control_plane=codec.from_dict(ControlPlane, codec.loads(raw_cp) or {}),
+            namespace_count=data.get("namespace_count", 0),
+            bad_inject_namespaces=[
+                codec.from_dict(Namespace, n) for n in data.get("bad_inject_namespaces", [])
+            ],
+            bad_inject_count=data.get("bad_inject_count", 0),
+            injection_failures=[
+                codec.from_row(Workload, row) for row in data.get("injection_failures", [])
+            ],
+            injection_failure_count=data.get("injection_failure_count", 0),
+            injection_failure_namespaces=data.get("injection_failure_namespaces", []),
         )
 
     # --- the collection lock
