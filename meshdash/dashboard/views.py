@@ -34,6 +34,7 @@ from meshdash.mesh.model import KINDS, WINDOWS
 from meshdash.store import SnapshotStore, StoreUnavailable
 
 MAX_WATCHED = 30
+NAMESPACE_PICKER_SIZE = 40
 
 
 class NoSnapshot(Exception):
@@ -159,11 +160,17 @@ def _list_context(request, store, params, extra: dict | None = None,
     context.update(extra or {})
     if wants_partial(request):  # the filter form is outside the swapped table
         return context
+    selected = set(params.query.namespaces)
+    names = store.namespace_names(params.window, version=meta.version)
+    # The picker stays small on a mesh of hundreds of namespaces: the selected ones, then the
+    # first few by name; any other is typed into its text field.
+    offered = sorted(selected) + [name for name in names if name not in selected]
     context.update({
-        "namespace_names": store.namespace_names(params.window, version=meta.version),
+        "namespace_names": offered[:NAMESPACE_PICKER_SIZE],
+        "namespaces_not_offered": max(0, len(offered) - NAMESPACE_PICKER_SIZE),
         "kinds": KINDS,
         "health_states": HEALTH_STATES,
-        "selected_namespaces": set(params.query.namespaces),
+        "selected_namespaces": selected,
         "team_links": _team_links(request.user, params.window),
     })
     return context
@@ -234,9 +241,9 @@ def namespace_detail(request, namespace):
     params = parse_list_params(request.GET, _default_window(), namespaces=(namespace,))
     store = SnapshotStore.from_settings()
     meta = _read_meta(store, params.window)
-    if namespace not in store.namespace_names(params.window, version=meta.version):
-        raise Http404("no such namespace")
     rollup = store.namespace(params.window, namespace, version=meta.version)
+    if rollup is None:
+        raise Http404("no such namespace")
     context = _list_context(request, store, params, {
         "namespace": namespace, "rollup": rollup, "list_url": request.path,
     }, pinned_namespace=namespace, meta=meta)

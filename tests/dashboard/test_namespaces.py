@@ -79,3 +79,19 @@ def test_it_pages_the_namespaces_api(client, crowded):
     assert (data["total"], data["page"], data["per_page"], data["pages"]) == (303, 2, 25, 13)
     assert [ns["name"] for ns in data["items"]][:2] == ["ns-274", "ns-273"]
     assert set(data["items"][0]) >= {"name", "workloads", "health_counts", "inject_annotation"}
+
+
+def test_it_offers_a_bounded_namespace_picker_with_the_selected_first(client, crowded):
+    body = client.get("/workloads/?ns=ns-250").content.decode()
+    picker = body.split('class="ns-options"')[1].split("</div>")[0]
+    offered = re.findall(r'name="ns" value="([^"]+)"', picker)
+    assert len(offered) == 40
+    assert offered[0] == "ns-250"
+    assert 'checked> ns-250' in picker
+    assert "263 more:" in picker and 'type="text" name="ns"' in picker
+
+
+def test_it_filters_by_a_namespace_typed_beside_the_picker(client, crowded):
+    response = client.get("/workloads/?ns=&ns=shop")
+    assert response.status_code == 200
+    assert re.findall(r'name="ns" value="shop"[^>]*checked', response.content.decode())
