@@ -74,7 +74,12 @@ class Workload:
 
 @dataclass
 class Edge:
-    """Traffic from one workload to another over the window, as the client's proxy saw it."""
+    """Traffic from one workload to another over the window.
+
+    Rate and success come from the client's proxy (outbound). For mTLS edges the p99 comes from
+    the server's proxy (its inbound latency by client identity), which spares Prometheus a second
+    bucket aggregation over every outbound series; plain-text edges keep the client's p99.
+    """
 
     src_namespace: str
     src_kind: str
