@@ -2,6 +2,7 @@
 directory, stopped when the test session ends."""
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -167,3 +168,31 @@ class PrometheusServer:
         if body["status"] != "success" or body["data"]["resultType"] != "vector":
             raise RuntimeError(f"{promql}: {body}")
         return [(item["metric"], float(item["value"][1])) for item in body["data"]["result"]]
+
+
+def worker_env(redis_url: str, prometheus_url: str, kubeconfig: Path, db_dir: Path) -> dict:
+    """The environment a deployment gives a Celery worker: everything through variables."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="meshdash.settings",
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+        CELERY_RESULT_BACKEND=redis_url,
+        PROMETHEUS_URL=prometheus_url,
+        KUBECONFIG=str(kubeconfig),
+        DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{db_dir / 'worker.sqlite3'}"),
+    )
+
+
+def start_celery_worker(env: dict, log_path: Path, name: str) -> subprocess.Popen:
+    """A real Celery worker process (solo pool, not eager mode) logging to ``log_path``."""
+    args = ["-A", "meshdash", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    args += ["--without-mingle", "--without-gossip", "--hostname", f"{name}@%h"]
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

@@ -26,31 +26,13 @@ QUEUE_AND_WAIT = (
 
 @pytest.fixture
 def worker_env(redis_url, demo_mesh, demo_prometheus, tmp_path) -> dict[str, str]:
-    return dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="meshdash.settings",
-        REDIS_URL=redis_url,
-        CELERY_BROKER_URL=redis_url,
-        CELERY_RESULT_BACKEND=redis_url,
-        PROMETHEUS_URL=demo_prometheus.url,
-        KUBECONFIG=str(demo_mesh.kubeconfig),
-        DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'worker.sqlite3'}"),
-    )
+    return servers.worker_env(redis_url, demo_prometheus.url, demo_mesh.kubeconfig, tmp_path)
 
 
 @pytest.fixture
 def celery_worker(worker_env, redis_client, tmp_path):
     log_path = tmp_path / "worker.log"
-    args = ["-A", "meshdash", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    args += ["--without-mingle", "--without-gossip", "--hostname", f"collect-{os.getpid()}@%h"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", *args],
-            cwd=servers.ROOT,
-            env=worker_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    proc = servers.start_celery_worker(worker_env, log_path, f"collect-{os.getpid()}")
     try:
         yield proc
     finally:

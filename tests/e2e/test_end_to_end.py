@@ -7,8 +7,6 @@ snapshot's time.
 """
 
 import os
-import subprocess
-import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -29,31 +27,14 @@ NOT_RUNNING = {"Failed", "Succeeded"}
 @pytest.fixture
 def celery_worker(redis_client, redis_url, demo_mesh, demo_prometheus, tmp_path):
     """A Celery worker process with the settings a deployment gives it (not eager mode)."""
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="meshdash.settings",
-        REDIS_URL=redis_url,
-        CELERY_BROKER_URL=redis_url,
-        CELERY_RESULT_BACKEND=redis_url,
-        PROMETHEUS_URL=demo_prometheus.url,
-        KUBECONFIG=str(demo_mesh.kubeconfig),
-        DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'worker.sqlite3'}"),
-    )
-    args = ["worker", "--pool", "solo", "--loglevel", "INFO", "--without-mingle"]
-    args += ["--without-gossip", "--hostname", f"e2e-{os.getpid()}@%h"]
-    with open(tmp_path / "worker.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "meshdash", *args],
-            cwd=servers.ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    env = servers.worker_env(redis_url, demo_prometheus.url, demo_mesh.kubeconfig, tmp_path)
+    log_path = tmp_path / "worker.log"
+    proc = servers.start_celery_worker(env, log_path, f"e2e-{os.getpid()}")
     try:
         yield proc
     finally:
         servers.stop(proc)
-        print((tmp_path / "worker.log").read_text()[-3000:])
+        print(log_path.read_text()[-3000:])
 
 
 def run_collection_on_worker(redis_url: str) -> str:
