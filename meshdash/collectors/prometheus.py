@@ -54,35 +54,47 @@ def _selector(*matchers: str) -> str:
     return "{" + ", ".join(present) + "}" if present else ""
 
 
+def _sum_increase(by: str, metric: str, window: str, *matchers: str) -> str:
+    """The shape of every counter query: one grouped sum of increases over the window."""
+    return f"sum by ({by}) (increase({metric}{_selector(*matchers)}[{window}]))"
+
+
 def inbound_responses(window: str, match: str = "") -> str:
-    return (
-        f"sum by (namespace, {_OWNERS}, classification) "
-        f"(increase(response_total{_selector(_INBOUND, match)}[{window}]))"
+    return _sum_increase(
+        f"namespace, {_OWNERS}, classification", "response_total", window, _INBOUND, match
     )
 
 
 def inbound_latency_buckets(window: str, match: str = "") -> str:
     """By client identity as well: summed over clients they give each workload's quantiles,
     one client's alone the p99 of its mTLS edge to the workload."""
-    return (
-        f"sum by (le, namespace, {_OWNERS}, client_id) "
-        f"(increase(response_latency_ms_bucket{_selector(_INBOUND, match)}[{window}]))"
+    return _sum_increase(
+        f"le, namespace, {_OWNERS}, client_id",
+        "response_latency_ms_bucket",
+        window,
+        _INBOUND,
+        match,
     )
 
 
 def inbound_clients(window: str, match: str = "") -> str:
     """Inbound traffic by client identity and TLS state: who calls, and who calls unmeshed."""
-    return (
-        f"sum by (namespace, {_OWNERS}, tls, client_id, classification) "
-        f"(increase(response_total{_selector(_INBOUND, match)}[{window}]))"
+    return _sum_increase(
+        f"namespace, {_OWNERS}, tls, client_id, classification",
+        "response_total",
+        window,
+        _INBOUND,
+        match,
     )
 
 
 def edge_responses(window: str, match: str = "") -> str:
-    return (
-        f"sum by (namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, tls, server_id, "
-        f"classification) "
-        f"(increase(response_total{_selector(_OUTBOUND, match)}[{window}]))"
+    return _sum_increase(
+        f"namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, tls, server_id, classification",
+        "response_total",
+        window,
+        _OUTBOUND,
+        match,
     )
 
 
@@ -90,10 +102,13 @@ def edge_latency_buckets(window: str, match: str = "") -> str:
     """Plain-text edges only, from the client's side: an mTLS edge's latency comes from its
     server's inbound buckets, which the workloads' quantiles aggregate anyway, and all
     outbound buckets together cost Prometheus more than any other query."""
-    return (
-        f"sum by (le, namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}) "
-        f"(increase(response_latency_ms_bucket{_selector(_OUTBOUND, _NOT_MTLS, match)}"
-        f"[{window}]))"
+    return _sum_increase(
+        f"le, namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}",
+        "response_latency_ms_bucket",
+        window,
+        _OUTBOUND,
+        _NOT_MTLS,
+        match,
     )
 
 
@@ -143,34 +158,41 @@ def proxies(match: str = "") -> str:
 
 
 def service_profile_routes(window: str, match: str = "") -> str:
-    return (
-        f"sum by (rt_route, dst, namespace, {_OWNERS}, classification) "
-        f"(increase(route_response_total{_selector(_INBOUND, match)}[{window}]))"
+    return _sum_increase(
+        f"rt_route, dst, namespace, {_OWNERS}, classification",
+        "route_response_total",
+        window,
+        _INBOUND,
+        match,
     )
 
 
 def service_profile_route_latency_buckets(window: str, match: str = "") -> str:
-    return (
-        f"sum by (le, rt_route, dst, namespace, {_OWNERS}) "
-        f"(increase(route_response_latency_ms_bucket{_selector(_INBOUND, match)}"
-        f"[{window}]))"
+    return _sum_increase(
+        f"le, rt_route, dst, namespace, {_OWNERS}",
+        "route_response_latency_ms_bucket",
+        window,
+        _INBOUND,
+        match,
     )
 
 
 def http_routes(window: str, match: str = "") -> str:
     """HTTPRoute-era outbound routes (Linkerd 2.16+), from the client's side."""
-    return (
-        f"sum by (namespace, {_OWNERS}, parent_namespace, parent_name, route_name, "
-        f"http_status, error) "
-        f"(increase(outbound_http_route_request_statuses_total{_selector(match)}[{window}]))"
+    return _sum_increase(
+        f"namespace, {_OWNERS}, parent_namespace, parent_name, route_name, http_status, error",
+        "outbound_http_route_request_statuses_total",
+        window,
+        match,
     )
 
 
 def http_route_latency_buckets(window: str, match: str = "") -> str:
-    return (
-        f"sum by (le, namespace, {_OWNERS}, parent_namespace, parent_name, route_name) "
-        f"(increase(outbound_http_route_request_duration_seconds_bucket{_selector(match)}"
-        f"[{window}]))"
+    return _sum_increase(
+        f"le, namespace, {_OWNERS}, parent_namespace, parent_name, route_name",
+        "outbound_http_route_request_duration_seconds_bucket",
+        window,
+        match,
     )
 
 
