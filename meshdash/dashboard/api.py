@@ -32,7 +32,14 @@ def error(reason: str, status: int) -> JsonResponse:
 
 
 def api_view(view):
-    """Errors as JSON with a reason: 400 for bad input, 503 while there is nothing to serve."""
+    """Errors as JSON ``{"error": reason}``, for the API and the CSV export alike.
+
+    400 for bad input (checked first, whatever the window); 503 with ``Retry-After: 10`` while
+    there is nothing to serve: Redis unavailable, or a valid window without a snapshot yet (the
+    reason names the window: ``no snapshot for window 10m yet: the first collection is
+    running``, see ``_no_snapshot``). The pages answer that last case with a 200 page that says
+    the first collection is running (``views.dashboard_page``).
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

@@ -40,9 +40,20 @@ NAMESPACE_PICKER_SIZE = 40
 class NoSnapshot(Exception):
     """The collector has not written a snapshot for this window yet."""
 
+    def __init__(self, window: str):
+        super().__init__(window)
+        self.window = window
+
 
 def dashboard_page(view):
-    """Bad input is a 400 page with the reason; a missing Redis a 503; no data yet a wait page."""
+    """The pages' answers when there is no list to show.
+
+    Bad input is a 400 page with the reason (checked first, whatever the window); a missing
+    Redis a 503 page with ``Retry-After``. A valid window without a snapshot yet (the first
+    collection of that window is running) is the 200 page ``dashboard/collecting.html``, which
+    reloads itself, with ``HX-Refresh: true`` so that an htmx swap reloads the whole page. The
+    JSON API and the CSV export answer the same case with a 503 instead (``api.api_view``).
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -54,8 +65,9 @@ def dashboard_page(view):
             response = render(request, "dashboard/unavailable.html", status=503)
             response["Retry-After"] = "10"
             return response
-        except NoSnapshot:
-            response = render(request, "dashboard/collecting.html", _base_context(request))
+        except NoSnapshot as exc:
+            context = _base_context(request, exc.window)
+            response = render(request, "dashboard/collecting.html", context)
             # A table that polls into a missing snapshot reloads as the whole waiting page.
             response["HX-Refresh"] = "true"
             return response
