@@ -105,6 +105,9 @@ PROMETHEUS_TIMEOUT_SECONDS = env_float("PROMETHEUS_TIMEOUT_SECONDS", 20.0, minim
 PROMETHEUS_MAX_CONCURRENCY = env_int("PROMETHEUS_MAX_CONCURRENCY", 4, minimum=1)
 # Namespace shards the heaviest query (inbound latency buckets) is split into; 1: not split.
 PROMETHEUS_SHARDS = env_int("PROMETHEUS_SHARDS", 1, minimum=1)
+# The Linkerd proxy's admin port: requests to it (Prometheus scrapes, kubelet probes) are
+# Linkerd's own traffic, kept out of the application's numbers.
+MESHDASH_PROXY_ADMIN_PORT = env_int("MESHDASH_PROXY_ADMIN_PORT", 4191, minimum=1)
 # Kubernetes access: in-cluster service account when true, otherwise the kubeconfig at
 # KUBECONFIG (the kubernetes client's own default, ~/.kube/config, when unset).
 KUBE_IN_CLUSTER = env_bool("MESHDASH_KUBE_IN_CLUSTER", False)

@@ -191,7 +191,9 @@ def _collect(window, prometheus, kube, now, rules, deadline) -> Snapshot:
     with ThreadPoolExecutor(1, thread_name_prefix="kube-collect") as pool:
         cluster_future = pool.submit(_read_cluster, kube, deadline) if kube else None
         results, prom_errors = prometheus.query_many(
-            collection_queries(window, prometheus.shards), at=now, deadline=deadline
+            collection_queries(window, prometheus.shards, prometheus.admin_port),
+            at=now,
+            deadline=deadline,
         )
         if cluster_future is None:
             cluster = ClusterState(errors={"cluster": "no Kubernetes access configured"})

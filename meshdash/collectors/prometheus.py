@@ -47,6 +47,17 @@ class Sample(NamedTuple):
 _INBOUND = 'direction="inbound"'
 _OUTBOUND = 'direction="outbound"'
 _NOT_MTLS = 'tls!="true"'
+# The port of the proxy's admin server: Prometheus scrapes it and the kubelet probes it
+# (/live, /ready), and the proxy records those requests as ordinary inbound traffic.
+ADMIN_PORT = 4191
+# The route the policy controller gives the kubelet's httpGet probes on the application's port.
+_NOT_PROBE = 'route_name!="probe"'
+
+
+def _not_admin(admin_port: int) -> str:
+    # A negative matcher also matches series without the label, so traffic of proxies that
+    # predate a label is kept rather than dropped.
+    return f'target_port!="{admin_port}"'
 
 
 def _selector(*matchers: str) -> str:
@@ -59,13 +70,24 @@ def _sum_increase(by: str, metric: str, window: str, *matchers: str) -> str:
     return f"sum by ({by}) (increase({metric}{_selector(*matchers)}[{window}]))"
 
 
-def inbound_responses(window: str, match: str = "") -> str:
+def _application(admin_port: int) -> tuple[str, str]:
+    """Matchers keeping an inbound series only if the application served it: not the admin
+    port, not a kubelet probe of the application's port."""
+    return _not_admin(admin_port), _NOT_PROBE
+
+
+def inbound_responses(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     return _sum_increase(
-        f"namespace, {_OWNERS}, classification", "response_total", window, _INBOUND, match
+        f"namespace, {_OWNERS}, classification",
+        "response_total",
+        window,
+        _INBOUND,
+        *_application(admin_port),
+        match,
     )
 
 
-def inbound_latency_buckets(window: str, match: str = "") -> str:
+def inbound_latency_buckets(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     """By client identity as well: summed over clients they give each workload's quantiles,
     one client's alone the p99 of its mTLS edge to the workload."""
     return _sum_increase(
@@ -73,32 +95,36 @@ def inbound_latency_buckets(window: str, match: str = "") -> str:
         "response_latency_ms_bucket",
         window,
         _INBOUND,
+        *_application(admin_port),
         match,
     )
 
 
-def inbound_clients(window: str, match: str = "") -> str:
+def inbound_clients(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     """Inbound traffic by client identity and TLS state: who calls, and who calls unmeshed."""
     return _sum_increase(
         f"namespace, {_OWNERS}, tls, client_id, classification",
         "response_total",
         window,
         _INBOUND,
+        *_application(admin_port),
         match,
     )
 
 
-def edge_responses(window: str, match: str = "") -> str:
+def edge_responses(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
+    """Outbound by destination; a meshed Prometheus's scrapes of other proxies left out."""
     return _sum_increase(
         f"namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, tls, server_id, classification",
         "response_total",
         window,
         _OUTBOUND,
+        _not_admin(admin_port),
         match,
     )
 
 
-def edge_latency_buckets(window: str, match: str = "") -> str:
+def edge_latency_buckets(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     """Plain-text edges only, from the client's side: an mTLS edge's latency comes from its
     server's inbound buckets, which the workloads' quantiles aggregate anyway, and all
     outbound buckets together cost Prometheus more than any other query."""
@@ -108,6 +134,7 @@ def edge_latency_buckets(window: str, match: str = "") -> str:
         window,
         _OUTBOUND,
         _NOT_MTLS,
+        _not_admin(admin_port),
         match,
     )
 
@@ -117,9 +144,10 @@ def _tagged(expr: str, metric: str) -> str:
     return f'label_replace({expr}, "metric", "{metric}", "", "")'
 
 
-def tcp(window: str, match: str = "") -> str:
-    """Inbound TCP from clients: open connections now, bytes read and written over the window."""
-    sel = _selector(_INBOUND, 'peer="src"', match)
+def tcp(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
+    """Inbound TCP from clients: open connections now, bytes read and written over the window.
+    Connections to the admin port (scrapes, probes) are not the application's."""
+    sel = _selector(_INBOUND, 'peer="src"', _not_admin(admin_port), match)
     by = f"sum by (namespace, {_OWNERS})"
     return " or ".join(
         [
@@ -157,7 +185,7 @@ def proxies(match: str = "") -> str:
     )
 
 
-def service_profile_routes(window: str, match: str = "") -> str:
+def service_profile_routes(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     return _sum_increase(
         f"rt_route, dst, namespace, {_OWNERS}, classification",
         "route_response_total",
@@ -167,7 +195,9 @@ def service_profile_routes(window: str, match: str = "") -> str:
     )
 
 
-def service_profile_route_latency_buckets(window: str, match: str = "") -> str:
+def service_profile_route_latency_buckets(
+    window: str, match: str = "", *, admin_port: int = ADMIN_PORT
+) -> str:
     return _sum_increase(
         f"le, rt_route, dst, namespace, {_OWNERS}",
         "route_response_latency_ms_bucket",
@@ -177,7 +207,7 @@ def service_profile_route_latency_buckets(window: str, match: str = "") -> str:
     )
 
 
-def http_routes(window: str, match: str = "") -> str:
+def http_routes(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     """HTTPRoute-era outbound routes (Linkerd 2.16+), from the client's side."""
     return _sum_increase(
         f"namespace, {_OWNERS}, parent_namespace, parent_name, route_name, http_status, error",
@@ -187,7 +217,9 @@ def http_routes(window: str, match: str = "") -> str:
     )
 
 
-def http_route_latency_buckets(window: str, match: str = "") -> str:
+def http_route_latency_buckets(
+    window: str, match: str = "", *, admin_port: int = ADMIN_PORT
+) -> str:
     return _sum_increase(
         f"le, namespace, {_OWNERS}, parent_namespace, parent_name, route_name",
         "outbound_http_route_request_duration_seconds_bucket",
@@ -223,11 +255,16 @@ def namespace_shards(count: int) -> list[str]:
     return [f'namespace=~"[{group}].*"' for group in groups]
 
 
-def collection_queries(window: str, shards: dict[str, int] | None = None) -> dict[str, list[str]]:
+def collection_queries(
+    window: str, shards: dict[str, int] | None = None, admin_port: int = ADMIN_PORT
+) -> dict[str, list[str]]:
     """Every query one collection of ``window`` runs: name -> its shards' PromQL."""
     shards = shards or {}
     queries = {
-        name: [build(window, match) for match in namespace_shards(shards.get(name, 1))]
+        name: [
+            build(window, match, admin_port=admin_port)
+            for match in namespace_shards(shards.get(name, 1))
+        ]
         for name, build in WINDOW_QUERIES.items()
     }
     queries["proxies"] = [proxies(match) for match in namespace_shards(shards.get("proxies", 1))]
@@ -297,6 +334,7 @@ class PrometheusClient:
         timeout: float = 20.0,
         max_concurrency: int = 4,
         shards: dict[str, int] | None = None,
+        admin_port: int = ADMIN_PORT,
     ):
         # No automatic retries: the collection's deadline, not urllib3, decides when to give up.
         # ``read=False`` lets a read timeout surface as one, not as a connection error.
@@ -307,6 +345,7 @@ class PrometheusClient:
         self.timeout = timeout
         self.max_concurrency = max_concurrency
         self.shards = shards or {}
+        self.admin_port = admin_port
         self._waiting = WaitClock()
 
     @property
@@ -327,6 +366,7 @@ class PrometheusClient:
             timeout=settings.PROMETHEUS_TIMEOUT_SECONDS,
             max_concurrency=settings.PROMETHEUS_MAX_CONCURRENCY,
             shards={"latency": settings.PROMETHEUS_SHARDS},
+            admin_port=settings.MESHDASH_PROXY_ADMIN_PORT,
         )
 
     def query(self, promql: str, *, at: float | None = None, timeout: float | None = None):

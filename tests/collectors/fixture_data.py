@@ -60,6 +60,11 @@ def _inbound() -> dict[tuple[str, str, str], tuple[float, float]]:
     return totals
 
 
+# Workloads whose application series carry the port and route labels of a 2.18 proxy; the
+# others' lack them, as older proxies' do, and must be counted all the same.
+LABELLED_AS_2_18 = {("shop", "deployment", "api")}
+APP_POLICY = {"target_port": "8080", "route_name": "default"}
+
 # Inbound rates per workload, summed over its clients: (ns, label, name) -> (success/s, failure/s)
 INBOUND = _inbound()
 
@@ -105,6 +110,36 @@ EDGES = {
 
 # TCP inbound peer=src: (ns, label, name) -> (open connections, read bytes/s, write bytes/s)
 TCP = {("shop", "deployment", "api"): (7.0, 1000.0, 4000.0)}
+
+# Linkerd's own traffic, which every 2.18 proxy records as ordinary inbound series and which is
+# never the application's: (ns, label, name) -> [(target port, route_name, tls, client_id,
+# success/s, failure/s)]. Prometheus scrapes the admin port over mTLS; the kubelet probes /live
+# and /ready there, and the application's httpGet probes on its own port (route "probe").
+PROMETHEUS_ID = ID.format(sa="prometheus", ns="linkerd-viz")
+SCRAPE = ("4191", "default", "true", PROMETHEUS_ID)
+ADMIN_PROBE = ("4191", "probe", "no_identity", "")
+APP_PROBE = ("8080", "probe", "no_identity", "")
+OWN_TRAFFIC = {
+    ("shop", "deployment", "web"): [(*SCRAPE, 0.1, 0.0), (*ADMIN_PROBE, 0.2, 0.0)],
+    ("shop", "deployment", "api"): [
+        (*SCRAPE, 0.1, 0.0),
+        (*ADMIN_PROBE, 0.2, 0.0),
+        (*APP_PROBE, 0.05, 0.05),  # a readiness probe failing half the time
+    ],
+    ("shop", "statefulset", "db"): [(*SCRAPE, 0.1, 0.0), (*ADMIN_PROBE, 0.2, 0.0)],
+    # A meshed workload nobody calls: only Linkerd's own traffic reaches it.
+    ("shop", "deployment", "quiet"): [
+        (*SCRAPE, 0.1, 0.0),
+        (*ADMIN_PROBE, 0.2, 0.0),
+        (*APP_PROBE, 0.1, 0.0),
+    ],
+}
+# Connections to the admin port, open now, per workload: not the application's.
+ADMIN_TCP_OPEN = 3.0
+# The meshed Prometheus's proxy sees its scrapes as outbound traffic to every proxy's admin
+# port: (src ns, src label, src name) -> destinations scraped, each at 0.1/s.
+SCRAPER = ("linkerd-viz", "deployment", "prometheus")
+SCRAPED = [("shop", "deployment", "web"), ("shop", "deployment", "api")]
 
 # Proxies: (ns, pod, owner label, owner name) -> (memory bytes, cert expiry, build version)
 PROXIES = {
@@ -193,6 +228,7 @@ def openmetrics(start: int) -> str:
                 **proxy,
             )
     for (ns, label, name, tls, client), (ok, bad) in CLIENTS.items():
+        policy = APP_POLICY if (ns, label, name) in LABELLED_AS_2_18 else {}
         for classification, rate in (("success", ok), ("failure", bad)):
             counter(
                 "response_total",
@@ -202,9 +238,57 @@ def openmetrics(start: int) -> str:
                 client_id=client,
                 classification=classification,
                 status_code="200",
+                **policy,
                 **_owner(ns, label, name),
                 **proxy,
             )
+    for (ns, label, name), series_of in OWN_TRAFFIC.items():
+        for port, route, tls, client, ok, bad in series_of:
+            labels = {
+                "direction": "inbound",
+                "target_addr": f"{'0.0.0.0' if port == '4191' else '10.0.0.1'}:{port}",
+                "target_port": port,
+                "tls": tls,
+                **({"client_id": client} if client else {"no_tls_reason": "no_tls_from_remote"}),
+                "route_name": route,
+                **_owner(ns, label, name),
+                **proxy,
+            }
+            for classification, rate in (("success", ok), ("failure", bad)):
+                status = "200" if classification == "success" else "503"
+                counter(
+                    "response_total",
+                    rate,
+                    status_code=status,
+                    classification=classification,
+                    **labels,
+                )
+            # Fast answers, so that counting them would pull every quantile down.
+            for le, rate in _cumulative({1: ok + bad}):
+                counter("response_latency_ms_bucket", rate, le=le, status_code="200", **labels)
+        gauge(
+            "tcp_open_connections",
+            ADMIN_TCP_OPEN,
+            direction="inbound",
+            peer="src",
+            target_port="4191",
+            **_owner(ns, label, name),
+            **proxy,
+        )
+    for dns, dl, dn in SCRAPED:
+        counter(
+            "response_total",
+            0.1,
+            direction="outbound",
+            target_port="4191",
+            tls="true",
+            server_id=ID.format(sa=dn, ns=dns),
+            classification="success",
+            status_code="200",
+            **_owner(*SCRAPER),
+            **_owner(dns, dl, dn, "dst_"),
+            **proxy,
+        )
     for (ns, label, name), (open_, read, write) in TCP.items():
         gauge(
             "tcp_open_connections",

@@ -165,6 +165,7 @@ def cluster() -> dict[str, list[dict] | dict]:
         _workload("Deployment", "apps/v1", "shop", "web", team="storefront", inject="enabled"),
         _workload("Deployment", "apps/v1", "shop", "api", team="storefront"),
         _workload("Deployment", "apps/v1", "shop", "idle"),
+        _workload("Deployment", "apps/v1", "shop", "quiet"),
         _workload("Deployment", "apps/v1", "legacy", "mainframe"),
         _workload("Deployment", "apps/v1", "linkerd", "linkerd-identity"),
         _workload("Deployment", "apps/v1", "linkerd", "linkerd-destination"),
@@ -180,6 +181,7 @@ def cluster() -> dict[str, list[dict] | dict]:
             ("shop", "web", "web-abc12", NEWEST_RS),
             ("shop", "api", "api-def34", CREATED),
             ("shop", "idle", "idle-5", CREATED),
+            ("shop", "quiet", "quiet-6", CREATED),
             ("legacy", "mainframe", "mainframe-7", CREATED),
             ("linkerd", "linkerd-identity", "linkerd-identity-1", CREATED),
             ("linkerd", "linkerd-destination", "linkerd-destination-1", CREATED),
@@ -217,6 +219,7 @@ def cluster() -> dict[str, list[dict] | dict]:
         _pod("shop", "api-def34-y3", ("ReplicaSet", "api-def34"), sa="api-sa", init_waiting=True),
         _pod("shop", "db-0", ("StatefulSet", "db"), version="stable-2.13.0", sa="db"),
         _pod("shop", "idle-5-z", ("ReplicaSet", "idle-5"), phase="Failed", ready=False),
+        _pod("shop", "quiet-6-q", ("ReplicaSet", "quiet-6"), sa="quiet"),
         _pod("batch", "report-q", ("Job", "report"), sa="cron"),
         _pod("legacy", "mainframe-7-m", ("ReplicaSet", "mainframe-7"), proxy=False),
         _pod(

@@ -5,7 +5,7 @@ import pytest
 from meshdash.collectors.collect import CollectionFailed, collect
 from meshdash.collectors.prometheus import WINDOW_QUERIES, PrometheusClient
 from meshdash.mesh import metrics
-from meshdash.mesh.health import CRITICAL, HEALTHY, NOT_MESHED, WARNING, HealthRules
+from meshdash.mesh.health import CRITICAL, HEALTHY, NO_TRAFFIC, NOT_MESHED, WARNING, HealthRules
 from meshdash.mesh.model import MAX_TEXT
 from tests import servers
 from tests.collectors import fixture_data as data
@@ -41,6 +41,48 @@ def test_it_reports_inbound_golden_metrics_as_the_data_states_them(snapshot):
         assert workload.success_rate == pytest.approx(ok / (ok + bad))
 
 
+def test_it_leaves_linkerds_own_traffic_out_of_the_application_numbers(snapshot):
+    workloads = _workloads(snapshot)
+    for key in data.OWN_TRAFFIC:
+        ns, label, name = key
+        workload = workloads[(ns, KIND[label], name)]
+        ok, bad = data.INBOUND.get(key, (0.0, 0.0))
+        # Not the scrapes, not the kubelet's probes of the admin port or of the application's.
+        assert workload.rps == pytest.approx(ok + bad)
+        if ok + bad:
+            assert workload.success_rate == pytest.approx(ok / (ok + bad))
+        # Connections to the admin port are not the application's either.
+        open_ = data.TCP.get(key, (0.0, 0, 0))[0]
+        assert workload.tcp_open_connections == open_
+
+
+def test_it_counts_series_without_the_port_and_route_labels(snapshot):
+    """``target_port!=...`` and ``route_name!=...`` keep series that lack the label."""
+    workloads = _workloads(snapshot)
+    older = [key for key in data.INBOUND if key not in data.LABELLED_AS_2_18]
+    assert ("shop", "deployment", "web") in older
+    for ns, label, name in older:
+        if label == "deployment" and len(name) < MAX_TEXT:
+            assert workloads[(ns, "deployment", name)].rps > 0
+
+
+def test_it_calls_a_workload_only_linkerd_talks_to_idle(snapshot):
+    quiet = _workloads(snapshot)[("shop", "deployment", "quiet")]
+    assert (quiet.meshed_pods, quiet.rps, quiet.success_rate) == (1, 0.0, None)
+    assert quiet.latency_ms_p99 is None
+    assert quiet.health == NO_TRAFFIC
+
+
+def test_it_shows_no_caller_for_probes_and_scrapes(snapshot):
+    callers = [(e.src, e.dst) for e in snapshot.edges]
+    # The kubelet is no unmeshed caller, and Prometheus scraping a proxy no meshed one.
+    assert [e.dst_name for e in snapshot.edges if not e.src_meshed] == ["web"]
+    scraper = ("linkerd-viz", "deployment", "prometheus")
+    assert not [
+        pair for pair in callers if (pair[0].namespace, "deployment", pair[0].name) == scraper
+    ]
+
+
 def test_it_derives_quantiles_from_the_stated_latency_distribution(snapshot):
     workloads = _workloads(snapshot)
     for (ns, label, name), rates in data.LATENCY.items():
@@ -60,7 +102,8 @@ def test_it_agrees_with_prometheus_histogram_quantile(backfilled_prometheus, sna
     for q, field in ((0.5, "latency_ms_p50"), (0.95, "latency_ms_p95"), (0.99, "latency_ms_p99")):
         answer = client.query(
             f"histogram_quantile({q}, sum by (le, namespace, deployment, statefulset) "
-            '(increase(response_latency_ms_bucket{direction="inbound"}[1m])))',
+            '(increase(response_latency_ms_bucket{direction="inbound",'
+            ' target_port!="4191", route_name!="probe"}[1m])))',
             at=at,
         )
         assert answer
@@ -203,7 +246,7 @@ def test_it_reads_the_control_plane(snapshot):
         "destination": (1, 0),
         "identity": (1, 1),
     }
-    assert plane.data_plane_versions == {"stable-2.14.10": 5, "stable-2.13.0": 1}
+    assert plane.data_plane_versions == {"stable-2.14.10": 6, "stable-2.13.0": 1}
 
 
 def test_it_costs_a_fixed_number_of_queries(snapshot):

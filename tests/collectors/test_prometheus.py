@@ -54,3 +54,15 @@ def test_it_takes_its_configuration_from_the_settings(settings):
         3,
     )
     assert len(collection_queries("1m", client.shards)["latency"]) == 5
+
+
+def test_it_takes_the_proxy_admin_port_from_the_settings(settings):
+    settings.MESHDASH_PROXY_ADMIN_PORT = 9991
+    client = PrometheusClient.from_settings()
+    queries = collection_queries("1m", client.shards, client.admin_port)
+    for name in ("inbound", "latency", "clients", "edges", "edge_latency", "tcp"):
+        assert 'target_port!="9991"' in queries[name][0], name
+        assert "4191" not in queries[name][0], name
+    # Probes of the application's own port are kept out of the inbound numbers too.
+    for name in ("inbound", "latency", "clients"):
+        assert 'route_name!="probe"' in queries[name][0], name
