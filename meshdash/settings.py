@@ -177,7 +177,7 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 CSRF_FAILURE_VIEW = "meshdash.accounts.views.csrf_failure"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "meshdash.accounts.backends.ThrottledModelBackend",
     "meshdash.accounts.backends.SsoHeaderBackend",
 ]
 # Anonymous visitors may read (GET/HEAD) every page: for clusters that put their own gate in front.
@@ -189,10 +189,16 @@ MESHDASH_PUBLIC_PATHS = env_list("MESHDASH_PUBLIC_PATHS", ["/healthz", "/readyz"
 MESHDASH_SSO_HEADER = env_str("MESHDASH_SSO_HEADER", "")
 MESHDASH_SSO_GROUPS_HEADER = env_str("MESHDASH_SSO_GROUPS_HEADER", "")
 MESHDASH_SSO_TRUSTED_PROXIES = env_list("MESHDASH_SSO_TRUSTED_PROXIES", [])
-# Login throttling: after this many failures within the period, sign-in is refused for the
-# period, per user name and per client address.
+# Login throttling (meshdash/accounts/throttle.py): failures counted per user name from one client
+# address, per address, and per user name from any address (a higher ceiling, so one address
+# cannot lock a user out). A scope at its limit waits MESHDASH_LOGIN_BACKOFF_SECONDS, doubled
+# after each further failure, at most MESHDASH_LOGIN_THROTTLE_SECONDS, the period failures count.
 MESHDASH_LOGIN_FAILURES_PER_USER = env_int("MESHDASH_LOGIN_FAILURES_PER_USER", 5, minimum=1)
 MESHDASH_LOGIN_FAILURES_PER_ADDRESS = env_int("MESHDASH_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
+MESHDASH_LOGIN_FAILURES_PER_USER_ANY_ADDRESS = env_int(
+    "MESHDASH_LOGIN_FAILURES_PER_USER_ANY_ADDRESS", 50, minimum=1
+)
+MESHDASH_LOGIN_BACKOFF_SECONDS = env_int("MESHDASH_LOGIN_BACKOFF_SECONDS", 60, minimum=1)
 MESHDASH_LOGIN_THROTTLE_SECONDS = env_int("MESHDASH_LOGIN_THROTTLE_SECONDS", 900, minimum=1)
 # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client for throttling;
 # without them every client behind an ingress would share the ingress's address.

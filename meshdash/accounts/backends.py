@@ -1,7 +1,35 @@
+import logging
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 
-MAX_USERNAME = 150
+from meshdash.accounts.network import client_address
+from meshdash.accounts.throttle import clear_failures, record_failure, seconds_locked
+from meshdash.accounts.usernames import MAX_USERNAME
+
+log = logging.getLogger(__name__)
+
+
+class ThrottledModelBackend(ModelBackend):
+    """User name and password, throttled here so that every way in (our login page, the admin's,
+    any other `authenticate()` call) counts failures and honours the lock."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        address = client_address(request) if request is not None else ""
+        if seconds_locked(username, address):
+            # Stops the other backends too: the password is not even checked.
+            raise PermissionDenied("too many failed sign-in attempts")
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            record_failure(username, address)
+        else:
+            clear_failures(username)
+        return user
 
 
 class SsoHeaderBackend(ModelBackend):

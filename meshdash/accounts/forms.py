@@ -2,36 +2,28 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from meshdash.accounts.network import client_address
-from meshdash.accounts.throttle import (
-    clear_failures,
-    is_throttled,
-    record_failure,
-    throttle_minutes,
-)
+from meshdash.accounts.throttle import seconds_locked
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing to even check a password once the throttle is hit."""
+    """Django's login form, saying how long to wait once the throttle is hit. The backend
+    (ThrottledModelBackend) counts the failures and enforces the lock for every way in."""
 
     throttled = False
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        address = client_address(self.request)
-        if is_throttled(username, address):
+        seconds = seconds_locked(
+            self.cleaned_data.get("username") or "", client_address(self.request)
+        )
+        if seconds:
             self.throttled = True
+            minutes = -(-seconds // 60)
             raise forms.ValidationError(
-                "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                "Too many failed sign-in attempts. Try again in %(minutes)d minute%(plural)s.",
                 code="throttled",
-                params={"minutes": throttle_minutes()},
+                params={"minutes": minutes, "plural": "" if minutes == 1 else "s"},
             )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            record_failure(username, address)
-            raise
-        clear_failures(username)
-        return cleaned
+        return super().clean()
 
 
 class TokenForm(forms.Form):
