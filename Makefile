@@ -25,5 +25,5 @@ lint: bootstrap
 
 # Removes what runs leave behind; keeps .venv (delete it by hand to reinstall from scratch).
 clean:
-	rm -rf var staticfiles bench-results.json .pytest_cache .ruff_cache
+	rm -rf var staticfiles bench-results.json .pytest_cache .ruff_cache .hypothesis
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -4,8 +4,27 @@ import os
 
 import pytest
 import redis as redis_lib
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests import servers
+
+# Hypothesis draws fresh examples each run (never derandomized). Locally it keeps the examples
+# that failed in .hypothesis/ (ignored by git) and tries them first next run; "ci" keeps no
+# database, so a run on a fresh clone depends on nothing an earlier run left behind. CI (CI set
+# in the environment) uses "ci"; elsewhere `pytest --hypothesis-profile=ci` does the same.
+# Both derive from Hypothesis's "default": its own "ci" profile would derandomize.
+_hypothesis_default = hypothesis_settings.get_profile("default")
+# No timing-based checks in CI either: a loaded machine is no reason to fail.
+hypothesis_settings.register_profile(
+    "ci",
+    parent=_hypothesis_default,
+    database=None,
+    print_blob=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 @pytest.fixture(scope="session")
