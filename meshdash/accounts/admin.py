@@ -22,11 +22,12 @@ admin.site.register(Group, TeamAdmin)
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["hint", "name", "user", "created", "last_used"]
-    list_filter = ["user"]
-    readonly_fields = ["hint", "created", "last_used"]
-    # Tokens are issued from the user's page or `manage.py token create`, where the secret is shown.
-    fields = ["user", "name", "hint", "created", "last_used"]
+    list_display = ["hint", "name", "user", "scope", "created", "expires", "last_used"]
+    list_filter = ["scope", "user"]
+    # Tokens are issued from the user's page or `manage.py token create`, where the secret is
+    # shown, and revoked by deleting them; never moved to another user or given more rights.
+    readonly_fields = ["user", "hint", "scope", "created", "expires", "last_used"]
+    fields = ["user", "name", "hint", "scope", "created", "expires", "last_used"]
 
     def has_add_permission(self, request):
         return False

@@ -26,5 +26,11 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         return super().clean()
 
 
+MAX_TOKEN_DAYS = 3650
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, required=False)
+    write = forms.BooleanField(required=False)
+    # Empty: the token never expires.
+    expires_in_days = forms.IntegerField(min_value=1, max_value=MAX_TOKEN_DAYS, required=False)

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 SSO_BACKEND = "meshdash.accounts.backends.SsoHeaderBackend"
 SAFE_METHODS = ("GET", "HEAD")
+# Methods a read-only token may use on the API.
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # Writing last_used on every API call would turn reads into writes; once a minute is plenty.
 LAST_USED_RESOLUTION_SECONDS = 60
 
@@ -82,21 +84,34 @@ class SsoHeaderMiddleware:
 
 
 class BearerTokenMiddleware:
-    """`Authorization: Bearer <secret>` signs the request in as the token's owner. Browsers never
-    send this header on their own, so such requests need no CSRF token."""
+    """`Authorization: Bearer <secret>` signs an API request in as the token's owner. Browsers
+    never send this header on their own, so such requests need no CSRF token.
+
+    Only on /api/: a token must never open the admin or the account pages, where it could change
+    passwords or mint more tokens. Elsewhere the header is ignored (an authenticating proxy may
+    forward its own). A token without the write scope may only read.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         scheme, _, secret = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() == "bearer":
+        if scheme.lower() == "bearer" and is_api(request):
             token = ApiToken.objects.for_secret(secret.strip()) if secret.strip() else None
             if token is None or not token.user.is_active:
                 return unauthorized("invalid or revoked token")
-            request.user = token.user
-            request._dont_enforce_csrf_checks = True
             now = timezone.now()
+            if token.has_expired(now):
+                return unauthorized("token expired")
+            if request.method not in READ_METHODS and not token.can_write:
+                return JsonResponse(
+                    {"error": "this token is read-only: create one with the write scope"},
+                    status=403,
+                )
+            request.user = token.user
+            request.api_token = token
+            request._dont_enforce_csrf_checks = True
             if token.last_used is None or (now - token.last_used).total_seconds() > (
                 LAST_USED_RESOLUTION_SECONDS
             ):

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 
 TOKEN_PREFIX = "mdt_"
+READ, WRITE = "read", "write"
+SCOPE_CHOICES = [(READ, "read only"), (WRITE, "read and write")]
 
 
 def hash_token(secret: str) -> str:
@@ -42,14 +44,17 @@ class ApiTokenQuerySet(models.QuerySet):
 
 
 class ApiToken(models.Model):
-    """A bearer token: only the sha256 of its secret is stored; the secret is shown once."""
+    """A bearer token for the JSON API: only the sha256 of its secret is stored; the secret is
+    shown once. Read-only unless issued with the write scope; refused after ``expires``."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     # The first characters of the secret, so a user can tell tokens apart.
     hint = models.CharField(max_length=12, editable=False)
+    scope = models.CharField(max_length=10, choices=SCOPE_CHOICES, default=READ)
     created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
@@ -60,12 +65,26 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.hint}… ({self.name or 'unnamed'})"
 
+    @property
+    def can_write(self) -> bool:
+        return self.scope == WRITE
+
+    def has_expired(self, now=None) -> bool:
+        return self.expires is not None and self.expires <= (now or timezone.now())
+
     @classmethod
-    def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
+    def issue(
+        cls, user, name: str = "", *, scope: str = READ, expires=None
+    ) -> tuple["ApiToken", str]:
         """Create a token for ``user``; returns it with the secret, which is never stored."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name[:100], digest=hash_token(secret), hint=secret[:12]
+            user=user,
+            name=name[:100],
+            digest=hash_token(secret),
+            hint=secret[:12],
+            scope=scope,
+            expires=expires,
         )
         return token, secret
 

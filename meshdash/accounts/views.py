@@ -1,12 +1,15 @@
+from datetime import timedelta
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views import csrf
 from django.views.decorators.http import require_POST
 
 from meshdash.accounts.forms import ThrottledAuthenticationForm, TokenForm
-from meshdash.accounts.models import ApiToken, TeamProfile
+from meshdash.accounts.models import READ, WRITE, ApiToken, TeamProfile
 
 
 class LoginView(auth_views.LoginView):
@@ -49,7 +52,13 @@ def create_token(request):
     form = TokenForm(request.POST)
     if not form.is_valid():
         return _profile(request, form=form, status=400)
-    _, secret = ApiToken.issue(request.user, form.cleaned_data["name"])
+    days = form.cleaned_data["expires_in_days"]
+    _, secret = ApiToken.issue(
+        request.user,
+        form.cleaned_data["name"],
+        scope=WRITE if form.cleaned_data["write"] else READ,
+        expires=timezone.now() + timedelta(days=days) if days else None,
+    )
     # Shown once in this response and never again: only its hash is stored.
     return _profile(request, new_secret=secret, status=201)
 

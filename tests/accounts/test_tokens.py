@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from meshdash.accounts.models import ApiToken
+from meshdash.accounts.models import WRITE, ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_it_requires_csrf_to_create_a_token_with_a_session(alice):
 
 
 def test_it_authenticates_api_calls_with_a_bearer_token(alice):
-    _, secret = ApiToken.issue(alice)
+    _, secret = ApiToken.issue(alice, scope=WRITE)
     client = Client(enforce_csrf_checks=True)
     response = client.post(
         "/api/v1/bookmarks",

@@ -3,7 +3,7 @@ import json
 import pytest
 from django.test import Client
 
-from meshdash.accounts.models import ApiToken
+from meshdash.accounts.models import WRITE, ApiToken
 from meshdash.accounts.teams import profile_of
 from meshdash.bookmarks.models import Bookmark
 from tests.accounts.people import make_bookmark
@@ -157,7 +157,7 @@ def test_it_requires_the_csrf_header_with_a_session(alice):
 
 def test_it_needs_no_csrf_with_a_token(alice):
     bookmark = make_bookmark(alice)
-    _, secret = ApiToken.issue(alice)
+    _, secret = ApiToken.issue(alice, scope=WRITE)
     client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert post(client, {"title": "x", "url": "/"}).status_code == 201
     assert patch(client, bookmark.pk, {"note": "n"}).status_code == 200
