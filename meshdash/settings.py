@@ -189,6 +189,8 @@ MESHDASH_PUBLIC_PATHS = env_list("MESHDASH_PUBLIC_PATHS", ["/healthz", "/readyz"
 MESHDASH_SSO_HEADER = env_str("MESHDASH_SSO_HEADER", "")
 MESHDASH_SSO_GROUPS_HEADER = env_str("MESHDASH_SSO_GROUPS_HEADER", "")
 MESHDASH_SSO_TRUSTED_PROXIES = env_list("MESHDASH_SSO_TRUSTED_PROXIES", [])
+# The header signs in only users SSO created (never a local account); staff ones only with this.
+MESHDASH_SSO_ALLOW_STAFF = env_bool("MESHDASH_SSO_ALLOW_STAFF", False)
 # Login throttling (meshdash/accounts/throttle.py): failures counted per user name from one client
 # address, per address, and per user name from any address (a higher ceiling, so one address
 # cannot lock a user out). A scope at its limit waits MESHDASH_LOGIN_BACKOFF_SECONDS, doubled

@@ -1,12 +1,15 @@
 import logging
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 
+from meshdash.accounts.models import SsoAccount
 from meshdash.accounts.network import client_address
 from meshdash.accounts.throttle import clear_failures, record_failure, seconds_locked
-from meshdash.accounts.usernames import MAX_USERNAME
+from meshdash.accounts.usernames import MAX_USERNAME, canonical_username
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +35,57 @@ class ThrottledModelBackend(ModelBackend):
         return user
 
 
+def may_sign_in_by_sso(user) -> bool:
+    """Only users SSO created, still without a password of their own, and not staff (unless
+    MESHDASH_SSO_ALLOW_STAFF): a header must never open a local or an administrator's account."""
+    if not hasattr(user, "sso_account") or user.has_usable_password():
+        return False
+    return settings.MESHDASH_SSO_ALLOW_STAFF or not (user.is_staff or user.is_superuser)
+
+
 class SsoHeaderBackend(ModelBackend):
-    """Users vouched for by the authenticating proxy, created on first sight without a password.
+    """Users vouched for by the authenticating proxy, created on first sight without a password
+    and marked as SSO accounts. Names are compared in their canonical spelling (NFKC, case-fold).
 
     Only SsoHeaderMiddleware calls this, after checking the request came from a trusted proxy.
     """
 
     def authenticate(self, request, sso_username=None):
-        if not sso_username or len(sso_username) > MAX_USERNAME:
+        name = canonical_username(sso_username or "")
+        if not name or len(name) > MAX_USERNAME:
             return None
         user_model = get_user_model()
-        user, created = user_model._default_manager.get_or_create(
-            **{user_model.USERNAME_FIELD: sso_username}
-        )
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
+        field = user_model.USERNAME_FIELD
+        # Any spelling of the name: `Root` must not be reachable as `root` either.
+        found = list(user_model._default_manager.filter(**{f"{field}__iexact": name})[:2])
+        if not found:
+            user = self._create(user_model, field, name)
+        elif len(found) == 1:
+            user = found[0]
+        else:
+            log.warning("SSO name %r matches several users: refused", name)
+            return None
+        if not may_sign_in_by_sso(user):
+            log.warning("SSO refused for %r: a local or staff account", user.get_username())
+            return None
         return user if self.user_can_authenticate(user) else None
+
+    def _create(self, user_model, field, name):
+        try:
+            with transaction.atomic():
+                user = user_model(**{field: name})
+                user.set_unusable_password()
+                user.save()
+                SsoAccount.objects.create(user=user)
+                return user
+        except IntegrityError:  # created by a concurrent request for the same name
+            return user_model._default_manager.get(**{field: name})
+
+    def get_user(self, user_id):
+        """A session signed in by SSO ends when its user stops qualifying (made staff, given a
+        password)."""
+        user_model = get_user_model()
+        user = user_model._default_manager.select_related("sso_account").filter(pk=user_id).first()
+        if user is None or not may_sign_in_by_sso(user) or not self.user_can_authenticate(user):
+            return None
+        return user

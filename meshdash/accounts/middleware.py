@@ -13,6 +13,7 @@ from django.utils import timezone
 from meshdash.accounts.models import ApiToken
 from meshdash.accounts.network import in_networks
 from meshdash.accounts.teams import parse_group_header, set_teams
+from meshdash.accounts.usernames import canonical_username
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,16 @@ class SsoHeaderMiddleware:
             ):
                 auth.logout(request)
             return
-        if request.user.is_authenticated and request.user.get_username() == username:
+        if request.user.is_authenticated and canonical_username(
+            request.user.get_username()
+        ) == canonical_username(username):
             user = request.user
         else:
             user = auth.authenticate(request, sso_username=username)
             if user is None:
+                # The proxy vouches for someone we refuse: nobody else stays signed in either.
+                if request.user.is_authenticated:
+                    auth.logout(request)
                 return
             auth.login(request, user, backend=SSO_BACKEND)
         if settings.MESHDASH_SSO_GROUPS_HEADER:

@@ -89,6 +89,19 @@ class ApiToken(models.Model):
         return token, secret
 
 
+class SsoAccount(models.Model):
+    """Marks a user created by single sign-on: the SSO header signs in such users only, never a
+    local account (see SsoHeaderBackend)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="sso_account"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"SSO account of user {self.user_id}"
+
+
 class LoginFailure(models.Model):
     """One failed sign-in; recent rows decide the throttle (shared by every web worker)."""
 

@@ -96,3 +96,53 @@ def test_it_reports_a_header_without_trusted_proxies(settings):
 
 def test_it_reports_nothing_when_configured(settings):
     assert check_proxy_lists(None) == []
+
+
+def test_it_never_signs_in_a_local_account_by_header(client, alice):
+    response = client.get("/accounts/me/", HTTP_X_FORWARDED_USER="alice", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302
+    assert client.get("/bookmarks/", REMOTE_ADDR="10.1.2.3").status_code == 302
+
+
+def test_it_never_signs_in_the_local_superuser_by_header(client):
+    User.objects.create_superuser("root", password="local password")
+    for name in ("root", "Root", "ＲＯＯＴ"):
+        response = client.get("/admin/", HTTP_X_FORWARDED_USER=name, REMOTE_ADDR="10.1.2.3")
+        assert response.status_code == 302
+    assert list(User.objects.values_list("username", flat=True)) == ["root"]
+
+
+def test_it_normalises_names_before_looking_them_up(client):
+    for name in ("Dora", "dora", "ＤＯＲＡ", " dora "):
+        response = client.get("/accounts/me/", HTTP_X_FORWARDED_USER=name, REMOTE_ADDR="10.1.2.3")
+        assert response.status_code == 200, name
+    assert list(User.objects.values_list("username", flat=True)) == ["dora"]
+
+
+def test_it_refuses_staff_accounts_unless_allowed(client, settings):
+    client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
+    User.objects.filter(username="dora").update(is_staff=True)
+    client.logout()
+    response = client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302
+
+    settings.MESHDASH_SSO_ALLOW_STAFF = True
+    response = client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 200
+
+
+def test_it_signs_out_an_sso_user_who_became_staff(client):
+    client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
+    User.objects.filter(username="dora").update(is_staff=True)
+    response = client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302
+
+
+def test_it_refuses_an_sso_user_once_given_a_password(client):
+    client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
+    dora = User.objects.get(username="dora")
+    dora.set_password("now a local account")
+    dora.save()
+    client.logout()
+    response = client.get("/accounts/me/", HTTP_X_FORWARDED_USER="dora", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302
