@@ -14,6 +14,7 @@ from meshdash.dashboard.filters import (
     parse_namespace_query,
     parse_window,
 )
+from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.mesh.model import KINDS
 from meshdash.mesh.query import PER_PAGE_CHOICES
 from meshdash.store import SnapshotStore, StoreUnavailable
@@ -62,11 +63,16 @@ def _no_snapshot(window: str) -> JsonResponse:
 
 
 def snapshot_json(meta) -> dict:
+    """The snapshot an answer was read from: ``stale`` when its last collection failed, it is
+    too old (``reason`` says which) or parts of it are missing (``errors``)."""
+    now = time.time()
+    staleness = snapshot_staleness(meta, now)
     return {
         "taken_at": meta.taken_at,
-        "age_seconds": round(meta.age_seconds(time.time()), 3),
+        "age_seconds": round(meta.age_seconds(now), 3),
         "collect_seconds": meta.collect_seconds,
-        "stale": bool(meta.stale),
+        "stale": staleness.stale or bool(meta.errors),
+        "reason": staleness.reason,
         "errors": dict(meta.errors or {}),
         "failure_reason": meta.failure_reason or "",
     }

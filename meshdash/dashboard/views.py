@@ -26,6 +26,7 @@ from meshdash.dashboard.filters import (
     parse_namespace_query,
     parse_window,
 )
+from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.rows import workload_rows
 from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
@@ -101,7 +102,12 @@ def _read_meta(store, window: str):
 
 def _freshness(meta) -> dict:
     now = time.time()
-    return {"meta": meta, "age_seconds": meta.age_seconds(now), "now": now}
+    return {
+        "meta": meta,
+        "age_seconds": meta.age_seconds(now),
+        "now": now,
+        "staleness": snapshot_staleness(meta, now),
+    }
 
 
 def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> dict:
