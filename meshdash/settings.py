@@ -131,6 +131,9 @@ MESHDASH_COLLECT_DEADLINE_SECONDS = env_float("MESHDASH_COLLECT_DEADLINE_SECONDS
 # switch (a CSV export streams from one version). The 1m window is replaced every
 # MESHDASH_REFRESH_SECONDS, so Redis holds about TTL / refresh old versions of it: keep it short.
 MESHDASH_SNAPSHOT_TTL_SECONDS = env_int("MESHDASH_SNAPSHOT_TTL_SECONDS", 30, minimum=10)
+# A window's snapshot older than this many of its refresh intervals is shown as stale, with how
+# long no collection has landed: a stopped worker or beat, or a hung Prometheus, fails nothing.
+MESHDASH_STALE_AFTER_INTERVALS = env_float("MESHDASH_STALE_AFTER_INTERVALS", 3.0, minimum=1)
 
 # --- Health rules, applied everywhere (meshdash/mesh/health.py).
 MESHDASH_HEALTH_CRITICAL_SUCCESS = env_float("MESHDASH_HEALTH_CRITICAL_SUCCESS", 0.95)
