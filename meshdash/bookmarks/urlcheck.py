@@ -6,6 +6,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from django.urls import Resolver404, resolve
 
+from meshdash.mesh.names import namespace_error, workload_ref_error
+
 MAX_URL = 2000
 MAX_PATH = 500  # Bookmark.path
 MAX_QUERY = 2000  # Bookmark.query
@@ -35,7 +37,7 @@ def normalise_internal_url(raw: str) -> tuple[str, str]:
     if parts.scheme or parts.netloc:
         raise UnsafeUrl("only meshdash pages can be bookmarked: no scheme or host")
     try:
-        resolve(unquote(parts.path))
+        match = resolve(unquote(parts.path))
     except Resolver404:
         raise UnsafeUrl("the URL is not a meshdash page") from None
     try:
@@ -47,4 +49,16 @@ def normalise_internal_url(raw: str) -> tuple[str, str]:
         raise UnsafeUrl(f"the URL's path is longer than {MAX_PATH} characters")
     if len(query) > MAX_QUERY:
         raise UnsafeUrl(f"the URL's query is longer than {MAX_QUERY} characters")
+    reason = _names_error(match.kwargs)
+    if reason:
+        raise UnsafeUrl(f"the URL names no workload or namespace: {reason}")
     return parts.path, query
+
+
+def _names_error(kwargs: dict) -> str | None:
+    """Pages of one workload or namespace: the names in their path must be Kubernetes names."""
+    if {"namespace", "kind", "name"} <= kwargs.keys():
+        return workload_ref_error(kwargs["namespace"], kwargs["kind"], kwargs["name"])
+    if "namespace" in kwargs:
+        return namespace_error(kwargs["namespace"])
+    return None

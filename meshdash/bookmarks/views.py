@@ -12,7 +12,7 @@ from meshdash.bookmarks.freeze import NothingToFreeze
 from meshdash.bookmarks.models import Bookmark, Watch
 from meshdash.bookmarks.shares import create_bookmark, form_data, move_bookmark, update_bookmark
 from meshdash.bookmarks.urlcheck import UnsafeUrl, normalise_internal_url
-from meshdash.mesh.model import KINDS
+from meshdash.mesh.names import workload_ref_error
 
 
 def _visible(request, bookmark_id: int) -> Bookmark:
@@ -151,11 +151,12 @@ def _back(request, fallback: str):
 @login_required
 @require_POST
 def watch(request):
-    namespace = request.POST.get("namespace", "")[:253]
+    namespace = request.POST.get("namespace", "")
     kind = request.POST.get("kind", "")
-    name = request.POST.get("name", "")[:253]
-    if not namespace or not name or kind not in KINDS:
-        return bad_request(request, "namespace, kind and name are required")
+    name = request.POST.get("name", "")
+    reason = workload_ref_error(namespace, kind, name)
+    if reason:
+        return bad_request(request, reason)
     team_name = request.POST.get("team", "")
     if team_name:
         team = request.user.groups.filter(name=team_name).first()
