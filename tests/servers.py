@@ -196,3 +196,17 @@ def start_celery_worker(env: dict, log_path: Path, name: str) -> subprocess.Pope
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def start_celery_beat(env: dict, log_path: Path, schedule_file: Path) -> subprocess.Popen:
+    """A real Celery beat process sending the schedule of ``meshdash.settings`` (read from
+    ``env``), logging to ``log_path``."""
+    args = ["-A", "meshdash", "beat", "--loglevel", "INFO", "--schedule", str(schedule_file)]
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
