@@ -418,6 +418,11 @@ class SnapshotStore:
     # --- reading
 
     @_unavailable_on_connection_error
+    def ping(self) -> None:
+        """Raises StoreUnavailable unless Redis answers."""
+        self.client.ping()
+
+    @_unavailable_on_connection_error
     def current_version(self, window: str) -> str | None:
         raw = self.client.get(self._window_key(window, "current"))
         return None if raw is None else _text(raw)

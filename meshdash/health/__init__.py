@@ -1,0 +1,1 @@
+"""Liveness and readiness answers for process managers and Kubernetes probes."""
