@@ -210,6 +210,17 @@ MESHDASH_LOGIN_THROTTLE_SECONDS = env_int("MESHDASH_LOGIN_THROTTLE_SECONDS", 900
 # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client for throttling;
 # without them every client behind an ingress would share the ingress's address.
 MESHDASH_FORWARDED_FOR_PROXIES = env_list("MESHDASH_FORWARDED_FOR_PROXIES", [])
+# Bounds on what one user may keep (meshdash/bookmarks/quotas.py): bookmarks, frozen views among
+# them, and watched workloads (a team's watches have the same bound, apart from its members').
+MESHDASH_BOOKMARKS_PER_USER = env_int("MESHDASH_BOOKMARKS_PER_USER", 200, minimum=1)
+MESHDASH_FROZEN_VIEWS_PER_USER = env_int("MESHDASH_FROZEN_VIEWS_PER_USER", 50, minimum=0)
+MESHDASH_WATCHES_PER_USER = env_int("MESHDASH_WATCHES_PER_USER", 100, minimum=0)
+# Bookmarks per page on the bookmarks page, and the API's default per_page (at most 200).
+MESHDASH_BOOKMARKS_PAGE_SIZE = env_int("MESHDASH_BOOKMARKS_PAGE_SIZE", 50, minimum=1)
+# Sharing with everyone puts a bookmark in every user's menu: staff and team admins only, unless.
+MESHDASH_EVERYONE_MAY_SHARE_WITH_EVERYONE = env_bool(
+    "MESHDASH_EVERYONE_MAY_SHARE_WITH_EVERYONE", False
+)
 # Frozen bookmarks keep the data they showed for this many days.
 MESHDASH_FROZEN_RETENTION_DAYS = env_int("MESHDASH_FROZEN_RETENTION_DAYS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["frozen-view-cleanup"] = {

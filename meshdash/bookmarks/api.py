@@ -2,16 +2,22 @@
 
 import json
 
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 
 from meshdash.accounts.teams import administered_team_ids
 from meshdash.bookmarks.forms import BookmarkForm, first_error
-from meshdash.bookmarks.freeze import NothingToFreeze
+from meshdash.bookmarks.freeze import NothingToFreeze, UnfreezableUrl
 from meshdash.bookmarks.models import Bookmark
+from meshdash.bookmarks.quotas import QuotaExceeded
 from meshdash.bookmarks.shares import create_bookmark, form_data, update_bookmark
 
 MAX_BODY = 16 * 1024
+# Paging of the bookmark list: ``per_page`` up to this; pages up to this (a sane bound).
+MAX_PER_PAGE = 200
+MAX_PAGE = 10**6
 FIELDS = {"title", "url", "note", "visibility", "team", "pinned", "freeze"}
 
 
@@ -28,7 +34,8 @@ def as_json(bookmark: Bookmark, user, admin_of: set[int] | None = None) -> dict:
         "open_url": resolve_url("bookmarks:open", bookmark.pk),
         "visibility": bookmark.visibility,
         "team": bookmark.team.name if bookmark.team else None,
-        "owner": bookmark.owner.get_username(),
+        # Anonymous readers (MESHDASH_ANONYMOUS_READ) do not learn who saved what.
+        "owner": bookmark.owner.get_username() if user.is_authenticated else None,
         "pinned": bookmark.pinned,
         "position": bookmark.position,
         "as_of": bookmark.as_of.isoformat() if bookmark.as_of else None,
@@ -64,12 +71,42 @@ def read_body(request) -> dict:
     return {k: v for k, v in body.items() if v is not None}
 
 
+def page_params(request) -> tuple[int, int]:
+    """``page`` and ``per_page`` from the query string; ValueError with the reason otherwise."""
+    numbers = []
+    for name, default, maximum in (
+        ("page", 1, MAX_PAGE),
+        ("per_page", settings.MESHDASH_BOOKMARKS_PAGE_SIZE, MAX_PER_PAGE),
+    ):
+        raw = request.GET.get(name, "")
+        if raw == "":
+            numbers.append(default)
+            continue
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+            raise ValueError(f"{name} must be a whole number from 1 to {maximum}")
+        numbers.append(int(raw))
+    return numbers[0], numbers[1]
+
+
 def bookmarks(request):
     if request.method == "GET":
+        try:
+            number, per_page = page_params(request)
+        except ValueError as exc:
+            return error(str(exc), 400)
         visible = Bookmark.objects.visible_to(request.user).select_related("owner", "team")
+        # A page past the last is the last, as in the workload list.
+        page = Paginator(visible.in_menu_order(), per_page).get_page(number)
         admin_of = administered_team_ids(request.user)
-        items = [as_json(b, request.user, admin_of) for b in visible.in_menu_order()]
-        return JsonResponse({"items": items})
+        return JsonResponse(
+            {
+                "total": page.paginator.count,
+                "page": page.number,
+                "per_page": per_page,
+                "pages": page.paginator.num_pages,
+                "items": [as_json(b, request.user, admin_of) for b in page.object_list],
+            }
+        )
     if request.method != "POST":
         return error("method not allowed", 405)
     if not request.user.is_authenticated:
@@ -83,8 +120,11 @@ def bookmarks(request):
         return error(first_error(form), 400)
     try:
         bookmark = create_bookmark(request.user, form.cleaned_data)
+    except QuotaExceeded as exc:
+        return error(str(exc), 409)
     except NothingToFreeze as exc:
-        return error(f"cannot freeze this view: {exc}", 409)
+        status = 400 if isinstance(exc, UnfreezableUrl) else 409
+        return error(f"cannot freeze this view: {exc}", status)
     return JsonResponse(as_json(bookmark, request.user), status=201)
 
 
@@ -114,7 +154,7 @@ def bookmark(request, bookmark_id: int):
         return error(str(exc), 400)
     if "freeze" in body:
         return error("freeze can only be set when creating a bookmark", 400)
-    form = BookmarkForm(form_data(found) | body, user=request.user)
+    form = BookmarkForm(form_data(found) | body, user=request.user, current=found)
     if not form.is_valid():
         return error(first_error(form), 400)
     update_bookmark(found, form.cleaned_data)

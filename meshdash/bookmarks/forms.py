@@ -2,7 +2,13 @@
 
 from django import forms
 
-from meshdash.bookmarks.models import PRIVATE, TEAM, VISIBILITY_CHOICES
+from meshdash.bookmarks.models import (
+    EVERYONE,
+    PRIVATE,
+    TEAM,
+    VISIBILITY_CHOICES,
+    may_share_with_everyone,
+)
 from meshdash.bookmarks.urlcheck import UnsafeUrl, normalise_internal_url
 
 
@@ -15,9 +21,11 @@ class BookmarkForm(forms.Form):
     pinned = forms.BooleanField(required=False)
     freeze = forms.BooleanField(required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, current=None, **kwargs):
+        """``current``: the bookmark being changed, which may keep the visibility it has."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.current = current
 
     def clean_url(self):
         try:
@@ -26,7 +34,11 @@ class BookmarkForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
     def clean_visibility(self):
-        return self.cleaned_data["visibility"] or PRIVATE
+        visibility = self.cleaned_data["visibility"] or PRIVATE
+        kept = self.current is not None and self.current.visibility == visibility
+        if visibility == EVERYONE and not kept and not may_share_with_everyone(self.user):
+            raise forms.ValidationError("only staff and team admins can share with everyone")
+        return visibility
 
     def clean(self):
         cleaned = super().clean()

@@ -4,10 +4,11 @@ MESHDASH_FROZEN_RETENTION_DAYS."""
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import QueryDict
-from django.urls import resolve
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from meshdash.bookmarks.models import Bookmark, FrozenView
@@ -16,7 +17,12 @@ from meshdash.store import SnapshotStore, StoreUnavailable
 
 
 class NothingToFreeze(ValueError):
-    """``str()`` says why: no snapshot yet, or a URL the store cannot answer."""
+    """``str()`` says why: no snapshot yet, the workload is gone, or the URL is wrong."""
+
+
+class UnfreezableUrl(NothingToFreeze):
+    """The URL itself is the problem (no page of ours, a bad filter or window): a bad request,
+    whatever the snapshot."""
 
 
 def plain(value):
@@ -36,10 +42,15 @@ def freeze(bookmark: Bookmark) -> FrozenView:
     A workload page keeps the workload's detail; every other page keeps the workload list its
     filters select (the overview and namespace list: the default list, worst health first).
     """
-    match = resolve(bookmark.path)
-    params = QueryDict(bookmark.query)
-    window = parse_window(params, settings.MESHDASH_DEFAULT_WINDOW)
-    kwargs = match.kwargs
+    try:
+        # As the URL check resolved it: the stored path keeps its percent-encoding.
+        kwargs = resolve(unquote(bookmark.path)).kwargs
+        params = QueryDict(bookmark.query)
+        window = parse_window(params, settings.MESHDASH_DEFAULT_WINDOW)
+    except Resolver404:
+        raise UnfreezableUrl("the URL is not a meshdash page") from None
+    except BadQuery as exc:
+        raise UnfreezableUrl(str(exc)) from None
     store = SnapshotStore.from_settings()
     try:
         meta = store.meta(window)
@@ -66,7 +77,7 @@ def freeze(bookmark: Bookmark) -> FrozenView:
     except StoreUnavailable:
         raise NothingToFreeze("the snapshot store cannot be reached") from None
     except BadQuery as exc:
-        raise NothingToFreeze(str(exc)) from None
+        raise UnfreezableUrl(str(exc)) from None
     bookmark.as_of = datetime.fromtimestamp(meta.taken_at, tz=UTC)
     bookmark.window = window
     bookmark.save(update_fields=["as_of", "window", "updated"])

@@ -12,6 +12,14 @@ PRIVATE, TEAM, EVERYONE = "private", "team", "everyone"
 VISIBILITY_CHOICES = [(PRIVATE, "Only me"), (TEAM, "My team"), (EVERYONE, "Everyone")]
 
 
+def may_share_with_everyone(user) -> bool:
+    """Sharing with everyone puts a bookmark in every user's menu: staff and team admins only,
+    unless MESHDASH_EVERYONE_MAY_SHARE_WITH_EVERYONE."""
+    if settings.MESHDASH_EVERYONE_MAY_SHARE_WITH_EVERYONE:
+        return True
+    return user.is_authenticated and (user.is_staff or bool(administered_team_ids(user)))
+
+
 class BookmarkQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The one visibility rule, for pages, menu and API alike.

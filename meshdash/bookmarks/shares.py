@@ -5,11 +5,17 @@ from django.db.models import Max
 
 from meshdash.bookmarks.freeze import freeze
 from meshdash.bookmarks.models import Bookmark
+from meshdash.bookmarks.quotas import check_bookmark_quota, lock_owner
 
 
 @transaction.atomic
 def create_bookmark(owner, cleaned: dict) -> Bookmark:
-    """A bookmark from a valid BookmarkForm's cleaned data; frozen ones copy the data shown now."""
+    """A bookmark from a valid BookmarkForm's cleaned data; frozen ones copy the data shown now.
+
+    QuotaExceeded when the owner keeps as many bookmarks (or frozen views) as allowed.
+    """
+    lock_owner(owner)
+    check_bookmark_quota(owner, freezing=bool(cleaned.get("freeze")))
     path, query = cleaned["url"]
     last = Bookmark.objects.filter(owner=owner).aggregate(last=Max("position"))["last"]
     bookmark = Bookmark.objects.create(

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,7 +11,8 @@ from django.views.decorators.http import require_POST
 from meshdash.accounts.teams import administered_team_ids
 from meshdash.bookmarks.forms import BookmarkForm
 from meshdash.bookmarks.freeze import NothingToFreeze
-from meshdash.bookmarks.models import Bookmark, Watch
+from meshdash.bookmarks.models import Bookmark, Watch, may_share_with_everyone
+from meshdash.bookmarks.quotas import QuotaExceeded, check_watch_quota, lock_owner
 from meshdash.bookmarks.shares import create_bookmark, form_data, move_bookmark, update_bookmark
 from meshdash.bookmarks.urlcheck import UnsafeUrl, normalise_internal_url
 from meshdash.mesh.names import workload_ref_error
@@ -21,8 +24,16 @@ def _visible(request, bookmark_id: int) -> Bookmark:
     return get_object_or_404(queryset, pk=bookmark_id)
 
 
+# Watched workloads listed on the bookmarks page: a user's own plus each of their teams', each
+# bounded by MESHDASH_WATCHES_PER_USER; this bounds the list whatever the number of teams.
+MAX_LISTED_WATCHES = 500
+
+
 def bookmark_list(request):
     bookmarks = Bookmark.objects.visible_to(request.user).select_related("owner", "team")
+    page = Paginator(bookmarks.in_menu_order(), settings.MESHDASH_BOOKMARKS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     admin_of = administered_team_ids(request.user)
     rows = [
         {
@@ -30,12 +41,15 @@ def bookmark_list(request):
             "mine": b.can_edit(request.user),
             "can_delete": b.can_delete(request.user, admin_of),
         }
-        for b in bookmarks.in_menu_order()
+        for b in page.object_list
     ]
+    watches = Watch.objects.visible_to(request.user).select_related("team")
     ctx = {
         "rows": rows,
+        "page": page,
         "teams": _teams(request),
-        "watches": Watch.objects.visible_to(request.user).select_related("team"),
+        "may_share_with_everyone": may_share_with_everyone(request.user),
+        "watches": watches.order_by("namespace", "kind", "name", "pk")[:MAX_LISTED_WATCHES],
     }
     return render(request, "bookmarks/list.html", ctx)
 
@@ -44,6 +58,15 @@ def _teams(request):
     if not request.user.is_authenticated:
         return []
     return list(request.user.groups.order_by("name").values_list("name", flat=True))
+
+
+def _save_page(request, form, status=200):
+    ctx = {
+        "form": form,
+        "teams": _teams(request),
+        "may_share_with_everyone": may_share_with_everyone(request.user),
+    }
+    return render(request, "bookmarks/save.html", ctx, status=status)
 
 
 @login_required
@@ -55,19 +78,18 @@ def save(request):
                 bookmark = create_bookmark(request.user, form.cleaned_data)
             except NothingToFreeze as exc:
                 form.add_error("freeze", f"cannot freeze this view: {exc}")
+            except QuotaExceeded as exc:
+                form.add_error(None, str(exc))
             else:
                 messages.success(request, f"Saved “{bookmark.title}”.")
                 return redirect("bookmarks:list")
-        return render(
-            request, "bookmarks/save.html", {"form": form, "teams": _teams(request)}, status=400
-        )
+        return _save_page(request, form, status=400)
     url = request.GET.get("url", "/")
     try:
         normalise_internal_url(url)
     except UnsafeUrl:
         url = "/"
-    form = BookmarkForm(initial={"url": url, "title": url}, user=request.user)
-    return render(request, "bookmarks/save.html", {"form": form, "teams": _teams(request)})
+    return _save_page(request, BookmarkForm(initial={"url": url, "title": url}, user=request.user))
 
 
 def open_bookmark(request, bookmark_id: int):
@@ -102,7 +124,7 @@ def edit(request, bookmark_id: int):
         }
     )
     data["pinned"] = request.POST.get("pinned") == "on"
-    form = BookmarkForm(data, user=request.user)
+    form = BookmarkForm(data, user=request.user, current=bookmark)
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {errors[0]}")
@@ -162,9 +184,18 @@ def watch(request):
         team = request.user.groups.filter(name=team_name).first()
         if team is None:
             return bad_request(request, "you are not in that team")
-        Watch.objects.get_or_create(team=team, namespace=namespace, kind=kind, name=name)
+        owner = {"team": team}
     else:
-        Watch.objects.get_or_create(user=request.user, namespace=namespace, kind=kind, name=name)
+        owner = {"user": request.user}
+    with transaction.atomic():
+        lock_owner(request.user)
+        ref = {"namespace": namespace, "kind": kind, "name": name}
+        if not Watch.objects.filter(**owner, **ref).exists():
+            try:
+                check_watch_quota(**owner)
+            except QuotaExceeded as exc:
+                return bad_request(request, str(exc))
+            Watch.objects.create(**owner, **ref)
     return _back(request, "bookmarks:list")
 
 

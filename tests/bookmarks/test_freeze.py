@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from meshdash.accounts.teams import profile_of
 from meshdash.bookmarks.freeze import delete_expired_frozen_views
 from meshdash.bookmarks.models import Bookmark, FrozenView
 from meshdash.bookmarks.tasks import delete_expired_frozen_views as cleanup_task
@@ -22,7 +23,9 @@ def store(redis_client):
 
 
 @pytest.fixture
-def as_alice(client, alice):
+def as_alice(client, alice, payments):
+    # A team admin, so that the incident links may be shared with everyone.
+    profile_of(payments).admins.add(alice)
     client.force_login(alice)
     return client
 
@@ -101,3 +104,45 @@ def test_it_deletes_frozen_copies_after_the_retention_period(as_alice, store, se
     page = as_alice.get(f"/bookmarks/{old.bookmark_id}/")
     assert b"The copied data has expired (kept for 7 days)" in page.content
     assert b"as of 2026-03-04 10:32:05 UTC" in page.content
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("/workloads/?window=zz", "window"),
+        ("/workloads/?sort=nope", "sort"),
+        ("/workloads/?page=x", "page"),
+    ],
+)
+def test_it_answers_json_400_for_a_url_it_cannot_freeze(as_alice, store, url, reason):
+    as_alice.raise_request_exception = False
+    response = as_alice.post(
+        "/api/v1/bookmarks",
+        {"title": "t", "url": url, "freeze": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert reason in response.json()["error"]
+    assert not Bookmark.objects.exists()
+
+
+def test_it_freezes_a_percent_encoded_url_as_the_page_it_names(as_alice, store):
+    response = as_alice.post(
+        "/api/v1/bookmarks",
+        {"title": "t", "url": "/%77orkloads/?ns=shop", "freeze": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert [w["name"] for w in FrozenView.objects.get().data["items"]] == ["cart"]
+
+
+def test_it_hides_the_owner_of_a_frozen_view_from_anonymous_readers(
+    as_alice, store, client, settings
+):
+    freeze_post(as_alice, "/workloads/")
+    bookmark = Bookmark.objects.get()
+    settings.MESHDASH_ANONYMOUS_READ = True
+    as_alice.logout()
+    page = client.get(f"/bookmarks/{bookmark.pk}/").content.decode()
+    assert "Saved from" in page and "alice" not in page

@@ -2,6 +2,7 @@ from django import template
 
 from meshdash.bookmarks.menu import menu_sections
 from meshdash.bookmarks.models import Watch
+from meshdash.bookmarks.models import may_share_with_everyone as _may_share_with_everyone
 
 register = template.Library()
 
@@ -9,6 +10,11 @@ register = template.Library()
 @register.simple_tag
 def bookmark_menu(user):
     return menu_sections(user)
+
+
+@register.filter
+def may_share_with_everyone(user) -> bool:
+    return _may_share_with_everyone(user)
 
 
 @register.filter
