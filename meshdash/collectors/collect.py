@@ -25,9 +25,16 @@ from meshdash.collectors.prometheus import (
     collection_queries,
 )
 from meshdash.mesh import metrics
-from meshdash.mesh.health import HealthRules, classify
+from meshdash.mesh.health import HealthRules, judge_workload
 from meshdash.mesh.model import (
+    DEFAULT_GRPC_ROUTE,
+    DEFAULT_HTTP_ROUTE,
+    GRPC_ROUTE,
+    HTTP_ROUTE,
+    INBOUND,
     KIND_BY_PROM_LABEL,
+    OUTBOUND,
+    SERVICE_PROFILE,
     WINDOWS,
     Edge,
     Namespace,
@@ -51,6 +58,7 @@ ESSENTIAL_PARTS = (
     *(f"kubernetes/{name}" for name in ("cluster", *ESSENTIAL_LISTS)),
 )
 _NOT_RUNNING = {"Failed", "Succeeded"}
+_FINISHED_KINDS = {"job", "cronjob"}
 
 
 class CollectionFailed(Exception):
@@ -65,6 +73,9 @@ def rules_from_settings() -> HealthRules:
         warning_success=settings.MESHDASH_HEALTH_WARNING_SUCCESS,
         warning_p99_ms=settings.MESHDASH_HEALTH_WARNING_P99_MS,
         min_rps=settings.MESHDASH_HEALTH_MIN_RPS,
+        tcp_critical_close_errors=settings.MESHDASH_HEALTH_TCP_CRITICAL_CLOSE_ERRORS,
+        tcp_warning_close_errors=settings.MESHDASH_HEALTH_TCP_WARNING_CLOSE_ERRORS,
+        tcp_min_closes_per_second=settings.MESHDASH_HEALTH_TCP_MIN_CLOSES_PER_SECOND,
     )
 
 
@@ -133,6 +144,12 @@ def _grouped(series: list[tuple[dict, list]], key_of) -> dict:
 def _p99(buckets: list[tuple[float, float]], scale: float = 1.0) -> float | None:
     value = metrics.histogram_quantile(0.99, buckets)
     return None if value is None else value * scale
+
+
+def _build_version(labels: dict[str, str]) -> str:
+    """The proxy's version from ``proxy_build_info``: ``exported_version`` when the pod has a
+    ``version`` label of its own, which then holds the pod's label."""
+    return metrics.normalise_version(labels.get("exported_version") or labels.get("version", ""))
 
 
 def _parent_service(labels: dict[str, str]) -> str:
@@ -233,6 +250,16 @@ def _read_cluster(kube: KubernetesClient, deadline: float | None) -> ClusterStat
     return build_cluster_state(raw, kube.linkerd_namespace)
 
 
+# The tcp query's counters -> the Workload field of their per-second rate.
+_TCP_RATES = {
+    "opened": "tcp_opened_per_second",
+    "closed": "tcp_closed_per_second",
+    "close_errors": "tcp_close_errors_per_second",
+    "read": "tcp_read_bytes_per_second",
+    "write": "tcp_write_bytes_per_second",
+}
+
+
 class _Builder:
     """Joins Prometheus results and cluster state into the snapshot's lists."""
 
@@ -245,6 +272,10 @@ class _Builder:
         self.seconds = WINDOWS[snapshot.window]
         self.workloads: dict[WorkloadKey, Workload] = {}
         self.inbound: dict[WorkloadKey, Counts] = {}
+        # Workloads the kubelet probes over HTTP on the application's port: they serve HTTP.
+        self.probed_on_app_port: set[WorkloadKey] = set()
+        # Jobs whose meshed pods have all finished: idle, not unmeshed.
+        self.finished: set[WorkloadKey] = set()
         # Inbound latency by workload and client: read for workloads and for edges.
         self.latency = _series(results.get("latency", []))
 
@@ -265,16 +296,16 @@ class _Builder:
             workload.inject_annotation = info.inject_annotation
         self.golden()
         self.tcp()
+        self.linkerd_traffic()
         edges = self.edges()
         pods = self.pods()
         self.pod_counts(pods)
         for workload in self.workloads.values():
-            workload.health = classify(
-                self.rules,
-                meshed_pods=workload.meshed_pods,
-                rps=workload.rps,
-                success_rate=workload.success_rate,
-                latency_ms_p99=workload.latency_ms_p99,
+            key = workload.key
+            meshed = workload.meshed_pods or int(key in self.finished)
+            serves_http = key in self.inbound or key in self.probed_on_app_port
+            workload.health, workload.judged_on = judge_workload(
+                self.rules, workload, meshed_pods=meshed, serves_http=serves_http
             )
         snapshot = self.snapshot
         snapshot.workloads = sorted(self.workloads.values(), key=lambda w: w.key)
@@ -313,10 +344,36 @@ class _Builder:
             which = sample.labels.get("metric")
             if which == "open":
                 workload.tcp_open_connections = sample.value
-            elif which == "read":
-                workload.tcp_read_bytes_per_second = metrics.per_second(sample.value, self.seconds)
-            elif which == "write":
-                workload.tcp_write_bytes_per_second = metrics.per_second(sample.value, self.seconds)
+            elif which in _TCP_RATES:
+                setattr(workload, _TCP_RATES[which], metrics.per_second(sample.value, self.seconds))
+        for workload in self.workloads.values():
+            if workload.tcp_closed_per_second > 0:
+                workload.tcp_close_error_rate = min(
+                    1.0, workload.tcp_close_errors_per_second / workload.tcp_closed_per_second
+                )
+
+    def linkerd_traffic(self) -> None:
+        """Probes and scrapes per workload, on their own line, never in its numbers."""
+        counts: dict[tuple[WorkloadKey, str], Counts] = {}
+        for sample in self.results.get("linkerd_traffic", []):
+            key = self.key(sample.labels)
+            which = sample.labels.get("metric", "")
+            if key is None or which not in ("scrape", "admin_probe", "app_probe"):
+                continue
+            if which == "app_probe" and sample.value > 0:
+                self.probed_on_app_port.add(key)
+            line = "scrape" if which == "scrape" else "probe"
+            counts.setdefault((key, line), Counts()).add(
+                sample.labels.get("classification", ""), sample.value
+            )
+        for (key, line), count in counts.items():
+            workload = self.workload(key)
+            rps = metrics.per_second(count.total, self.seconds)
+            rate = metrics.success_rate(count.success, count.failure)
+            if line == "probe":
+                workload.probe_rps, workload.probe_success_rate = rps, rate
+            else:
+                workload.scrape_rps, workload.scrape_success_rate = rps, rate
 
     def edges(self) -> list[Edge]:
         """Meshed edges from the clients' outbound metrics; unmeshed clients from the servers'
@@ -461,7 +518,7 @@ class _Builder:
                 if which == "cert_expiry" or pod.proxy_cert_expiry is None:
                     pod.proxy_cert_expiry = sample.value
             elif which == "build" and not pod.proxy_version:
-                pod.proxy_version = labels.get("version", "")
+                pod.proxy_version = _build_version(labels)
         return list(by_name.values())
 
     def pod_counts(self, pods: list[Pod]) -> None:
@@ -471,37 +528,46 @@ class _Builder:
             proxies = sum(1 for owner in self.proxy_owners.values() if owner == key)
             self.workloads[key].meshed_pods = self.workloads[key].total_pods = max(proxies, 1)
         for pod in pods:
-            if not pod.workload_kind or pod.phase in _NOT_RUNNING:
+            if not pod.workload_kind:
                 continue
             key = WorkloadKey(pod.namespace, pod.workload_kind, pod.workload_name)
             if key not in self.cluster.workloads:
+                continue
+            if pod.phase == "Succeeded" and pod.has_proxy and key.kind in _FINISHED_KINDS:
+                self.finished.add(key)
+            if pod.phase in _NOT_RUNNING:
                 continue
             workload = self.workload(key)
             workload.total_pods += 1
             workload.meshed_pods += int(pod.has_proxy)
 
     def routes(self) -> list[Route]:
+        """ServiceProfile routes from the server's proxy; HTTPRoute and GRPCRoute routes (and
+        the default routes of Services without any) from the client's."""
         routes: dict[tuple, Route] = {}
         counts: dict[tuple, Counts] = {}
         for sample in self.results.get("routes", []):
-            key = self.key(sample.labels)
-            if key is None:
-                continue
-            rid = (key, sample.labels.get("rt_route", ""), sample.labels.get("dst", ""))
-            counts.setdefault(rid, Counts()).add(
-                sample.labels.get("classification", ""), sample.value
-            )
-        for sample in self.results.get("http_routes", []):
-            key = self.key(sample.labels)
-            if key is None:
+            rid = self.profile_route_id(sample.labels)
+            if rid is not None:
+                counts.setdefault(rid, Counts()).add(
+                    sample.labels.get("classification", ""), sample.value
+                )
+        for sample in self.results.get("policy_routes", []):
+            rid = self.policy_route_id(sample.labels)
+            if rid is None:
                 continue
             labels = sample.labels
-            service = _parent_service(labels)
-            rid = (key, labels.get("route_name", ""), service)
-            ok = labels.get("error", "") == "" and not labels.get("http_status", "").startswith("5")
+            if labels.get("metric") == "grpc":
+                ok = metrics.grpc_route_succeeded(
+                    labels.get("grpc_status", ""), labels.get("error", "")
+                )
+            else:
+                ok = metrics.http_route_succeeded(
+                    labels.get("http_status", ""), labels.get("error", "")
+                )
             counts.setdefault(rid, Counts()).add("success" if ok else "failure", sample.value)
         for rid, count in counts.items():
-            key, route, service = rid
+            key, route_kind, route, service = rid
             routes[rid] = Route(
                 namespace=key.namespace,
                 kind=key.kind,
@@ -510,27 +576,36 @@ class _Builder:
                 service=service,
                 rps=metrics.per_second(count.total, self.seconds),
                 success_rate=metrics.success_rate(count.success, count.failure),
+                route_kind=route_kind,
+                direction=INBOUND if route_kind == SERVICE_PROFILE else OUTBOUND,
             )
-
-        def route_id(labels):
-            key = self.key(labels)
-            return None if key is None else (key, labels.get("rt_route", ""), labels.get("dst", ""))
-
-        def http_route_id(labels):
-            key = self.key(labels)
-            if key is None:
-                return None
-            service = _parent_service(labels)
-            return (key, labels.get("route_name", ""), service)
-
         for name, id_of, scale in (
-            ("route_latency", route_id, 1.0),
-            ("http_route_latency", http_route_id, 1000.0),
+            ("route_latency", self.profile_route_id, 1.0),
+            ("policy_route_latency", self.policy_route_id, 1000.0),
         ):
             for rid, buckets in _grouped(_series(self.results.get(name, [])), id_of).items():
                 if rid in routes:
                     routes[rid].latency_ms_p99 = _p99(buckets, scale)
-        return sorted(routes.values(), key=lambda r: (r.namespace, r.kind, r.name, r.route))
+        return sorted(
+            routes.values(),
+            key=lambda r: (r.namespace, r.kind, r.name, r.direction, r.route_kind, r.route),
+        )
+
+    def profile_route_id(self, labels: dict[str, str]) -> tuple | None:
+        key = self.key(labels)
+        if key is None:
+            return None
+        return (key, SERVICE_PROFILE, labels.get("rt_route", ""), labels.get("dst", ""))
+
+    def policy_route_id(self, labels: dict[str, str]) -> tuple | None:
+        key = self.key(labels)
+        if key is None:
+            return None
+        grpc = labels.get("metric") == "grpc"
+        route_kind = labels.get("route_kind", "")
+        if route_kind not in (HTTP_ROUTE, GRPC_ROUTE):
+            route_kind = DEFAULT_GRPC_ROUTE if grpc else DEFAULT_HTTP_ROUTE
+        return (key, route_kind, labels.get("route_name", ""), _parent_service(labels))
 
     def namespaces(self) -> list[Namespace]:
         names = set(self.cluster.namespaces) | {w.namespace for w in self.workloads.values()}
@@ -560,7 +635,7 @@ class _Builder:
         versions: dict[str, int] = defaultdict(int)
         for sample in self.results.get("proxies", []):
             if sample.labels.get("metric") == "build":
-                versions[sample.labels.get("version", "")] += 1
+                versions[_build_version(sample.labels)] += 1
         return dict(versions)
 
 

@@ -182,9 +182,15 @@ def image_tag(image: str) -> str:
 
 
 def _proxy_container(pod: dict) -> dict | None:
+    """The proxy: a container named linkerd-proxy, or with native sidecars an init container
+    of that name that restarts always (one that ran to completion would be no proxy)."""
     spec = _dict(pod.get("spec"))
-    for container in _list(spec.get("containers")) + _list(spec.get("initContainers")):
+    for container in _list(spec.get("containers")):
         if _dict(container).get("name") == PROXY_CONTAINER:
+            return _dict(container)
+    for container in _list(spec.get("initContainers")):
+        container = _dict(container)
+        if container.get("name") == PROXY_CONTAINER and container.get("restartPolicy") == "Always":
             return container
     return None
 

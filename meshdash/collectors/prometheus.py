@@ -1,7 +1,7 @@
 """PromQL for one collection, and a client that runs it with bounded concurrency.
 
 Every query is grouped over the whole mesh (``sum by (namespace, <owners>, ...)``), so one
-collection costs the same number of queries whatever the size of the mesh: 11 per window, and
+collection costs the same number of queries whatever the size of the mesh: 12 per window, and
 ``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
 bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
 three times over would aggregate the same buckets three times, and the same answer, by client,
@@ -145,24 +145,51 @@ def _tagged(expr: str, metric: str) -> str:
 
 
 def tcp(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
-    """Inbound TCP from clients: open connections now, bytes read and written over the window.
-    Connections to the admin port (scrapes, probes) are not the application's."""
+    """Inbound TCP from clients: open connections now; connections opened, closed and closed
+    with an error (``errno`` set), bytes read and written over the window. Connections to the
+    admin port (scrapes, probes) are not the application's."""
     sel = _selector(_INBOUND, 'peer="src"', _not_admin(admin_port), match)
+    errors = _selector(_INBOUND, 'peer="src"', _not_admin(admin_port), 'errno!=""', match)
     by = f"sum by (namespace, {_OWNERS})"
     return " or ".join(
         [
             _tagged(f"{by} (tcp_open_connections{sel})", "open"),
+            _tagged(f"{by} (increase(tcp_open_total{sel}[{window}]))", "opened"),
+            _tagged(f"{by} (increase(tcp_close_total{sel}[{window}]))", "closed"),
+            _tagged(f"{by} (increase(tcp_close_total{errors}[{window}]))", "close_errors"),
             _tagged(f"{by} (increase(tcp_read_bytes_total{sel}[{window}]))", "read"),
             _tagged(f"{by} (increase(tcp_write_bytes_total{sel}[{window}]))", "write"),
         ]
     )
 
 
+def linkerd_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
+    """Linkerd's own inbound traffic, which the application numbers leave out: Prometheus's
+    scrapes of the admin port, the kubelet's probes of the admin port (``/live``, ``/ready``)
+    and of the application's port (the policy controller's ``probe`` route)."""
+    by = f"sum by (namespace, {_OWNERS}, classification)"
+    admin, probe = f'target_port="{admin_port}"', 'route_name="probe"'
+    parts = {
+        "scrape": (admin, _NOT_PROBE),
+        "admin_probe": (admin, probe),
+        "app_probe": (_not_admin(admin_port), probe),
+    }
+    return " or ".join(
+        _tagged(
+            f"{by} (increase(response_total{_selector(_INBOUND, *matchers, match)}[{window}]))",
+            name,
+        )
+        for name, matchers in parts.items()
+    )
+
+
 def proxies(match: str = "") -> str:
     """Per proxy: resident memory, leaf certificate expiry (current and pre-2.16 names), build.
 
-    Only series from proxies carry ``control_plane_ns`` (copied from the pod label the proxy
-    injector sets), which keeps the control plane's own Go processes out of the memory figure.
+    The build's version is ``exported_version`` where the pod has a ``version`` label of its
+    own (Prometheus renames the scraped label that clashes with a target label). Only series
+    from proxies carry ``control_plane_ns`` (copied from the pod label the proxy injector
+    sets), which keeps the control plane's own Go processes out of the memory figure.
     """
     sel = _selector('control_plane_ns!=""', match)
     return " or ".join(
@@ -180,7 +207,10 @@ def proxies(match: str = "") -> str:
                 f"max by (namespace, pod) (identity_cert_expiration_timestamp_seconds{sel})",
                 "cert_expiry_legacy",
             ),
-            _tagged(f"count by (namespace, pod, version) (proxy_build_info{sel})", "build"),
+            _tagged(
+                f"count by (namespace, pod, version, exported_version) (proxy_build_info{sel})",
+                "build",
+            ),
         ]
     )
 
@@ -207,30 +237,52 @@ def service_profile_route_latency_buckets(
     )
 
 
-def http_routes(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
-    """HTTPRoute-era outbound routes (Linkerd 2.16+), from the client's side."""
-    return _sum_increase(
-        f"namespace, {_OWNERS}, parent_namespace, parent_name, route_name, http_status, error",
-        "outbound_http_route_request_statuses_total",
-        window,
-        match,
+def policy_routes(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
+    """Gateway API routes (Linkerd 2.16+), from the client's side: HTTPRoute (and the default
+    route of a Service without one) by HTTP status, GRPCRoute by gRPC status name."""
+    by = f"namespace, {_OWNERS}, parent_namespace, parent_name, route_kind, route_name"
+    return " or ".join(
+        [
+            _tagged(
+                _sum_increase(
+                    f"{by}, http_status, error",
+                    "outbound_http_route_request_statuses_total",
+                    window,
+                    match,
+                ),
+                "http",
+            ),
+            _tagged(
+                _sum_increase(
+                    f"{by}, grpc_status, error",
+                    "outbound_grpc_route_request_statuses_total",
+                    window,
+                    match,
+                ),
+                "grpc",
+            ),
+        ]
     )
 
 
-def http_route_latency_buckets(
+def policy_route_latency_buckets(
     window: str, match: str = "", *, admin_port: int = ADMIN_PORT
 ) -> str:
-    return _sum_increase(
-        f"le, namespace, {_OWNERS}, parent_namespace, parent_name, route_name",
-        "outbound_http_route_request_duration_seconds_bucket",
-        window,
-        match,
+    by = f"le, namespace, {_OWNERS}, parent_namespace, parent_name, route_kind, route_name"
+    return " or ".join(
+        _tagged(
+            _sum_increase(
+                by, f"outbound_{family}_route_request_duration_seconds_bucket", window, match
+            ),
+            family,
+        )
+        for family in ("http", "grpc")
     )
 
 
-# Query name -> builder taking (window, match). Names double as the parts of a snapshot that
-# can fail on their own. The inbound bucket aggregation costs Prometheus most by far: it comes
-# first, so that it starts at once and the cheap queries fill the other slots.
+# Query name -> builder taking (window, match, admin_port=...). Names double as the parts of a
+# snapshot that can fail on their own. The inbound bucket aggregation costs Prometheus most by
+# far: it comes first, so that it starts at once and the cheap queries fill the other slots.
 WINDOW_QUERIES = {
     "latency": inbound_latency_buckets,
     "edge_latency": edge_latency_buckets,
@@ -238,10 +290,11 @@ WINDOW_QUERIES = {
     "clients": inbound_clients,
     "edges": edge_responses,
     "tcp": tcp,
+    "linkerd_traffic": linkerd_traffic,
     "routes": service_profile_routes,
     "route_latency": service_profile_route_latency_buckets,
-    "http_routes": http_routes,
-    "http_route_latency": http_route_latency_buckets,
+    "policy_routes": policy_routes,
+    "policy_route_latency": policy_route_latency_buckets,
 }
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from meshdash.lib.timefmt import days_left
+from meshdash.mesh.metrics import normalise_version, versions_comparable
 from meshdash.store.overview import bad_inject_namespaces
 
 __all__ = ["bad_inject_namespaces", "certificates", "proxy_versions"]
@@ -45,11 +46,13 @@ def certificates(control_plane, now: float) -> list[Certificate]:
 
 
 def proxy_versions(control_plane) -> list[ProxyVersion]:
-    """Data-plane versions, most proxies first; skew only counts when both sides are known."""
-    expected = control_plane.version
+    """Data-plane versions, most proxies first. Skew only counts when both sides are known
+    and of one scheme: a proxy build (``2.294.0``) says nothing against a release name."""
+    expected = normalise_version(control_plane.version)
     versions = [
         ProxyVersion(version or "unknown", count,
-                     bool(expected) and bool(version) and version != expected)
+                     versions_comparable(version, expected)
+                     and normalise_version(version) != expected)
         for version, count in control_plane.data_plane_versions.items()
     ]
     return sorted(versions, key=lambda v: (-v.proxies, v.version))

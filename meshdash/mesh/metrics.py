@@ -126,3 +126,44 @@ def parse_identity(text: str) -> Identity | None:
         control_plane_namespace=parts[4],
         trust_domain=".".join(parts[5:]),
     )
+
+
+# The gRPC status codes Linkerd counts as failures by default (linkerd2-proxy,
+# proxy/client-policy/src/grpc.rs, ``impl Default for Codes``), by number and by the names
+# the Gateway API route metrics print. Every other code, NOT_FOUND included, is a success.
+GRPC_FAILURE_CODES: dict[str, str] = {
+    "2": "UNKNOWN",
+    "4": "DEADLINE_EXCEEDED",
+    "7": "PERMISSION_DENIED",
+    "13": "INTERNAL",
+    "14": "UNAVAILABLE",
+    "15": "DATA_LOSS",
+}
+_GRPC_FAILURES = frozenset(GRPC_FAILURE_CODES) | frozenset(GRPC_FAILURE_CODES.values())
+
+
+def http_route_succeeded(http_status: str, error: str) -> bool:
+    """An HTTPRoute request's outcome: a failure if the stream failed or the status is 5xx."""
+    return not error and not http_status.startswith("5")
+
+
+def grpc_route_succeeded(grpc_status: str, error: str) -> bool:
+    """A GRPCRoute request's outcome: a failure if the stream failed or its status is one of
+    Linkerd's failure codes (a stream that ended without a status is UNKNOWN)."""
+    return not error and grpc_status.upper() not in _GRPC_FAILURES
+
+
+def normalise_version(version: str) -> str:
+    """A Linkerd version as meshdash compares it: proxies built since 2.16 drop the ``v`` of
+    ``v2.294.0``, so the ``v`` goes; release names (``edge-25.4.4``) are kept as they are."""
+    text = (version or "").strip()
+    if len(text) > 1 and text[0] in "vV" and text[1].isdigit():
+        return text[1:]
+    return text
+
+
+def versions_comparable(a: str, b: str) -> bool:
+    """Whether two versions use one scheme: both release names (``stable-2.14.10``,
+    ``edge-25.4.4``) or both proxy builds (``2.294.0``). A release and a build cannot skew."""
+    a, b = normalise_version(a), normalise_version(b)
+    return bool(a) and bool(b) and a[0].isdigit() == b[0].isdigit()

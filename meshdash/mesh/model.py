@@ -66,6 +66,20 @@ class Workload:
     last_rollout: float | None = None  # unix seconds
     inject_annotation: str = ""  # linkerd.io/inject on the pod template
     health: str = ""  # set by meshdash.mesh.health
+    # Linkerd's own inbound traffic, never in the numbers above: the kubelet's probes (of the
+    # admin port and of the application's port) and Prometheus's scrapes of the admin port.
+    probe_rps: float = 0.0
+    probe_success_rate: float | None = None
+    scrape_rps: float = 0.0
+    scrape_success_rate: float | None = None
+    # TCP, inbound side, over the window: connections opened, closed, closed with an error.
+    tcp_opened_per_second: float = 0.0
+    tcp_closed_per_second: float = 0.0
+    tcp_close_errors_per_second: float = 0.0
+    tcp_close_error_rate: float | None = None  # share of closed connections; None: none closed
+    # What the health was judged on: "http" (requests), "tcp" (connections, for workloads
+    # that serve no HTTP), "" (neither).
+    judged_on: str = ""
 
     @property
     def key(self) -> WorkloadKey:
@@ -105,8 +119,26 @@ class Edge:
         return WorkloadKey(self.dst_namespace, self.dst_kind, self.dst_name)
 
 
+# Route kinds, by the API that defines them, and the side whose proxy measures each.
+SERVICE_PROFILE = "ServiceProfile"
+HTTP_ROUTE = "HTTPRoute"
+GRPC_ROUTE = "GRPCRoute"
+# The default route the policy controller gives a Service without routes of its own.
+DEFAULT_HTTP_ROUTE = "default HTTP route"
+DEFAULT_GRPC_ROUTE = "default gRPC route"
+INBOUND = "inbound"  # measured by the server's proxy
+OUTBOUND = "outbound"  # measured by the client's proxy
+
+
 @dataclass
 class Route:
+    """A route's traffic over the window, as one side's proxy measured it.
+
+    ``namespace``/``kind``/``name`` name the workload whose proxy measured it: the server for a
+    ServiceProfile route (``direction`` inbound), the client for HTTPRoute and GRPCRoute
+    routes (outbound), whose ``service`` is then the Service called.
+    """
+
     namespace: str
     kind: str
     name: str
@@ -115,6 +147,12 @@ class Route:
     rps: float = 0.0
     success_rate: float | None = None
     latency_ms_p99: float | None = None
+    route_kind: str = ""  # SERVICE_PROFILE, HTTP_ROUTE, GRPC_ROUTE or a default route
+    direction: str = ""  # INBOUND or OUTBOUND
+
+    @property
+    def measured_by(self) -> str:
+        return {INBOUND: "server", OUTBOUND: "client"}.get(self.direction, "")
 
 
 @dataclass

@@ -142,11 +142,62 @@ SCRAPER = ("linkerd-viz", "deployment", "prometheus")
 SCRAPED = [("shop", "deployment", "web"), ("shop", "deployment", "api")]
 
 # Proxies: (ns, pod, owner label, owner name) -> (memory bytes, cert expiry, build version)
+# proxy_build_info's labels: 2.18 prints the version without the "v"; a pod with a ``version``
+# label of its own has the proxy's renamed ``exported_version`` by the scrape.
 PROXIES = {
-    ("shop", "web-abc12-x1", "deployment", "web"): (20e6, 1.9e9, "v2.366.0"),
-    ("shop", "api-def34-y2", "deployment", "api"): (30e6, 1.8e9, "v2.366.0"),
-    ("shop", "db-0", "statefulset", "db"): (25e6, 1.7e9, "v2.300.0"),
+    ("shop", "web-abc12-x1", "deployment", "web"): (
+        20e6,
+        1.9e9,
+        {"version": "v1", "exported_version": "2.294.0"},
+    ),
+    ("shop", "api-def34-y2", "deployment", "api"): (30e6, 1.8e9, {"version": "2.294.0"}),
+    ("shop", "db-0", "statefulset", "db"): (25e6, 1.7e9, {"version": "v2.300.0"}),
 }
+# What meshdash should read as each pod's proxy build.
+PROXY_BUILDS = {"web-abc12-x1": "2.294.0", "api-def34-y2": "2.294.0", "db-0": "2.300.0"}
+
+# A workload that serves TCP only (a cache; opaque, no HTTP series), its proxy a native sidecar:
+# (ns, label, name) -> (open connections, opened/s, closed/s, closed with an errno/s).
+TCP_ONLY = {("shop", "statefulset", "cache"): (5.0, 2.0, 2.0, 0.2)}
+
+# A Job whose meshed pod has finished; its proxy was scraped and probed until then.
+FINISHED_JOB = ("batch", "k8s_job", "migrate")
+
+# An inbound gRPC server (metrics only): every response is HTTP 200, gRPC failures are in
+# classification and grpc_status; a stream error has no status_code at all.
+# (status_code or None, grpc_status, error, classification) -> per second
+GRPC_SERVER = ("shop", "deployment", "grpc-api")
+GRPC_INBOUND = {
+    ("200", "0", "", "success"): 3.0,
+    ("200", "5", "", "success"): 1.0,  # NOT_FOUND: a success for Linkerd
+    ("200", "14", "", "failure"): 1.0,  # UNAVAILABLE behind HTTP 200
+    (None, "", "h2(CANCEL)", "failure"): 0.5,  # reset before any response
+    (None, "", "timeout", "failure"): 0.5,
+}
+
+# Gateway API routes, outbound from the client's proxy: (client ns, label, name, parent ns,
+# parent name, route_kind, route_name) -> {(status, error): per second}. HTTP statuses are
+# numbers, gRPC statuses names (as linkerd2-proxy prints them).
+HTTP_ROUTES = {
+    ("shop", "deployment", "web", "shop", "api", "HTTPRoute", "items"): {
+        ("200", ""): 2.0,
+        ("503", ""): 0.5,
+        ("", "FAIL_FAST"): 0.5,
+    },
+    # A Service without routes of its own: the policy controller's default route.
+    ("shop", "deployment", "api", "legacy", "mainframe", "default", "http"): {("200", ""): 1.0},
+}
+GRPC_ROUTES = {
+    ("shop", "deployment", "web", "shop", "grpc-api", "GRPCRoute", "items-grpc"): {
+        ("OK", ""): 3.0,
+        ("NOT_FOUND", ""): 1.0,
+        ("UNAVAILABLE", ""): 1.0,
+        ("UNKNOWN", "RESPONSE_HEADERS_TIMEOUT"): 0.5,
+    },
+}
+# Request durations of the HTTPRoute route, per second in each bucket (seconds).
+HTTP_ROUTE_BOUNDS = [0.05, 0.5, 1.0, 10.0]
+HTTP_ROUTE_LATENCY = {0.05: 2.0, 0.5: 0.5, 10.0: 0.5}
 
 # ServiceProfile routes (inbound): (ns, label, name, rt_route, dst) -> (success/s, failure/s)
 ROUTES = {
@@ -322,11 +373,94 @@ def openmetrics(start: int) -> str:
             **_owner(ns, label, name),
             **proxy,
         )
-    for (ns, pod, label, name), (memory, expiry, version) in PROXIES.items():
+    for (ns, pod, label, name), (memory, expiry, build) in PROXIES.items():
         base = {"namespace": ns, "pod": pod, label: name, **proxy}
         gauge("process_resident_memory_bytes", memory, **base)
         gauge("control_identity_cert_expiration_timestamp_seconds", expiry, **base)
-        gauge("proxy_build_info", 1.0, version=version, **base)
+        gauge("proxy_build_info", 1.0, **build, vendor="linkerd", profile="release", **base)
+    for (ns, label, name), (open_, opened, closed, errors) in TCP_ONLY.items():
+        tcp_labels = {
+            "direction": "inbound",
+            "peer": "src",
+            "target_addr": "10.0.0.9:6379",
+            "target_ip": "10.0.0.9",
+            "target_port": "6379",
+            "tls": "true",
+            "client_id": ID.format(sa="api-sa", ns="shop"),
+            "srv_name": "all-unauthenticated",
+            **_owner(ns, label, name),
+            **proxy,
+        }
+        gauge("tcp_open_connections", open_, **tcp_labels)
+        counter("tcp_open_total", opened, **tcp_labels)
+        counter("tcp_close_total", closed - errors, errno="", **tcp_labels)
+        counter("tcp_close_total", errors, errno="ECONNRESET", **tcp_labels)
+        # The admin port's connections (scrapes, probes): not the application's.
+        admin = {**tcp_labels, "target_port": "4191", "target_addr": "0.0.0.0:4191"}
+        counter("tcp_open_total", 0.3, **admin)
+        counter("tcp_close_total", 0.3, errno="EPIPE", **admin)
+    job_ns, job_label, job_name = FINISHED_JOB
+    counter(
+        "response_total",
+        0.1,
+        direction="inbound",
+        target_port="4191",
+        route_name="default",
+        tls="true",
+        client_id=PROMETHEUS_ID,
+        classification="success",
+        status_code="200",
+        **_owner(job_ns, job_label, job_name),
+        **proxy,
+    )
+    for (status, grpc, error, classification), rate in GRPC_INBOUND.items():
+        counter(
+            "response_total",
+            rate,
+            direction="inbound",
+            target_port="9090",
+            route_name="default",
+            tls="true",
+            client_id=ID.format(sa="web", ns="shop"),
+            **({"status_code": status} if status else {}),
+            classification=classification,
+            grpc_status=grpc,
+            error=error,
+            **_owner(*GRPC_SERVER),
+            **proxy,
+        )
+    for family, routes, status_label in (
+        ("outbound_http_route_request_statuses_total", HTTP_ROUTES, "http_status"),
+        ("outbound_grpc_route_request_statuses_total", GRPC_ROUTES, "grpc_status"),
+    ):
+        for (cns, cl, cn, pns, pn, kind, route), statuses in routes.items():
+            route_labels = {
+                "parent_group": "core",
+                "parent_kind": "Service",
+                "parent_namespace": pns,
+                "parent_name": pn,
+                "parent_port": "8080",
+                "parent_section_name": "",
+                "route_group": "" if kind == "default" else "gateway.networking.k8s.io",
+                "route_kind": kind,
+                "route_namespace": "" if kind == "default" else pns,
+                "route_name": route,
+                "hostname": "",
+                **_owner(cns, cl, cn),
+                **proxy,
+            }
+            for (status, error), rate in statuses.items():
+                counter(family, rate, **{status_label: status}, error=error, **route_labels)
+            if family.startswith("outbound_http") and kind == "HTTPRoute":
+                running = 0.0
+                for bound in [*HTTP_ROUTE_BOUNDS, "+Inf"]:
+                    running += HTTP_ROUTE_LATENCY.get(bound, 0.0)
+                    counter(
+                        "outbound_http_route_request_duration_seconds_bucket",
+                        running,
+                        le=str(bound),
+                        **{k: v for k, v in route_labels.items() if k != "hostname"},
+                    )
     # The control plane's own Go process: no control_plane_ns, must not count as a proxy.
     gauge(
         "process_resident_memory_bytes",

@@ -87,18 +87,22 @@ def _pod(
     labels=None,
     annotations=None,
     memory_limit="64Mi",
+    native_sidecar=False,
 ):
     containers = [{"name": "app", "image": "example/app:1"}]
+    init_containers = []
     annotations = dict(annotations or {})
     labels = dict(labels or {})
     if proxy:
-        containers.append(
-            {
-                "name": "linkerd-proxy",
-                "image": "cr.l5d.io/linkerd/proxy:stable-2.14.10",
-                "resources": {"limits": {"memory": memory_limit}},
-            }
-        )
+        container = {
+            "name": "linkerd-proxy",
+            "image": "cr.l5d.io/linkerd/proxy:stable-2.14.10",
+            "resources": {"limits": {"memory": memory_limit}},
+        }
+        if native_sidecar:
+            init_containers.append({**container, "restartPolicy": "Always"})
+        else:
+            containers.append(container)
         annotations["linkerd.io/proxy-version"] = version
         labels["linkerd.io/control-plane-ns"] = "linkerd"
     statuses = [
@@ -118,6 +122,8 @@ def _pod(
         "containerStatuses": statuses,
     }
     spec = {"containers": containers, "nodeName": "node-1", "serviceAccountName": sa}
+    if init_containers:
+        spec["initContainers"] = init_containers
     if init_waiting:
         spec["initContainers"] = [{"name": "linkerd-init", "image": "example/init:1"}]
         status["initContainerStatuses"] = [
@@ -187,7 +193,10 @@ def cluster() -> dict[str, list[dict] | dict]:
             ("linkerd", "linkerd-destination", "linkerd-destination-1", CREATED),
         ]
     ]
-    statefulsets = [_workload("StatefulSet", "apps/v1", "shop", "db")]
+    statefulsets = [
+        _workload("StatefulSet", "apps/v1", "shop", "db"),
+        _workload("StatefulSet", "apps/v1", "shop", "cache"),
+    ]
     revisions = [
         {
             "apiVersion": "apps/v1",
@@ -202,6 +211,12 @@ def cluster() -> dict[str, list[dict] | dict]:
             "apiVersion": "batch/v1",
             "kind": "Job",
             "metadata": _meta("report", "batch", owner=("CronJob", "nightly"), created=NEWEST_JOB),
+            "spec": {"template": {"metadata": {}}},
+        },
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": _meta("migrate", "batch", created=NEWEST_JOB),
             "spec": {"template": {"metadata": {}}},
         },
     ]
@@ -221,6 +236,15 @@ def cluster() -> dict[str, list[dict] | dict]:
         _pod("shop", "idle-5-z", ("ReplicaSet", "idle-5"), phase="Failed", ready=False),
         _pod("shop", "quiet-6-q", ("ReplicaSet", "quiet-6"), sa="quiet"),
         _pod("batch", "report-q", ("Job", "report"), sa="cron"),
+        _pod("shop", "cache-0", ("StatefulSet", "cache"), sa="cache", native_sidecar=True),
+        _pod(
+            "batch",
+            "migrate-m",
+            ("Job", "migrate"),
+            phase="Succeeded",
+            ready=False,
+            native_sidecar=True,
+        ),
         _pod("legacy", "mainframe-7-m", ("ReplicaSet", "mainframe-7"), proxy=False),
         _pod(
             "linkerd",

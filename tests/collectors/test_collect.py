@@ -203,15 +203,101 @@ def test_it_includes_unmeshed_destinations_and_clients(snapshot):
     )
 
 
-def test_it_reports_routes(snapshot):
-    (route,) = snapshot.routes
-    assert (route.name, route.route, route.service) == (
-        "api",
-        "GET /items",
-        "api.shop.svc.cluster.local:8080",
+def test_it_reports_routes_of_every_kind_with_the_side_that_measured_them(snapshot):
+    routes = {(r.route_kind, r.route): r for r in snapshot.routes}
+    assert set(routes) == {
+        ("ServiceProfile", "GET /items"),
+        ("HTTPRoute", "items"),
+        ("default HTTP route", "http"),
+        ("GRPCRoute", "items-grpc"),
+    }
+    profile = routes[("ServiceProfile", "GET /items")]
+    assert (profile.name, profile.service) == ("api", "api.shop.svc.cluster.local:8080")
+    assert (profile.direction, profile.measured_by) == ("inbound", "server")
+    assert profile.rps == pytest.approx(4.0)
+    assert profile.success_rate == pytest.approx(0.75)
+
+    http = routes[("HTTPRoute", "items")]
+    # Measured by the client, web, calling the Service api.
+    assert (http.name, http.service, http.direction, http.measured_by) == (
+        "web",
+        "api.shop",
+        "outbound",
+        "client",
     )
-    assert route.rps == pytest.approx(4.0)
-    assert route.success_rate == pytest.approx(0.75)
+    assert http.rps == pytest.approx(3.0)
+    assert http.success_rate == pytest.approx(2.0 / 3.0)  # 503 and FAIL_FAST are failures
+    buckets = [(b, c) for b, c in _route_buckets()]
+    assert http.latency_ms_p99 == pytest.approx(1000 * metrics.histogram_quantile(0.99, buckets))
+
+    default = routes[("default HTTP route", "http")]
+    assert (default.name, default.service, default.success_rate) == ("api", "mainframe.legacy", 1)
+
+    grpc = routes[("GRPCRoute", "items-grpc")]
+    assert (grpc.name, grpc.service, grpc.direction) == ("web", "grpc-api.shop", "outbound")
+    assert grpc.rps == pytest.approx(5.5)
+    # UNAVAILABLE and a stream error are failures; NOT_FOUND is not.
+    assert grpc.success_rate == pytest.approx(4.0 / 5.5)
+
+
+def _route_buckets():
+    running = 0.0
+    for bound in [*data.HTTP_ROUTE_BOUNDS, float("inf")]:
+        running += data.HTTP_ROUTE_LATENCY.get(bound, 0.0)
+        yield bound, running
+
+
+def _grpc_inbound() -> tuple[float, float]:
+    ok = sum(r for (_, _, _, c), r in data.GRPC_INBOUND.items() if c == "success")
+    bad = sum(r for (_, _, _, c), r in data.GRPC_INBOUND.items() if c == "failure")
+    return ok, bad
+
+
+def test_it_counts_grpc_failures_behind_http_200_and_stream_errors(snapshot):
+    ns, _, name = data.GRPC_SERVER
+    server = _workloads(snapshot)[(ns, "deployment", name)]
+    ok, bad = _grpc_inbound()
+    assert (ok, bad) == (4.0, 2.0)
+    assert server.rps == pytest.approx(ok + bad)  # stream errors have no status_code
+    assert server.success_rate == pytest.approx(ok / (ok + bad))
+    assert server.health == CRITICAL
+
+
+def test_it_judges_a_workload_serving_tcp_only_on_its_connections(snapshot):
+    ((key, (open_, opened, closed, errors)),) = data.TCP_ONLY.items()
+    cache = _workloads(snapshot)[(key[0], "statefulset", key[2])]
+    assert cache.meshed_pods == 1  # its proxy is a native sidecar
+    assert cache.rps == 0.0 and cache.success_rate is None
+    assert cache.tcp_open_connections == open_
+    # Not the admin port's connections, nor their errors.
+    assert cache.tcp_opened_per_second == pytest.approx(opened)
+    assert cache.tcp_closed_per_second == pytest.approx(closed)
+    assert cache.tcp_close_errors_per_second == pytest.approx(errors)
+    assert cache.tcp_close_error_rate == pytest.approx(errors / closed)
+    assert (cache.health, cache.judged_on) == (CRITICAL, "tcp")  # 10 % closed with an error
+
+
+def test_it_calls_a_finished_job_idle(snapshot):
+    ns, _, name = data.FINISHED_JOB
+    job = _workloads(snapshot)[(ns, "job", name)]
+    assert (job.rps, job.health) == (0.0, NO_TRAFFIC)
+    assert job.scrape_rps == pytest.approx(0.1)
+
+
+def test_it_shows_probes_and_scrapes_on_their_own_line(snapshot):
+    workloads = _workloads(snapshot)
+    for (ns, label, name), series_of in data.OWN_TRAFFIC.items():
+        workload = workloads[(ns, KIND[label], name)]
+        probes = [(ok, bad) for _, route, *_, ok, bad in series_of if route == "probe"]
+        scrapes = [(ok, bad) for _, route, *_, ok, bad in series_of if route != "probe"]
+        assert workload.probe_rps == pytest.approx(sum(ok + bad for ok, bad in probes))
+        assert workload.scrape_rps == pytest.approx(sum(ok + bad for ok, bad in scrapes))
+        assert workload.scrape_success_rate == pytest.approx(1.0)
+    # api's readiness probe fails half the time: 0.2/s of /live and /ready fine, 0.05/s of 0.1/s.
+    api = workloads[("shop", "deployment", "api")]
+    assert api.probe_success_rate == pytest.approx(0.25 / 0.3)
+    # Never in health: api is in warning for its application's 97.5 %, not for its probes.
+    assert api.health == WARNING
 
 
 def test_it_joins_proxy_metrics_to_pods(snapshot):
@@ -220,6 +306,7 @@ def test_it_joins_proxy_metrics_to_pods(snapshot):
         assert pods[(ns, pod)].proxy_memory_bytes == memory  # not the control plane's 5 GB
         assert pods[(ns, pod)].proxy_cert_expiry == expiry
     assert pods[("shop", "db-0")].proxy_version == "stable-2.13.0"  # the annotation wins
+    assert pods[("shop", "cache-0")].has_proxy  # a native sidecar
     assert pods[("shop", "api-def34-y3")].status == "Init:0/1"
 
 
@@ -227,6 +314,7 @@ def test_it_rolls_up_namespaces(snapshot):
     namespaces = {n.name: n for n in snapshot.namespaces}
     shop = namespaces["shop"]
     inbound = [v for k, v in data.INBOUND.items() if k[0] == "shop"]
+    inbound.append(_grpc_inbound())
     assert shop.rps == pytest.approx(sum(ok + bad for ok, bad in inbound))
     assert shop.success_rate == pytest.approx(
         sum(ok for ok, _ in inbound) / sum(ok + bad for ok, bad in inbound)
@@ -246,7 +334,7 @@ def test_it_reads_the_control_plane(snapshot):
         "destination": (1, 0),
         "identity": (1, 1),
     }
-    assert plane.data_plane_versions == {"stable-2.14.10": 6, "stable-2.13.0": 1}
+    assert plane.data_plane_versions == {"stable-2.14.10": 8, "stable-2.13.0": 1}
 
 
 def test_it_costs_a_fixed_number_of_queries(snapshot):
@@ -266,6 +354,9 @@ def test_it_keeps_the_metrics_when_the_cluster_answers_500(backfilled_prometheus
     # Without the cluster, pods and meshed counts come from the proxies' own metrics.
     assert web.meshed_pods == 1
     assert {p.name for p in snapshot.pods} == {pod for _, pod, _, _ in data.PROXIES}
+    # The build's version, the proxy's own where the pod's "version" label took its name.
+    assert {p.name: p.proxy_version for p in snapshot.pods} == data.PROXY_BUILDS
+    assert snapshot.control_plane.data_plane_versions == {"2.294.0": 2, "2.300.0": 1}
 
 
 def test_it_keeps_the_cluster_when_prometheus_is_down(kube):

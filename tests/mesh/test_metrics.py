@@ -119,3 +119,32 @@ def test_it_gives_several_quantiles_as_one_at_a_time():
     assert metrics.histogram_quantiles(qs, buckets) == expected
     assert expected[:3] == [10, 15, pytest.approx(25)] and expected[-1] is None
     assert metrics.histogram_quantiles((0.5, 1.5), [(10, 0), (INF, 0)]) == [None, INF]
+
+
+def test_it_classifies_grpc_route_statuses_with_linkerds_default_failure_codes():
+    failures = {"UNKNOWN", "DEADLINE_EXCEEDED", "PERMISSION_DENIED", "INTERNAL", "UNAVAILABLE"}
+    for name in failures | {"DATA_LOSS"}:
+        assert not metrics.grpc_route_succeeded(name, "")
+    for code in ("2", "4", "7", "13", "14", "15"):
+        assert not metrics.grpc_route_succeeded(code, "")
+    for name in ("OK", "NOT_FOUND", "CANCELLED", "INVALID_ARGUMENT", "UNAUTHENTICATED", "5", "0"):
+        assert metrics.grpc_route_succeeded(name, "")
+    assert not metrics.grpc_route_succeeded("OK", "RESPONSE_STREAM_TIMEOUT")
+
+
+def test_it_classifies_http_route_statuses():
+    assert metrics.http_route_succeeded("200", "")
+    assert metrics.http_route_succeeded("404", "")
+    assert not metrics.http_route_succeeded("503", "")
+    assert not metrics.http_route_succeeded("", "FAIL_FAST")
+
+
+def test_it_normalises_proxy_versions_for_comparison():
+    assert metrics.normalise_version("v2.294.0") == "2.294.0"
+    assert metrics.normalise_version(" 2.294.0 ") == "2.294.0"
+    assert metrics.normalise_version("edge-25.4.4") == "edge-25.4.4"
+    assert metrics.normalise_version("v") == "v"
+    assert metrics.versions_comparable("v2.294.0", "2.300.0")
+    assert metrics.versions_comparable("stable-2.14.10", "edge-25.4.4")
+    assert not metrics.versions_comparable("edge-25.4.4", "2.294.0")
+    assert not metrics.versions_comparable("", "2.294.0")
