@@ -87,3 +87,12 @@ def test_it_opens_a_visible_bookmark_at_its_url(client, shelf, bob):
     response = client.get(f"/bookmarks/{shelf['team'].pk}/")
     assert response.status_code == 302
     assert response["Location"] == "/workloads/?ns=payments"
+
+
+def test_it_hides_owners_names_from_anonymous_readers(client, shelf, settings):
+    settings.MESHDASH_ANONYMOUS_READ = True
+    items = client.get("/api/v1/bookmarks").json()["items"]
+    assert [(i["title"], i["owner"]) for i in items] == [("everyone", None)]
+    page = client.get("/bookmarks/").content.decode()
+    assert "everyone" in page and "alice" not in page
+    assert "alice" not in client.get(f"/api/v1/bookmarks/{shelf['everyone'].pk}").content.decode()
