@@ -24,8 +24,9 @@ CSV_FIELDS = (
     "latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "tcp_open_connections",
     "outbound_rps", "outbound_success_rate", "team", "last_rollout",
 )
-# Spreadsheets run cells starting with these as formulas; cluster text must stay text.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run cells starting with these as formulas, also after leading whitespace and line
+# breaks; cluster text must stay text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def error(reason: str, status: int) -> JsonResponse:
@@ -154,7 +155,9 @@ class _Echo:
 def _csv_cell(value):
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)
+    ):
         return "'" + value
     return value
 

@@ -15,8 +15,13 @@ KIND_ABBREVIATIONS = {
 # Kinds `kubectl rollout restart` supports.
 RESTARTABLE_KINDS = ("deployment", "statefulset", "daemonset")
 # The Prometheus label Linkerd puts on proxy series for each kind.
-PROM_LABELS = {"deployment": "deployment", "statefulset": "statefulset",
-               "daemonset": "daemonset", "job": "k8s_job", "cronjob": "cronjob"}
+PROM_LABELS = {
+    "deployment": "deployment",
+    "statefulset": "statefulset",
+    "daemonset": "daemonset",
+    "job": "k8s_job",
+    "cronjob": "cronjob",
+}
 
 
 def resource(kind: str, name: str) -> str:
@@ -41,7 +46,8 @@ def workload_commands(namespace: str, kind: str, name: str, pod: str = "") -> li
 
 
 def logs_command(namespace: str, pod: str) -> str:
-    return f"kubectl -n {shlex.quote(namespace)} logs {shlex.quote(pod)} -c linkerd-proxy"
+    # `pod/` in front: a name starting with `-` stays a name, never a kubectl option.
+    return f"kubectl -n {shlex.quote(namespace)} logs {shlex.quote('pod/' + pod)} -c linkerd-proxy"
 
 
 def workload_promql(namespace: str, kind: str, name: str, window: str) -> str:

@@ -6,7 +6,7 @@ from meshdash.dashboard.commands import fill_url_template, workload_commands, wo
 def test_it_abbreviates_kinds_the_way_kubectl_and_linkerd_do():
     commands = dict(workload_commands("shop", "statefulset", "db", "db-0"))
     assert commands["Watch live requests"] == "linkerd viz tap sts/db -n shop"
-    assert commands["Proxy logs"] == "kubectl -n shop logs db-0 -c linkerd-proxy"
+    assert commands["Proxy logs"] == "kubectl -n shop logs pod/db-0 -c linkerd-proxy"
     assert commands["Restart (new pods, new proxies)"] == "kubectl -n shop rollout restart sts/db"
     assert dict(workload_commands("shop", "deployment", "web"))["Watch live requests"] == (
         "linkerd viz tap deploy/web -n shop"

@@ -173,7 +173,7 @@ def test_it_shows_a_workload_in_detail(client, known, settings):
     assert "20.0 MiB / 250.0 MiB" in body
     assert "linkerd viz tap deploy/frontend -n shop" in body
     assert "kubectl -n shop rollout restart deploy/frontend" in body
-    assert "kubectl -n shop logs frontend-7d9f-abcde -c linkerd-proxy" in body
+    assert "kubectl -n shop logs pod/frontend-7d9f-abcde -c linkerd-proxy" in body
     assert ('href="https://grafana.example/d/linkerd-deployment?var-namespace=shop'
             '&amp;var-deployment=frontend"') in body
     assert "response_total%7Bdirection%3D%22inbound%22%2C%20namespace%3D%22shop%22" in body
