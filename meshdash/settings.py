@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, before host checks, sessions and logins: probes have none of them.
     "meshdash.health.middleware.HealthMiddleware",
+    # Outside whitenoise and the error handlers, so static files and error pages carry it too.
+    "meshdash.lib.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -251,3 +253,8 @@ SECURE_HSTS_PRELOAD = env_bool("MESHDASH_HSTS_PRELOAD", MESHDASH_SECURE)
 if env_bool("MESHDASH_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Sent with every response (meshdash/lib/csp.py); the templates hold no inline script or style.
+MESHDASH_CONTENT_SECURITY_POLICY = env_str(
+    "MESHDASH_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+)
