@@ -8,3 +8,6 @@ urlpatterns = [
     path("api/v1/", include("meshdash.bookmarks.api_urls")),
     path("", include("meshdash.dashboard.urls")),
 ]
+
+# Unmatched URLs under /api/ answer JSON like the rest of the API.
+handler404 = "meshdash.dashboard.api.not_found"

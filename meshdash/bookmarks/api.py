@@ -25,6 +25,12 @@ def error(reason: str, status: int) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
 
 
+def method_not_allowed(*allowed: str) -> JsonResponse:
+    response = error("method not allowed", 405)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
 def as_json(bookmark: Bookmark, user, admin_of: set[int] | None = None) -> dict:
     return {
         "id": bookmark.pk,
@@ -108,7 +114,7 @@ def bookmarks(request):
             }
         )
     if request.method != "POST":
-        return error("method not allowed", 405)
+        return method_not_allowed("GET", "POST")
     if not request.user.is_authenticated:
         return error("authentication required", 401)
     try:
@@ -145,7 +151,7 @@ def bookmark(request, bookmark_id: int):
         found.delete()
         return HttpResponse(status=204)
     if request.method != "PATCH":
-        return error("method not allowed", 405)
+        return method_not_allowed("GET", "PATCH", "DELETE")
     if not found.can_edit(request.user):
         return error("only the owner can change this bookmark", 403)
     try:

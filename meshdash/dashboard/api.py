@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
+from django.views.defaults import page_not_found
 
 from meshdash.dashboard.filters import (
     BadQuery,
@@ -29,8 +30,24 @@ CSV_FIELDS = (
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+READ_METHODS = ("GET", "HEAD")
+
+
 def error(reason: str, status: int) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
+
+
+def method_not_allowed(allowed=READ_METHODS) -> JsonResponse:
+    response = error(f"method not allowed: use {', '.join(allowed)}", 405)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def not_found(request, exception):
+    """No URL matched: JSON under /api/ (clients parse every answer), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error("no such API URL", 404)
+    return page_not_found(request, exception)
 
 
 def api_view(view):
@@ -40,11 +57,13 @@ def api_view(view):
     there is nothing to serve: Redis unavailable, or a valid window without a snapshot yet (the
     reason names the window: ``no snapshot for window 10m yet: the first collection is
     running``, see ``_no_snapshot``). The pages answer that last case with a 200 page that says
-    the first collection is running (``views.dashboard_page``).
+    the first collection is running (``views.dashboard_page``). Only reads: 405 otherwise.
     """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if request.method not in READ_METHODS:
+            return method_not_allowed()
         try:
             return view(request, *args, **kwargs)
         except BadQuery as exc:

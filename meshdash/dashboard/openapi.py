@@ -1,0 +1,404 @@
+"""The JSON API (`/api/v1/`) described in OpenAPI 3.1, served at `/api/v1/openapi.json`.
+
+Built from the code's own definitions: the filters' choices and bounds (filters.py, mesh/query.py,
+store/namespaces.py), the mesh dataclasses the API serialises, the bookmark form. So a new sort
+key, kind or field shows up here by itself; tests/dashboard/test_openapi.py checks that every API
+URL is described, that the parameters each view reads are, and fuzzes the API from this document.
+
+The document itself is public: it holds no data, and clients and tools fetch it before they have
+credentials.
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from meshdash.accounts.models import WRITE
+from meshdash.bookmarks import openapi as bookmarks_openapi
+from meshdash.dashboard import filters
+from meshdash.dashboard.api import READ_METHODS, method_not_allowed
+from meshdash.lib.openapi import (
+    BEARER,
+    SESSION,
+    anchored,
+    dataclass_schema,
+    error_response,
+    json_response,
+    ref,
+    unauthorized_response,
+)
+from meshdash.mesh.health import HEALTH_STATES
+from meshdash.mesh.model import KINDS, WINDOWS, Edge, Namespace, Pod, Route, Workload
+from meshdash.mesh.query import DEFAULT_PER_PAGE, DEFAULT_SORT, SORT_KEYS
+from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT, NAMESPACE_SORT_KEYS
+from meshdash.store.results import HistoryPoint
+
+API_VERSION = "1"
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before asking again.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+
+
+def common_responses() -> dict:
+    return {
+        "400": error_response(
+            "Bad input: an unknown value, a parameter given twice, a value out of bounds, or text "
+            "no Kubernetes name can hold. The reason is in `error`."
+        ),
+        "401": unauthorized_response(),
+        "503": error_response(
+            "Nothing to serve yet: the snapshot store (Redis) is unavailable, or the window has "
+            "no snapshot yet because its first collection is running. Retry after the delay.",
+            RETRY_AFTER,
+        ),
+    }
+
+
+# The parser takes an empty value as one not given: the default, or no filter.
+EMPTY = {"const": ""}
+
+
+def _enum(name: str, values, default: str | None, description: str) -> dict:
+    schema = {"type": "string", "enum": [*values, ""]}
+    if default is not None:
+        schema["default"] = default
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+def _number(name: str, maximum: int, default: int, description: str) -> dict:
+    number = {"type": "integer", "minimum": 1, "maximum": maximum}
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"anyOf": [number, EMPTY], "default": default},
+    }
+
+
+def _page_parameters() -> list[dict]:
+    return [
+        _number("page", filters.MAX_PAGE, 1, "Page number; one past the last gives the last page."),
+        _number("per_page", filters.MAX_PER_PAGE, DEFAULT_PER_PAGE, "Items per page."),
+    ]
+
+
+def _search_parameter(what: str) -> dict:
+    # The parser lowercases the search before matching it against SEARCH_RE.
+    pattern = filters.SEARCH_RE.pattern.replace("a-z", "A-Za-z")
+    return {
+        "name": "q",
+        "in": "query",
+        "description": f"Case-insensitive part of the {what} name.",
+        "schema": {
+            "type": "string",
+            "maxLength": filters.MAX_VALUE_LENGTH,
+            "pattern": anchored(pattern),
+        },
+    }
+
+
+def window_parameter() -> dict:
+    return _enum(
+        "window",
+        WINDOWS,
+        settings.MESHDASH_DEFAULT_WINDOW,
+        "The time window the metrics are computed over.",
+    )
+
+
+def _direction_parameter() -> dict:
+    return _enum("dir", filters.DIRECTIONS, "asc", "Sort direction; empty values sort last.")
+
+
+def workload_list_parameters() -> list[dict]:
+    namespace = namespace_name_schema()
+    return [
+        {
+            "name": "ns",
+            "in": "query",
+            "description": "Only these namespaces (repeat the parameter for several).",
+            "style": "form",
+            "explode": True,
+            "schema": {
+                "type": "array",
+                "items": {"anyOf": [namespace, EMPTY]},
+                "maxItems": filters.MAX_NAMESPACES,
+            },
+        },
+        _enum("kind", KINDS, None, "Only workloads of this kind."),
+        _enum("health", HEALTH_STATES, None, "Only workloads in this health state."),
+        _enum(
+            "meshed",
+            [value for value in filters.MESHED_VALUES if value],
+            None,
+            "Only meshed (yes, true) or only unmeshed (no, false) workloads; case-insensitive.",
+        ),
+        _search_parameter("workload"),
+        {
+            "name": "team",
+            "in": "query",
+            "description": "Only the workloads of this team (its namespaces and label selector).",
+            "schema": {
+                "type": "string",
+                "maxLength": filters.MAX_VALUE_LENGTH,
+                "pattern": anchored(filters.TEAM_RE.pattern),
+            },
+        },
+        _enum("sort", SORT_KEYS, DEFAULT_SORT, "Sort key; `health` ascending is worst first."),
+        _direction_parameter(),
+        *_page_parameters(),
+        window_parameter(),
+    ]
+
+
+def namespace_list_parameters() -> list[dict]:
+    return [
+        _search_parameter("namespace"),
+        _enum("sort", NAMESPACE_SORT_KEYS, DEFAULT_NAMESPACE_SORT, "Sort key."),
+        _direction_parameter(),
+        *_page_parameters(),
+        window_parameter(),
+    ]
+
+
+def namespace_name_schema() -> dict:
+    return {"type": "string", "maxLength": 63, "pattern": anchored(filters.NAMESPACE_RE.pattern)}
+
+
+def workload_path_parameters() -> list[dict]:
+    return [
+        {"name": "namespace", "in": "path", "required": True, "schema": namespace_name_schema()},
+        {
+            "name": "kind",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": list(KINDS)},
+        },
+        {
+            "name": "name",
+            "in": "path",
+            "required": True,
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": filters.MAX_VALUE_LENGTH,
+                "pattern": "^[^/]+$",
+            },
+        },
+    ]
+
+
+def snapshot_schema() -> dict:
+    properties = {
+        "taken_at": {"type": "number", "description": "When the collection started (unix s)."},
+        "age_seconds": {"type": "number", "minimum": 0},
+        "collect_seconds": {"type": "number", "minimum": 0},
+        "stale": {
+            "type": "boolean",
+            "description": "The last collection failed, no collection landed for a few refresh "
+            "intervals, or parts are missing (see `errors`).",
+        },
+        "reason": {
+            "type": "string",
+            "description": "Why it is stale (failed or too old); empty otherwise.",
+        },
+        "errors": {
+            "type": "object",
+            "description": "Parts missing from this snapshot, each with why it failed.",
+            "additionalProperties": {"type": "string"},
+        },
+        "failure_reason": {
+            "type": "string",
+            "description": "Why the last collection failed; empty when it succeeded.",
+        },
+    }
+    return {
+        "type": "object",
+        "description": "The snapshot the answer was read from.",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def page_schema(items: dict) -> dict:
+    properties = {
+        "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1},
+        "pages": {"type": "integer", "minimum": 1},
+        "window": {"type": "string", "enum": list(WINDOWS)},
+        "items": {"type": "array", "items": items},
+        "snapshot": ref("Snapshot"),
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def workload_detail_schema() -> dict:
+    properties = {
+        "window": {"type": "string", "enum": list(WINDOWS)},
+        "workload": ref("Workload"),
+        "callers": {"type": "array", "items": ref("Edge")},
+        "callees": {"type": "array", "items": ref("Edge")},
+        "pods": {"type": "array", "items": ref("Pod")},
+        "routes": {"type": "array", "items": ref("Route")},
+        "history": {"type": "array", "items": ref("HistoryPoint")},
+        "snapshot": ref("Snapshot"),
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def schemas() -> dict:
+    return {
+        "Error": {
+            "type": "object",
+            "properties": {"error": {"type": "string", "minLength": 1}},
+            "required": ["error"],
+            "additionalProperties": False,
+        },
+        "Snapshot": snapshot_schema(),
+        "Workload": dataclass_schema(Workload, enums={"kind": KINDS, "health": HEALTH_STATES}),
+        "Edge": dataclass_schema(Edge),
+        "Pod": dataclass_schema(Pod),
+        "Route": dataclass_schema(Route),
+        "Namespace": dataclass_schema(Namespace),
+        "HistoryPoint": dataclass_schema(HistoryPoint),
+        "WorkloadPage": page_schema(ref("Workload")),
+        "NamespacePage": page_schema(ref("Namespace")),
+        "WorkloadDetail": workload_detail_schema(),
+    }
+
+
+def dashboard_paths() -> dict:
+    return {
+        reverse("api_workloads"): {
+            "get": {
+                "operationId": "listWorkloads",
+                "summary": "One page of the workload list, filtered and sorted as the page is.",
+                "tags": ["workloads"],
+                "parameters": workload_list_parameters(),
+                "responses": {
+                    "200": json_response("One page of workloads.", ref("WorkloadPage")),
+                    **common_responses(),
+                },
+            }
+        },
+        "/api/v1/workloads/{namespace}/{kind}/{name}": {
+            "get": {
+                "operationId": "getWorkload",
+                "summary": "One workload: its metrics, callers, callees, pods, routes and the "
+                "last hour of its 1m metrics.",
+                "tags": ["workloads"],
+                "parameters": workload_path_parameters() + [window_parameter()],
+                "responses": {
+                    "200": json_response("The workload.", ref("WorkloadDetail")),
+                    "404": error_response("No such kind, or no such workload in the snapshot."),
+                    **common_responses(),
+                },
+            }
+        },
+        reverse("api_namespaces"): {
+            "get": {
+                "operationId": "listNamespaces",
+                "summary": "One page of the namespaces list.",
+                "tags": ["namespaces"],
+                "parameters": namespace_list_parameters(),
+                "responses": {
+                    "200": json_response("One page of namespaces.", ref("NamespacePage")),
+                    **common_responses(),
+                },
+            }
+        },
+        reverse("api_openapi"): {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This description.",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {
+                    "200": json_response("The OpenAPI 3.1 document.", {"type": "object"})
+                },
+            }
+        },
+    }
+
+
+def security_schemes() -> dict:
+    return {
+        SESSION: {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "The session of a user signed in at /accounts/login/ (or by the "
+            "single sign-on proxy). Requests other than GET also need the CSRF token in the "
+            f"`X-CSRFToken` header (from the `{settings.CSRF_COOKIE_NAME}` cookie).",
+        },
+        BEARER: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "`Authorization: Bearer <token>` with a token created on /accounts/me/ "
+            "or by `manage.py token create`. Accepted on /api/ only; needs no CSRF token. A "
+            f"token reads only, unless created with the `{WRITE}` scope (operations that "
+            f"change anything list it); one past its expiry is refused with 401.",
+        },
+    }
+
+
+def security(*, read: bool) -> list[dict]:
+    """Who may call an operation: a session, or a token (with the write scope to change
+    anything); anyone for reads when MESHDASH_ANONYMOUS_READ is on."""
+    if not read:
+        return [{SESSION: []}, {BEARER: [WRITE]}]
+    requirements = [{SESSION: []}, {BEARER: []}]
+    if settings.MESHDASH_ANONYMOUS_READ:
+        requirements.append({})
+    return requirements
+
+
+def document() -> dict:
+    paths = dashboard_paths() | bookmarks_openapi.paths()
+    for operations in paths.values():
+        for method in HTTP_METHODS & operations.keys():
+            operations[method].setdefault("security", security(read=method == "get"))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "meshdash",
+            "version": API_VERSION,
+            "description": "The dashboard's lists and workloads as JSON, read from the current "
+            "snapshot of each window (never from Prometheus or the cluster), and the bookmarks. "
+            'Errors are `{"error": reason}`.',
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas() | bookmarks_openapi.schemas(),
+            "securitySchemes": security_schemes(),
+        },
+    }
+
+
+@login_not_required
+@csrf_exempt  # reads only, answers 405 to anything else
+def openapi_json(request):
+    if request.method not in READ_METHODS:
+        return method_not_allowed()
+    return JsonResponse(document())
