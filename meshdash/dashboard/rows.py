@@ -35,6 +35,15 @@ def _full_name(name: str, shown: int = 28) -> str:
     return f' title="{escape(name)}"' if len(name) > shown else ""
 
 
+def _success(w) -> str:
+    """The success rate of requests, or for a workload judged on TCP the share of its
+    connections closed cleanly, marked as such."""
+    if w.judged_on != "tcp":
+        return percent(w.success_rate)
+    clean = None if w.tcp_close_error_rate is None else 1 - w.tcp_close_error_rate
+    return f'<span title="TCP: connections closed without an error">tcp {percent(clean)}</span>'
+
+
 def workload_rows(rows, window_query: str = "", colspan: int = 12) -> SafeString:
     """``<tr>`` elements for (workload, history) pairs; ``window_query`` is "" or "?window=…"."""
     if not rows:
@@ -59,7 +68,7 @@ def workload_rows(rows, window_query: str = "", colspan: int = 12) -> SafeString
             f"<td{_full_name(w.name)}>{_link(path and path + window_query, name)}</td>"
             # Numbers are right-aligned by column in CSS: no class per cell on a 200-row page.
             f"<td{short_of_pods}>{w.meshed_pods}/{w.total_pods}</td>"
-            f"<td>{percent(w.success_rate)}</td>"
+            f"<td>{_success(w)}</td>"
             f"<td>{rps(w.rps)}</td>"
             f"<td>{ms(w.latency_ms_p50)}</td>"
             f"<td>{ms(w.latency_ms_p95)}</td>"
