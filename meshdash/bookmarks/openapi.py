@@ -141,8 +141,8 @@ def paths() -> dict:
                     "403": error_response(csrf),
                     "409": error_response(
                         "A quota is reached (MESHDASH_BOOKMARKS_PER_USER bookmarks, "
-                        "MESHDASH_FROZEN_VIEWS_PER_USER frozen views), or `freeze` asked for a view "
-                        "with no data to copy yet."
+                        "MESHDASH_FROZEN_VIEWS_PER_USER frozen views), or `freeze` asked for "
+                        "a view with no data to copy yet."
                     ),
                 },
             },
