@@ -6,6 +6,7 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from meshdash.lib.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -13,7 +14,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MESHDASH_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("MESHDASH_DEBUG", False)
-SECRET_KEY = env_str("MESHDASH_SECRET_KEY", "meshdash-insecure-development-key-change-me")
+# The built-in key is public: signed sessions and CSRF tokens would be forgeable with it.
+INSECURE_SECRET_KEY = "meshdash-insecure-development-key-change-me"
+SECRET_KEY = env_str("MESHDASH_SECRET_KEY", "") or INSECURE_SECRET_KEY
+if SECRET_KEY == INSECURE_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "MESHDASH_SECRET_KEY (or MESHDASH_SECRET_KEY_FILE) must be set to a long random value "
+        "when MESHDASH_DEBUG is off; the built-in key is only for MESHDASH_DEBUG=true"
+    )
 ALLOWED_HOSTS = env_list("MESHDASH_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("MESHDASH_CSRF_TRUSTED_ORIGINS", [])
 
