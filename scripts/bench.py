@@ -25,6 +25,7 @@ import concurrent.futures
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -347,6 +348,9 @@ def _query(**kwargs):
 
 
 def main() -> int:
+    # meshdash refuses its built-in secret key outside debugging: a key of this run's own.
+    if not (os.environ.get("MESHDASH_SECRET_KEY") or os.environ.get("MESHDASH_SECRET_KEY_FILE")):
+        os.environ["MESHDASH_SECRET_KEY"] = secrets.token_urlsafe(50)
     sizes = [int(s) for s in os.environ.get("MESHDASH_BENCH_SIZES", "200,1000,5000").split(",")]
     repeats = int(os.environ.get("MESHDASH_BENCH_COLLECTIONS", "3"))
     requests_each = int(os.environ.get("MESHDASH_BENCH_REQUESTS", "200"))

@@ -12,6 +12,7 @@ import contextlib
 import http.cookiejar
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -378,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main() -> int:
     args = build_parser().parse_args()
+    # meshdash refuses its built-in secret key outside debugging: a key of this run's own.
+    if not (os.environ.get("MESHDASH_SECRET_KEY") or os.environ.get("MESHDASH_SECRET_KEY_FILE")):
+        os.environ["MESHDASH_SECRET_KEY"] = secrets.token_urlsafe(50)
     # Ctrl-C stops the demo even when started from a shell that ignores SIGINT in the
     # background; SIGTERM (from a supervisor) stops it the same way.
     signal.signal(signal.SIGINT, interrupt)

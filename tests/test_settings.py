@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from meshdash.lib import env
 
 ROOT = Path(__file__).resolve().parent.parent
+BUILT_IN_KEY = "meshdash-insecure-development-key-change-me"
 ENV_EXAMPLE = ROOT / ".env.example"
 SOURCES = [ROOT / "meshdash", ROOT / "scripts", ROOT / "manage.py"]
 
@@ -105,7 +106,9 @@ def test_it_reads_secrets_from_a_file(monkeypatch, tmp_path):
 
 
 def load_settings(**environ) -> subprocess.CompletedProcess:
-    """Loads the real settings module in a fresh interpreter with the given variables."""
+    """Loads the real settings module in a fresh interpreter with the given variables (None:
+    unset)."""
+    base = {name: value for name, value in os.environ.items() if environ.get(name, "") is not None}
     return subprocess.run(
         [
             sys.executable,
@@ -114,7 +117,11 @@ def load_settings(**environ) -> subprocess.CompletedProcess:
             " print(settings.DEBUG, settings.MESHDASH_WINDOWS['1m'])",
         ],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "meshdash.settings", **environ},
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "meshdash.settings",
+            **{name: value for name, value in environ.items() if value is not None},
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -129,3 +136,17 @@ def test_it_stops_start_up_on_a_bad_value_in_the_real_settings():
     good = load_settings(MESHDASH_DEBUG="yes", MESHDASH_REFRESH_SECONDS="7")
     assert good.returncode == 0, good.stderr
     assert good.stdout.split() == ["True", "7"]
+
+
+def test_it_refuses_to_start_with_the_built_in_secret_key_unless_debugging():
+    for key in (None, "", BUILT_IN_KEY):
+        refused = load_settings(MESHDASH_SECRET_KEY=key, MESHDASH_SECRET_KEY_FILE=None)
+        assert refused.returncode != 0, key
+        assert "ImproperlyConfigured" in refused.stderr and "MESHDASH_SECRET_KEY" in refused.stderr
+
+    laptop = load_settings(
+        MESHDASH_SECRET_KEY=None, MESHDASH_SECRET_KEY_FILE=None, MESHDASH_DEBUG="true"
+    )
+    assert laptop.returncode == 0, laptop.stderr
+    production = load_settings(MESHDASH_SECRET_KEY="a-long-random-value", MESHDASH_DEBUG="false")
+    assert production.returncode == 0, production.stderr

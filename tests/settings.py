@@ -1,0 +1,11 @@
+"""The settings of a test run: meshdash's own, with a secret key of the run's (the built-in key
+is refused when DEBUG is off). Put in the environment, so the servers the tests start (workers,
+gunicorn, subprocesses loading meshdash.settings) have it too."""
+
+import os
+import secrets
+
+if not (os.environ.get("MESHDASH_SECRET_KEY") or os.environ.get("MESHDASH_SECRET_KEY_FILE")):
+    os.environ["MESHDASH_SECRET_KEY"] = "tests-" + secrets.token_urlsafe(32)
+
+from meshdash.settings import *  # noqa: E402, F403
