@@ -109,6 +109,20 @@ WHITENOISE_USE_FINDERS = True
 # --- Redis: the snapshot store; also Celery's broker unless CELERY_BROKER_URL says otherwise.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 MESHDASH_REDIS_PREFIX = env_str("MESHDASH_REDIS_PREFIX", "meshdash")
+# Filtered views' cached results, in a Redis of their own where it may evict them
+# (maxmemory-policy allkeys-lru): snapshots and the broker's queues must never be evicted, and
+# maxmemory is per instance, not per database. Default: REDIS_URL, the budget below the bound.
+MESHDASH_CACHE_REDIS_URL = env_str("MESHDASH_CACHE_REDIS_URL", "")
+# Per snapshot version: at most this many filtered views cached, and this many bytes of them;
+# past either, a view is computed for its page and forgotten.
+MESHDASH_RESULT_CACHE_MAX_ENTRIES = env_int("MESHDASH_RESULT_CACHE_MAX_ENTRIES", 200, minimum=0)
+MESHDASH_RESULT_CACHE_MAX_BYTES = env_int(
+    "MESHDASH_RESULT_CACHE_MAX_BYTES", 4 * 1024 * 1024, minimum=0
+)
+# New filtered views (the expensive ones, not in the cache) per user and minute, and the burst
+# allowed above that pace; past them, 429 with Retry-After.
+MESHDASH_COLD_VIEWS_PER_MINUTE = env_float("MESHDASH_COLD_VIEWS_PER_MINUTE", 60.0, minimum=1)
+MESHDASH_COLD_VIEWS_BURST = env_int("MESHDASH_COLD_VIEWS_BURST", 30, minimum=1)
 
 # --- Sources.
 PROMETHEUS_URL = env_str("PROMETHEUS_URL", "http://127.0.0.1:9090")

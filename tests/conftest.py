@@ -35,6 +35,23 @@ def redis_url(tmp_path_factory):
         yield f"{base}/15"
         return
     proc, port = servers.start_redis(tmp_path_factory.mktemp("redis"))
+    servers.configure_redis_memory(port, *servers.STORE_REDIS_MEMORY)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        servers.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def cache_redis_url(tmp_path_factory):
+    """The result cache's Redis, an instance of its own as meshdash runs it (database 14 of
+    REDIS_URL's server when that is set)."""
+    if os.environ.get("REDIS_URL"):
+        base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+        yield f"{base}/14"
+        return
+    proc, port = servers.start_redis(tmp_path_factory.mktemp("cache-redis"))
+    servers.configure_redis_memory(port, *servers.CACHE_REDIS_MEMORY)
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -42,14 +59,20 @@ def redis_url(tmp_path_factory):
 
 
 @pytest.fixture
-def redis_client(redis_url, settings):
-    """A clean Redis database, also wired into Django settings as REDIS_URL."""
+def redis_client(redis_url, cache_redis_url, settings):
+    """A clean Redis database, also wired into Django settings as REDIS_URL; the result cache
+    (MESHDASH_CACHE_REDIS_URL) clean too."""
     client = redis_lib.Redis.from_url(redis_url)
+    cache = redis_lib.Redis.from_url(cache_redis_url)
     client.flushdb()
+    cache.flushdb()
     settings.REDIS_URL = redis_url
+    settings.MESHDASH_CACHE_REDIS_URL = cache_redis_url
     yield client
     client.flushdb()
+    cache.flushdb()
     client.close()
+    cache.close()
 
 
 # Workloads of the demo mesh that the session's end-to-end fixtures serve (seed 1).

@@ -210,3 +210,20 @@ def start_celery_beat(env: dict, log_path: Path, schedule_file: Path) -> subproc
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+# How meshdash runs Redis (README: "Redis"): the snapshot store and broker never evict, they
+# refuse writes at the ceiling; the result cache's own instance evicts anything, all of it cache.
+STORE_REDIS_MEMORY = ("1gb", "noeviction")
+CACHE_REDIS_MEMORY = ("64mb", "allkeys-lru")
+
+
+def configure_redis_memory(port: int, maxmemory: str, policy: str) -> None:
+    import redis
+
+    client = redis.Redis(port=port)
+    try:
+        client.config_set("maxmemory", maxmemory)
+        client.config_set("maxmemory-policy", policy)
+    finally:
+        client.close()

@@ -122,3 +122,14 @@ def decode_history(
         step = -(-len(kept) // points)
         kept = kept[len(kept) - 1 :: -step][::-1]
     return [_decoded(point) for point in kept]
+
+
+# A filtered view's order as the result cache keeps it: "v" (so that an empty order still
+# exists), then each workload number as 4 bytes, little-endian (scripts.PAGE packs it).
+ORDER_MARK = b"v"
+ORDER_NUMBER = struct.Struct("<I")
+
+
+def unpack_numbers(raw: bytes) -> list[int]:
+    """Workload numbers from a slice of a packed order (without its mark)."""
+    return [number for (number,) in ORDER_NUMBER.iter_unpack(raw[: len(raw) // 4 * 4])]

@@ -65,72 +65,64 @@ return old
 """
 
 # One page of workloads. Unfiltered, the page is a range of the sort key's sorted set.
-# Filtered, the sorted set is intersected with the filter sets into a result key that later
-# pages of the same view reuse until it expires. The result holds a sentinel member "" at
-# score -1 (before every real rank) so that an empty result is cached too.
-# KEYS: sort zset, rows hash, result key, names blob, search set, namespace union,
-#       then ARGV[4] namespace sets, then the other filter sets.
-# ARGV: page, per page, result ttl ms, number of namespace sets, lowercased search ('' for none).
-# Returns: total, clamped page, then the page's rows.
+# Filtered, the sorted set is intersected with the filter sets into a temporary key, deleted
+# with every other temporary key before the script returns: a view leaves nothing behind in
+# this Redis (caching it is the caller's choice, bounded, see ``store.ResultCache``).
+# KEYS: sort zset, rows hash, result key (the sort zset when unfiltered), names blob, search
+#       set, namespace union, then ARGV[4] namespace sets, then the other filter sets.
+# ARGV: page, per page, number of namespace sets, lowercased search ('' for none), '1' to
+#       also return the whole order packed (codec.pack_order), '0' not to.
+# Returns: total, clamped page, the packed order or false, then the page's rows.
 PAGE = """
 local sorted, rows, result = KEYS[1], KEYS[2], KEYS[3]
-local page, per_page, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local namespaces, needle = tonumber(ARGV[4]), ARGV[5]
-local offset = 0
+local page, per_page = tonumber(ARGV[1]), tonumber(ARGV[2])
+local namespaces, needle, want_order = tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1'
+local temporary = {}
 if result ~= sorted then
-  offset = 1
-  if redis.call('EXISTS', result) == 0 then
-    local inputs = {sorted}
-    if namespaces == 1 then
-      table.insert(inputs, KEYS[7])
-    elseif namespaces > 1 then
-      redis.call('SUNIONSTORE', KEYS[6], unpack(KEYS, 7, 6 + namespaces))
-      redis.call('PEXPIRE', KEYS[6], ttl)
-      table.insert(inputs, KEYS[6])
-    end
-    if needle ~= '' then
-      local found = KEYS[5]
-      if redis.call('EXISTS', found) == 0 then
-        local blob = redis.call('GET', KEYS[4]) or ''
-        -- '-1' is no workload: it only makes an empty match exist.
-        local batch = {'-1'}
-        for index, name in string.gmatch(blob, '(%d+)\\t([^\\n]*)') do
-          if string.find(name, needle, 1, true) then
-            table.insert(batch, index)
-            if #batch >= 1000 then
-              redis.call('SADD', found, unpack(batch))
-              batch = {}
-            end
-          end
-        end
-        if #batch > 0 then
-          redis.call('SADD', found, unpack(batch))
-        end
-        redis.call('PEXPIRE', found, ttl)
-      end
-      table.insert(inputs, found)
-    end
-    for i = 7 + namespaces, #KEYS do
-      table.insert(inputs, KEYS[i])
-    end
-    local args = {'ZINTERSTORE', result, #inputs}
-    for _, key in ipairs(inputs) do
-      table.insert(args, key)
-    end
-    table.insert(args, 'WEIGHTS')
-    table.insert(args, 1)
-    for _ = 2, #inputs do
-      table.insert(args, 0)
-    end
-    redis.call(unpack(args))
-    redis.call('ZADD', result, -1, '')
-    redis.call('PEXPIRE', result, ttl)
+  local inputs = {sorted}
+  if namespaces == 1 then
+    table.insert(inputs, KEYS[7])
+  elseif namespaces > 1 then
+    redis.call('SUNIONSTORE', KEYS[6], unpack(KEYS, 7, 6 + namespaces))
+    table.insert(temporary, KEYS[6])
+    table.insert(inputs, KEYS[6])
   end
+  if needle ~= '' then
+    local found = KEYS[5]
+    local blob = redis.call('GET', KEYS[4]) or ''
+    -- '-1' is no workload: it only makes an empty match exist.
+    local batch = {'-1'}
+    for index, name in string.gmatch(blob, '(%d+)\\t([^\\n]*)') do
+      if string.find(name, needle, 1, true) then
+        table.insert(batch, index)
+        if #batch >= 1000 then
+          redis.call('SADD', found, unpack(batch))
+          batch = {}
+        end
+      end
+    end
+    if #batch > 0 then
+      redis.call('SADD', found, unpack(batch))
+    end
+    table.insert(temporary, found)
+    table.insert(inputs, found)
+  end
+  for i = 7 + namespaces, #KEYS do
+    table.insert(inputs, KEYS[i])
+  end
+  local args = {'ZINTERSTORE', result, #inputs}
+  for _, key in ipairs(inputs) do
+    table.insert(args, key)
+  end
+  table.insert(args, 'WEIGHTS')
+  table.insert(args, 1)
+  for _ = 2, #inputs do
+    table.insert(args, 0)
+  end
+  redis.call(unpack(args))
+  table.insert(temporary, result)
 end
-local total = redis.call('ZCARD', result) - offset
-if total < 0 then
-  total = 0
-end
+local total = redis.call('ZCARD', result)
 local pages = math.max(1, math.ceil(total / per_page))
 if page > pages then
   page = pages
@@ -138,15 +130,87 @@ end
 if page < 1 then
   page = 1
 end
-local start = (page - 1) * per_page + offset
-local out = {total, page}
+local start = (page - 1) * per_page
+local order = false
+if want_order and result ~= sorted then
+  local packed = {'v'}
+  for i, number in ipairs(redis.call('ZRANGE', result, 0, -1)) do
+    packed[i + 1] = struct.pack('<I4', tonumber(number))
+  end
+  order = table.concat(packed)
+end
+local out = {total, page, order}
 local members = redis.call('ZRANGE', result, start, start + per_page - 1)
 if #members > 0 then
   for _, row in ipairs(redis.call('HMGET', rows, unpack(members))) do
     table.insert(out, row)
   end
 end
+if #temporary > 0 then
+  redis.call('DEL', unpack(temporary))
+end
 return out
+"""
+
+# One page of a cached view's order (codec.pack_order: "v", then 4 bytes a workload number).
+# KEYS: the cached order.  ARGV: page, per page.
+# Returns: false when not cached, else total, clamped page, the page's packed numbers.
+CACHED_PAGE = """
+local size = redis.call('STRLEN', KEYS[1])
+if size == 0 then
+  return false
+end
+local per_page = tonumber(ARGV[2])
+local total = (size - 1) / 4
+local page = math.min(math.max(1, tonumber(ARGV[1])), math.max(1, math.ceil(total / per_page)))
+local start = 1 + (page - 1) * per_page * 4
+return {total, page, redis.call('GETRANGE', KEYS[1], start, start + per_page * 4 - 1)}
+"""
+
+# Cache a view's packed order unless its version's budget of entries or bytes is spent. The
+# budget expires with the last entry it admitted, and hits never extend an entry, so it
+# counts every entry still alive.
+# KEYS: the cached order, the version's budget hash.
+# ARGV: packed order, ttl ms, most entries, most bytes, what this entry costs in bytes.
+# Returns: 1 cached (or already there), 0 refused.
+ADMIT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 1
+end
+local entries = tonumber(redis.call('HGET', KEYS[2], 'entries') or '0')
+local bytes = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0')
+local cost = tonumber(ARGV[5])
+if entries + 1 > tonumber(ARGV[3]) or bytes + cost > tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('HINCRBY', KEYS[2], 'entries', 1)
+redis.call('HINCRBY', KEYS[2], 'bytes', cost)
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+# A token bucket: take one token, refilled at ARGV[1] a second up to ARGV[2], by Redis's clock.
+# KEYS: the bucket.  ARGV: tokens a second, most tokens.
+# Returns: seconds to wait as text, "0" when a token was taken.
+TAKE_TOKEN = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens),
+           'at', string.format('%.6f', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return string.format('%.3f', wait)
 """
 
 # One workload by id, and with ARGV[2] == '1' its callers, callees, pods and routes.

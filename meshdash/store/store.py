@@ -16,8 +16,15 @@ Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a ra
   overview shows, bounded), and ``keys``, the registry of the version's keys. The namespaces
   list is kept like the workloads for its pages: ``ns_rows``, ``ns_ids``, ``ns_names``,
   ``ns_z:{sort}:{asc|desc}``.
-- ``P:q:V:*``: results of filtered queries and name searches, kept a short while for the
-  following pages of the same view.
+- ``P:q:V:*``, in the result cache's Redis (``cache_client``, by default the same one):
+  the order of a filtered view or name search (``codec.ORDER_MARK`` then 4 bytes a workload
+  number), kept ``result_ttl_seconds`` for the following pages of the same view, and
+  ``P:q:V:budget``, what the version's cached views cost. A version caches at most
+  ``cache_max_entries`` views and ``cache_max_bytes`` bytes; past that a view is computed into
+  a temporary key that the same script deletes after reading the page (``scripts.PAGE``
+  always does: this Redis keeps no result sets). So however many distinct views are asked
+  for, cached results stay within those bounds per live version.
+- ``P:rl:*``, in the result cache's Redis: token buckets of ``take_token``.
 - ``P:hist:{namespace/kind/name}``: the last hour of a workload's 1m-window metrics, one
   point a minute, independent of versions: a ring of 60 fixed-size binary points, each
   written in place into the slot of its minute (``codec.HISTORY_POINT``, ``scripts.HISTORY``).
@@ -42,8 +49,10 @@ new filtered view about 3 ms, the sparklines of a 50-row page about 1.3 ms.
 
 import functools
 import hashlib
+import logging
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -81,11 +90,14 @@ from meshdash.store.results import (
 # One client, so one connection pool, per Redis URL and process: views ask for a store per
 # request. redis-py resets a pool inherited across fork.
 _clients: dict[str, redis.Redis] = {}
+log = logging.getLogger(__name__)
 
 HISTORY_WINDOW = "1m"
 HISTORY_MINUTES = 60
 # Fields, members or keys per command or script call: no single step holds Redis for long.
 WRITE_BATCH = 1000
+# What a cached view costs beyond its packed order: key, value and expiry bookkeeping in Redis.
+CACHE_ENTRY_OVERHEAD_BYTES = 100
 # The most namespaces a list URL may name (meshdash.dashboard.filters.MAX_NAMESPACES).
 MAX_URL_NAMESPACES = 100
 
@@ -97,8 +109,25 @@ def _unavailable_on_connection_error(method):
             return method(*args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise StoreUnavailable(f"the snapshot store (Redis) is unavailable: {exc}") from exc
+        except redis.exceptions.OutOfMemoryError as exc:
+            # At its maxmemory, Redis (noeviction) refuses writes, even a view's temporary key.
+            raise StoreUnavailable(f"the snapshot store (Redis) is full: {exc}") from exc
 
     return wrapper
+
+
+def _client(url: str) -> redis.Redis:
+    client = _clients.get(url)
+    if client is None:
+        # Fail within seconds when Redis is away: a page shows its error instead of hanging.
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        )
+        client = _clients.setdefault(url, client)
+    return client
 
 
 def _text(raw: bytes | str) -> str:
@@ -120,19 +149,34 @@ class SnapshotStore:
         *,
         snapshot_ttl_seconds: float | None = None,
         result_ttl_seconds: float = 30.0,
+        cache_client: redis.Redis | None = None,
+        cache_max_entries: int | None = None,
+        cache_max_bytes: int | None = None,
     ):
-        if snapshot_ttl_seconds is None:
-            from django.conf import settings
+        from django.conf import settings
 
+        if snapshot_ttl_seconds is None:
             snapshot_ttl_seconds = settings.MESHDASH_SNAPSHOT_TTL_SECONDS
         self.client = client
+        self.cache_client = cache_client or client
         self.prefix = prefix
         self.snapshot_ttl_ms = max(1, int(snapshot_ttl_seconds * 1000))
         self.result_ttl_ms = max(1, int(result_ttl_seconds * 1000))
+        self.cache_max_entries = (
+            settings.MESHDASH_RESULT_CACHE_MAX_ENTRIES
+            if cache_max_entries is None
+            else cache_max_entries
+        )
+        self.cache_max_bytes = (
+            settings.MESHDASH_RESULT_CACHE_MAX_BYTES if cache_max_bytes is None else cache_max_bytes
+        )
         self._create = client.register_script(scripts.CREATE)
         self._create_numbers = client.register_script(scripts.CREATE_NUMBERS)
         self._switch = client.register_script(scripts.SWITCH)
         self._page = client.register_script(scripts.PAGE)
+        self._cached_page = self.cache_client.register_script(scripts.CACHED_PAGE)
+        self._admit = self.cache_client.register_script(scripts.ADMIT)
+        self._take_token = self.cache_client.register_script(scripts.TAKE_TOKEN)
         self._workload = client.register_script(scripts.WORKLOAD)
         self._history = client.register_script(scripts.HISTORY)
         self._release = client.register_script(scripts.RELEASE_LOCK)
@@ -141,17 +185,11 @@ class SnapshotStore:
     def from_settings(cls) -> "SnapshotStore":
         from django.conf import settings
 
-        client = _clients.get(settings.REDIS_URL)
-        if client is None:
-            # Fail within seconds when Redis is away: a page shows its error instead of hanging.
-            client = redis.Redis.from_url(
-                settings.REDIS_URL,
-                socket_connect_timeout=2,
-                socket_timeout=5,
-                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-            )
-            client = _clients.setdefault(settings.REDIS_URL, client)
-        return cls(client, settings.MESHDASH_REDIS_PREFIX)
+        return cls(
+            _client(settings.REDIS_URL),
+            settings.MESHDASH_REDIS_PREFIX,
+            cache_client=_client(settings.MESHDASH_CACHE_REDIS_URL or settings.REDIS_URL),
+        )
 
     # --- key names
 
@@ -452,32 +490,45 @@ class SnapshotStore:
 
     @_unavailable_on_connection_error
     def workload_page(
-        self, window: str, query: WorkloadQuery, *, version: str | None = None
+        self,
+        window: str,
+        query: WorkloadQuery,
+        *,
+        version: str | None = None,
+        on_cold: Callable[[], None] | None = None,
     ) -> Page:
-        """One page of workloads; the page number is clamped into 1..pages."""
+        """One page of workloads; the page number is clamped into 1..pages.
+
+        ``on_cold`` is called before computing a filtered view the result cache does not
+        hold (the expensive case); it may refuse by raising.
+        """
         if query.sort not in SORT_KEYS:
             raise ValueError(f"unknown sort key {query.sort!r}")
         per_page = max(1, query.per_page)
         version = version or self.current_version(window)
         if version is None:
             return Page(items=[], total=0, page=1, per_page=per_page)
-        keys, namespace_count, needle = self._page_keys(version, query)
+        keys, namespace_count, needle, cached = self._page_keys(version, query)
         page = min(max(1, query.page), 2**53)
-        total, page, *rows = self._page(
-            keys=keys, args=[page, per_page, self.result_ttl_ms, namespace_count, needle]
+        total, page, rows = self._read_page(
+            version, keys, cached, [page, per_page, namespace_count, needle], on_cold
         )
-        items = [codec.workload_from_json(row) for row in rows if row is not None]
         return Page(
-            items=items,
-            total=int(total),
-            page=int(page),
+            items=[codec.workload_from_json(row) for row in rows if row is not None],
+            total=total,
+            page=page,
             per_page=per_page,
             extra={"version": version},
         )
 
     @_unavailable_on_connection_error
     def namespace_page(
-        self, window: str, query: NamespaceQuery, *, version: str | None = None
+        self,
+        window: str,
+        query: NamespaceQuery,
+        *,
+        version: str | None = None,
+        on_cold: Callable[[], None] | None = None,
     ) -> Page:
         """One page of namespace rollups; the page number is clamped into 1..pages."""
         if query.sort not in NAMESPACE_SORT_KEYS:
@@ -490,32 +541,93 @@ class SnapshotStore:
         direction = "desc" if query.descending else "asc"
         sorted_key = k(f"ns_z:{query.sort}:{direction}")
         needle = query.search.lower()
-        result = (
-            self._query_key(version, "ns_page:" + _digest(query.sort, direction, needle))
-            if needle
-            else sorted_key
-        )
         keys = [
             sorted_key,
             k("ns_rows"),
-            result,
+            self._temporary("result") if needle else sorted_key,
             k("ns_names"),
-            self._query_key(version, "ns_search:" + _digest(needle)),
-            self._query_key(version, "ns_unused"),
+            self._temporary("search"),
+            self._temporary("namespaces"),
         ]
+        cached = (
+            self._query_key(version, "ns_page:" + _digest(query.sort, direction, needle))
+            if needle
+            else None
+        )
         page = min(max(1, query.page), 2**53)
-        total, page, *rows = self._page(
-            keys=keys, args=[page, per_page, self.result_ttl_ms, 0, needle]
+        total, page, rows = self._read_page(
+            version, keys, cached, [page, per_page, 0, needle], on_cold
         )
         return Page(
             items=[codec.from_row(Namespace, codec.loads(row)) for row in rows if row],
-            total=int(total),
-            page=int(page),
+            total=total,
+            page=page,
             per_page=per_page,
             extra={"version": version},
         )
 
-    def _page_keys(self, version: str, query: WorkloadQuery) -> tuple[list[str], int, str]:
+    def _read_page(self, version, keys, cached, args, on_cold) -> tuple[int, int, list]:
+        """(total, clamped page, rows) of one page: a range of the sorted set when unfiltered;
+        else from the result cache when it holds the view (key ``cached``), or computed by
+        ``scripts.PAGE`` after ``on_cold`` and offered to the cache."""
+        page, per_page = args[0], args[1]
+        if cached is None:
+            total, page, _, *rows = self._page(keys=keys, args=[*args, "0"])
+            return int(total), int(page), rows
+        found = self._read_cached(cached, page, per_page)
+        if found is not None:
+            total, page, numbers = found
+            return total, page, (self.client.hmget(keys[1], numbers) if numbers else [])
+        if on_cold is not None:
+            on_cold()
+        total, page, order, *rows = self._page(keys=keys, args=[*args, "1"])
+        self._offer(version, cached, order)
+        return int(total), int(page), rows
+
+    def _read_cached(self, key: str, page: int, per_page: int):
+        try:
+            found = self._cached_page(keys=[key], args=[page, per_page])
+        except redis.RedisError as exc:  # the cache is an optimisation: read through it
+            log.warning("result cache unavailable: %s", exc)
+            return None
+        if found is None:
+            return None
+        total, page, packed = found
+        return int(total), int(page), codec.unpack_numbers(packed)
+
+    def _offer(self, version: str, key: str, order: bytes) -> None:
+        cost = len(order) + len(key) + CACHE_ENTRY_OVERHEAD_BYTES
+        try:
+            self._admit(
+                keys=[key, self._query_key(version, "budget")],
+                args=[
+                    order,
+                    self.result_ttl_ms,
+                    self.cache_max_entries,
+                    self.cache_max_bytes,
+                    cost,
+                ],
+            )
+        except redis.RedisError as exc:
+            log.warning("result cache unavailable: %s", exc)
+
+    @_unavailable_on_connection_error
+    def take_token(self, bucket: str, per_second: float, burst: int) -> float:
+        """Take a token from ``bucket`` (refilled at ``per_second`` up to ``burst``): 0.0 when
+        taken, else the seconds until one is there. Kept in the result cache's Redis: losing
+        a bucket only refills it."""
+        wait = self._take_token(keys=[f"{self.prefix}:rl:{bucket}"], args=[per_second, burst])
+        return float(wait)
+
+    def _temporary(self, what: str) -> str:
+        """A key that scripts.PAGE creates and deletes within one call: no call sees another's."""
+        return f"{self.prefix}:tmp:{what}"
+
+    def _page_keys(
+        self, version: str, query: WorkloadQuery
+    ) -> tuple[list[str], int, str, str | None]:
+        """Keys of scripts.PAGE for ``query``, its namespace count and search, and the view's
+        key in the result cache (None when unfiltered: a range of a sorted set is cheap)."""
         k = functools.partial(self._version_key, version)
         direction = "desc" if query.descending else "asc"
         sorted_key = k(f"z:{query.sort}:{direction}")
@@ -531,24 +643,24 @@ class SnapshotStore:
         if query.team:
             others.append(k(f"team:{query.team}"))
         filtered = bool(namespaces or needle or others)
-        result = (
+        cached = (
             self._query_key(
                 version, _digest(query.sort, direction, namespaces, needle, sorted(others))
             )
             if filtered
-            else sorted_key
+            else None
         )
         keys = [
             sorted_key,
             k("rows"),
-            result,
+            self._temporary("result") if filtered else sorted_key,
             k("names"),
-            self._query_key(version, "search:" + _digest(needle)),
-            self._query_key(version, "ns:" + _digest(namespaces)),
+            self._temporary("search"),
+            self._temporary("namespaces"),
             *(k(f"ns:{name}") for name in namespaces),
             *others,
         ]
-        return keys, len(namespaces), needle
+        return keys, len(namespaces), needle, cached
 
     def _workload_read(self, window, namespace, kind, name, detail: bool, version):
         version = version or self.current_version(window)

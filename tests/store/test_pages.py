@@ -178,14 +178,29 @@ def test_it_refuses_an_unknown_sort_key(store, mesh):
 def test_it_reuses_a_filtered_result_for_later_pages(store, mesh, redis_client):
     store.write(mesh)
     query = WorkloadQuery(namespaces=("ns-1", "ns-2"), search="a", per_page=5)
-    store.workload_page("1m", query)
+    first = store.workload_page("1m", query)
     cached = redis_client.keys("test:q:*")
-    assert len(cached) == 3  # namespace union, search matches, sorted result
+    # The view's order and its version's budget; no temporary key outlives the read.
+    assert len(cached) == 2
+    assert sorted(key.rsplit(b":", 1)[1] for key in cached)[1] == b"budget"
     assert all(0 < redis_client.pttl(key) <= 30_000 for key in cached)
-    store.workload_page(
-        "1m", WorkloadQuery(namespaces=("ns-2", "ns-1"), search="A", page=2, per_page=5)
+    assert not redis_client.keys("test:tmp:*")
+    expected = [
+        w
+        for w in expected_order(mesh.workloads, "health", False)
+        if w.namespace in ("ns-1", "ns-2") and "a" in w.name.lower()
+    ]
+    assert first.items == expected[:5] and first.total == len(expected)
+
+    cold = []
+    second = store.workload_page(
+        "1m",
+        WorkloadQuery(namespaces=("ns-2", "ns-1"), search="A", page=2, per_page=5),
+        on_cold=lambda: cold.append(1),
     )
     assert sorted(redis_client.keys("test:q:*")) == sorted(cached)
+    assert cold == []  # read from the cache: not an expensive view
+    assert second.items == expected[5:10] and (second.total, second.page) == (len(expected), 2)
 
 
 def test_a_page_reads_only_the_page(store, redis_client):
