@@ -14,6 +14,7 @@ The 2022 scrape is of a Job's proxy whose only inbound traffic is on the proxy's
 Linkerd's own traffic, which the application numbers must leave out.
 """
 
+import functools
 import hashlib
 import math
 import re
@@ -41,7 +42,7 @@ SERVER = "opaque-pod"
 SERVER_POD = "opaque-pod-dcf789f5d-sfx7v"
 JOB_KEY = WorkloadKey(NAMESPACE, "job", JOB)
 SCRAPE_SECONDS = 1
-# Within this the exporter's few milliseconds between a scrape's timestamp and its values.
+# Room for the few milliseconds between a scrape's timestamp and the exporter computing it.
 TOLERANCE = 1e-3
 ADMIN_PORT = "4191"
 
@@ -59,9 +60,10 @@ POD_LABELS = {
 # --- The expectations, from the fixture alone.
 
 
-def fixture_samples():
+@functools.cache
+def fixture_samples() -> tuple:
     text = real_text.fixture_text(FIXTURE)
-    return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+    return tuple(s for family in text_string_to_metric_families(text) for s in family.samples)
 
 
 def per_second(value: float) -> float:
@@ -124,8 +126,17 @@ def application_callers() -> dict[str, float]:
     return callers
 
 
+# The destination's owner, as the destination controller labels it (pkg/k8s KindToL5DLabel).
+DST_OWNERS = {
+    "dst_deployment": "deployment",
+    "dst_statefulset": "statefulset",
+    "dst_daemonset": "daemonset",
+    "dst_k8s_job": "job",
+}
+
+
 def destination(labels: dict[str, str]) -> tuple[str, str, str] | None:
-    for label, kind in (("dst_deployment", "deployment"), ("dst_statefulset", "statefulset")):
+    for label, kind in DST_OWNERS.items():
         if labels.get(label):
             return (labels.get("dst_namespace", ""), kind, labels[label])
     return None
