@@ -58,6 +58,13 @@ def cache_redis_url(tmp_path_factory):
         servers.stop(proc)
 
 
+@pytest.fixture(autouse=True)
+def unpaced_views(settings):
+    """Tests of other things open hundreds of new filtered views (the property tests, the
+    fuzzer): the pace of new views is tested on its own (tests/dashboard/test_limits.py)."""
+    settings.MESHDASH_COLD_VIEWS_BURST = 1_000_000
+
+
 @pytest.fixture
 def redis_client(redis_url, cache_redis_url, settings):
     """A clean Redis database, also wired into Django settings as REDIS_URL; the result cache

@@ -16,6 +16,7 @@ from meshdash.dashboard.filters import (
     parse_window,
 )
 from meshdash.dashboard.freshness import snapshot_staleness
+from meshdash.dashboard.limits import TooManyViews, cold_view_gate
 from meshdash.mesh.model import KINDS
 from meshdash.mesh.query import PER_PAGE_CHOICES
 from meshdash.store import SnapshotStore, StoreUnavailable
@@ -68,6 +69,10 @@ def api_view(view):
             return view(request, *args, **kwargs)
         except BadQuery as exc:
             return error(str(exc), 400)
+        except TooManyViews as exc:
+            response = error(str(exc), 429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         except StoreUnavailable:
             response = error("the snapshot store (Redis) is unavailable", 503)
             response["Retry-After"] = "10"
@@ -109,7 +114,9 @@ def workloads(request):
     meta = store.meta(params.window)
     if meta is None:
         return _no_snapshot(params.window)
-    page = store.workload_page(params.window, params.query, version=meta.version)
+    page = store.workload_page(
+        params.window, params.query, version=meta.version, on_cold=cold_view_gate(request, store)
+    )
     return JsonResponse({
         "total": page.total,
         "page": page.page,
@@ -154,7 +161,9 @@ def namespaces(request):
     meta = store.meta(window)
     if meta is None:
         return _no_snapshot(window)
-    page = store.namespace_page(window, query, version=meta.version)
+    page = store.namespace_page(
+        window, query, version=meta.version, on_cold=cold_view_gate(request, store)
+    )
     return JsonResponse({
         "total": page.total,
         "page": page.page,
@@ -191,12 +200,13 @@ def workloads_csv(request):
         return _no_snapshot(params.window)
     batch = max(PER_PAGE_CHOICES)
 
-    def read(number: int):
+    def read(number: int, on_cold=None):
         # Every batch from the same snapshot version, even if a new one lands meanwhile.
         query = dataclasses.replace(params.query, page=number, per_page=batch)
-        return store.workload_page(params.window, query, version=meta.version)
+        return store.workload_page(params.window, query, version=meta.version, on_cold=on_cold)
 
-    first = read(1)
+    # One export counts as one new view, though its later batches may recompute it.
+    first = read(1, cold_view_gate(request, store))
 
     def rows():
         writer = csv.writer(_Echo())

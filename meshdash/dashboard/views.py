@@ -27,6 +27,7 @@ from meshdash.dashboard.filters import (
     parse_window,
 )
 from meshdash.dashboard.freshness import snapshot_staleness
+from meshdash.dashboard.limits import TooManyViews, cold_view_gate
 from meshdash.dashboard.rows import workload_rows
 from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
@@ -65,6 +66,14 @@ def dashboard_page(view):
         except StoreUnavailable:
             response = render(request, "dashboard/unavailable.html", status=503)
             response["Retry-After"] = "10"
+            return response
+        except TooManyViews as exc:
+            response = render(request, "dashboard/too_many.html", {
+                "retry_after": exc.retry_after,
+                "per_minute": settings.MESHDASH_COLD_VIEWS_PER_MINUTE,
+                "burst": settings.MESHDASH_COLD_VIEWS_BURST,
+            }, status=429)
+            response["Retry-After"] = str(exc.retry_after)
             return response
         except NoSnapshot as exc:
             context = _base_context(request, exc.window)
@@ -112,7 +121,9 @@ def _freshness(meta) -> dict:
 
 def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> dict:
     """Context for the shared workload table: one page, sparklines, links that keep the URL."""
-    page = store.workload_page(meta.window, query, version=meta.version)
+    page = store.workload_page(
+        meta.window, query, version=meta.version, on_cold=cold_view_gate(request, store)
+    )
     histories = store.sparklines([item.key for item in page.items], charts.SPARK_POINTS)
     params = request.GET
     csv_changes = {"page": None, "per_page": None}
@@ -237,7 +248,9 @@ def namespace_list(request):
     query = parse_namespace_query(request.GET)
     store = SnapshotStore.from_settings()
     meta = _read_meta(store, window)
-    page = store.namespace_page(window, query, version=meta.version)
+    page = store.namespace_page(
+        window, query, version=meta.version, on_cold=cold_view_gate(request, store)
+    )
     context = _base_context(request, window)
     context.update(_freshness(meta))
     context.update(_paging(request.GET, page))
