@@ -1,4 +1,5 @@
-// meshdash: the little the server cannot do. "/" focuses search; copy buttons copy.
+// meshdash: the little the server cannot do. "/" focuses search; copy buttons copy; hidden tabs
+// do not auto-refresh.
 (function () {
   "use strict";
 
@@ -11,6 +12,14 @@
     event.preventDefault();
     search.focus();
     search.select();
+  });
+
+  // Auto-refreshes skip their turn while the tab is hidden. Here, not in an htmx trigger filter:
+  // htmx evaluates those as code, which the Content-Security-Policy forbids.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.visibilityState !== "visible" && event.detail.elt.hasAttribute("data-auto-refresh")) {
+      event.preventDefault();
+    }
   });
 
   document.addEventListener("click", function (event) {

@@ -196,8 +196,9 @@ def test_it_refreshes_the_table_in_place(page, live_server, redis_client, settin
     frontend.rps = 999.0
     SnapshotStore(redis_client, "meshdash").write(snapshot)
     cell = "tr[data-workload='shop/deployment/frontend'] td:nth-child(7)"
+    # A function, not an expression string: the page's CSP forbids evaluating strings.
     page.wait_for_function(
-        f"document.querySelector(\"{cell}\").textContent === '999.0'", timeout=8000
+        "cell => document.querySelector(cell).textContent === '999.0'", arg=cell, timeout=8000
     )
     assert page.url == url
     assert page.evaluate("window.scrollY") == 1500
