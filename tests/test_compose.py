@@ -111,8 +111,28 @@ def check(argv: list[str]) -> None:
 
 
 def test_it_has_the_services_of_the_stack():
-    assert set(SERVICES) == {"web", "worker", "beat", "redis", "prometheus", "demo-mesh"}
+    assert set(SERVICES) == {
+        "web", "worker", "beat", "redis", "redis-cache", "prometheus", "demo-mesh"
+    }
     assert set(OWN_IMAGE) == {"web", "worker", "beat", "demo-mesh"}
+
+
+def redis_option(service: str, name: str) -> str:
+    command = SERVICES[service]["command"]
+    return command[command.index(f"--{name}") + 1]
+
+
+def test_its_redis_evicts_only_the_result_cache():
+    # Snapshots and the broker's queues refuse writes at their ceiling, never evict.
+    assert redis_option("redis", "maxmemory-policy") == "noeviction"
+    assert redis_option("redis", "maxmemory").endswith("mb")
+    # The result cache is an instance of its own: maxmemory is per instance.
+    assert redis_option("redis-cache", "maxmemory-policy") == "allkeys-lru"
+    assert redis_option("redis-cache", "maxmemory").endswith("mb")
+    for name in OWN_IMAGE:
+        environment = SERVICES[name]["environment"]
+        assert environment["REDIS_URL"] == "redis://redis:6379/0"
+        assert environment["MESHDASH_CACHE_REDIS_URL"] == "redis://redis-cache:6379/0"
 
 
 def test_it_builds_one_image_from_the_dockerfile():
