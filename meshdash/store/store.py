@@ -611,12 +611,16 @@ class SnapshotStore:
         except redis.RedisError as exc:
             log.warning("result cache unavailable: %s", exc)
 
-    @_unavailable_on_connection_error
     def take_token(self, bucket: str, per_second: float, burst: int) -> float:
         """Take a token from ``bucket`` (refilled at ``per_second`` up to ``burst``): 0.0 when
         taken, else the seconds until one is there. Kept in the result cache's Redis: losing
-        a bucket only refills it."""
-        wait = self._take_token(keys=[f"{self.prefix}:rl:{bucket}"], args=[per_second, burst])
+        a bucket only refills it, and while that Redis is away nobody is held back (pages
+        must not fail for want of their cache)."""
+        try:
+            wait = self._take_token(keys=[f"{self.prefix}:rl:{bucket}"], args=[per_second, burst])
+        except redis.RedisError as exc:
+            log.warning("result cache unavailable, new views not paced: %s", exc)
+            return 0.0
         return float(wait)
 
     def _temporary(self, what: str) -> str:

@@ -160,3 +160,24 @@ def test_the_snapshot_instance_refuses_rather_than_evicts(redis_url, redis_clien
         assert sorted(redis_client.keys("*")) == keys
     finally:
         redis_client.config_set("maxmemory", STORE_REDIS_MEMORY[0])
+
+
+def test_without_its_cache_redis_the_store_still_serves_filtered_views(redis_client, big_mesh):
+    from tests.servers import free_port
+
+    gone = redis_lib.Redis(port=free_port(), socket_connect_timeout=0.5)
+    store = SnapshotStore(redis_client, "test", cache_client=gone)
+    store.write(big_mesh)
+    query = wide_views(big_mesh, 1)[0]
+    assert store.workload_page("1m", query, on_cold=lambda: None).total > 1800
+    assert store.take_token("someone", 1.0, 1) == 0.0
+    assert cache_keys(redis_client) == []
+
+
+def test_the_token_bucket_refills_at_its_pace(redis_client):
+    store = SnapshotStore(redis_client, "test")
+    assert [store.take_token("alice", 0.5, 2) for _ in range(2)] == [0.0, 0.0]
+    wait = store.take_token("alice", 0.5, 2)
+    assert 1.0 < wait <= 2.0  # one token per 2 s
+    assert store.take_token("bob", 0.5, 2) == 0.0
+    assert 0 < redis_client.pttl("test:rl:alice") <= 5_000
