@@ -2,14 +2,27 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from meshdash.accounts.teams import administered_team_ids
+from meshdash.mesh.model import KINDS
+from meshdash.mesh.names import is_namespace_name, is_object_name
 
 PRIVATE, TEAM, EVERYONE = "private", "team", "everyone"
 VISIBILITY_CHOICES = [(PRIVATE, "Only me"), (TEAM, "My team"), (EVERYONE, "Everyone")]
+
+
+def validate_namespace(value: str) -> None:
+    if not is_namespace_name(value):
+        raise ValidationError("not a namespace name (a lower-case DNS label)")
+
+
+def validate_object_name(value: str) -> None:
+    if not is_object_name(value):
+        raise ValidationError("not a workload name (a lower-case DNS subdomain)")
 
 
 def may_share_with_everyone(user) -> bool:
@@ -118,9 +131,10 @@ class Watch(models.Model):
         settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="watches"
     )
     team = models.ForeignKey(Group, models.CASCADE, null=True, blank=True, related_name="watches")
-    namespace = models.CharField(max_length=253)
-    kind = models.CharField(max_length=20)
-    name = models.CharField(max_length=253)
+    # Validated like the watch form does, so the admin cannot store names Kubernetes refuses.
+    namespace = models.CharField(max_length=253, validators=[validate_namespace])
+    kind = models.CharField(max_length=20, choices=[(kind, kind) for kind in KINDS])
+    name = models.CharField(max_length=253, validators=[validate_object_name])
     created = models.DateTimeField(default=timezone.now)
 
     objects = WatchQuerySet.as_manager()

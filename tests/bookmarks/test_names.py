@@ -91,3 +91,16 @@ def test_it_shows_the_bookmarks_page_with_a_bad_bookmark_stored_directly(client,
     client.force_login(alice)
     assert client.get("/bookmarks/").status_code == 200
     assert client.get("/api/v1/bookmarks").status_code == 200
+
+
+def test_it_refuses_bad_names_in_the_admin_too(alice):
+    from django.core.exceptions import ValidationError
+
+    for fields in (
+        {"namespace": "shop", "kind": "deployment", "name": "a/b"},
+        {"namespace": "Shop", "kind": "deployment", "name": "cart"},
+        {"namespace": "shop", "kind": "pod", "name": "cart"},
+    ):
+        with pytest.raises(ValidationError):
+            Watch(user=alice, **fields).full_clean()
+    Watch(user=alice, namespace="shop", kind="deployment", name="cart").full_clean()
