@@ -22,7 +22,7 @@ class _Answer(BaseHTTPRequestHandler):
 
     def do_GET(self):
         delay, status, body = self.server.answer
-        time.sleep(delay)
+        time.sleep(delay)  # the slowness under test, not a wait for something
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

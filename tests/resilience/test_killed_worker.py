@@ -5,7 +5,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 
 import pytest
@@ -80,11 +79,16 @@ def test_a_worker_killed_while_writing_leaves_the_previous_snapshot_current(
     )
     try:
         assert relay.stalled.wait(60), worker.communicate(timeout=30)[0][-3000:]
-        deadline = time.monotonic() + 10
-        while not (written := new_version_keys(redis_client, prefix, good_version)):
-            assert time.monotonic() < deadline, "no key of the new version reached Redis"
-            time.sleep(0.05)
-        time.sleep(0.2)  # what the relay passed has been run
+
+        def passed_writes_run() -> bool:
+            """What the relay passed has been run: rows, ids and names, each with its expiry."""
+            written = new_version_keys(redis_client, prefix, good_version)
+            kinds = {key.rsplit(":", 1)[1] for key in written}
+            return kinds >= {"rows", "ids", "names"} and all(
+                redis_client.pttl(key) > 0 for key in written
+            )
+
+        servers.wait_until(passed_writes_run, 10, what="the new version's first keys in Redis")
         assert worker.poll() is None  # stuck in its write
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
@@ -111,10 +115,12 @@ def test_a_worker_killed_while_writing_leaves_the_previous_snapshot_current(
     lock = f"{prefix}:{WINDOW}:lock"
     assert 0 < redis_client.pttl(lock) <= (DEADLINE + 5) * 1000
     assert run_collection(WINDOW) == "skipped"
-    deadline = time.monotonic() + DEADLINE + 10
-    while redis_client.exists(lock):
-        assert time.monotonic() < deadline, "the dead worker's lock never expired"
-        time.sleep(0.1)
+    servers.wait_until(
+        lambda: not redis_client.exists(lock),
+        DEADLINE + 10,
+        interval=0.1,
+        what="the dead worker's lock expiring",
+    )
     assert run_collection(WINDOW) == "ok"
     assert_recovered(api, good)
     assert store.current_version(WINDOW) != good_version

@@ -1,7 +1,6 @@
 """Prometheus stopped between two collections, and killed while a collection waits on it."""
 
 import threading
-import time
 
 import pytest
 
@@ -15,10 +14,18 @@ from tests.resilience.conftest import (
     wait_for_traffic,
 )
 from tests.resilience.faults import PrometheusOnPort
+from tests.servers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 UNREACHABLE = "Prometheus unreachable"
+
+
+def connections_to(port: int) -> int:
+    """Established TCP connections to 127.0.0.1:``port``, from Linux's /proc/net/tcp."""
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows if row[3] == "01" and int(row[2].split(":")[1], 16) == port)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +76,8 @@ def test_it_serves_the_last_good_snapshot_when_prometheus_dies_during_a_run(prom
     outcome = {}
     run = threading.Thread(target=lambda: outcome.update(status=run_collection(WINDOW)))
     run.start()
-    time.sleep(1.0)
+    # Killed once the collection waits on it: a connection open to the frozen Prometheus.
+    wait_until(lambda: connections_to(prometheus.port), 10, what="a query to Prometheus")
     assert run.is_alive()
     prometheus.kill()
     run.join(timeout=15)

@@ -48,7 +48,7 @@ def main(redis_url: str, prefix: str, limit: int) -> None:
 
     def wait_to_be_killed():
         print("midway", flush=True)
-        time.sleep(600)
+        time.sleep(600)  # hangs midway until the test kills it: the fault under test
 
     store = SnapshotStore(redis.Redis.from_url(redis_url), prefix, snapshot_ttl_seconds=60)
     halt_writes(store, limit, wait_to_be_killed)
