@@ -14,7 +14,7 @@ class QuotaExceeded(ValueError):
 def lock_owner(user) -> None:
     """Serialise one user's creations inside the current transaction, so two requests at once
     cannot both pass the count below the quota."""
-    get_user_model()._default_manager.select_for_update().filter(pk=user.pk).exists()
+    list(get_user_model()._default_manager.select_for_update().filter(pk=user.pk).values("pk"))
 
 
 def check_bookmark_quota(owner, *, freezing: bool) -> None:
