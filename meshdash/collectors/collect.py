@@ -274,8 +274,6 @@ class _Builder:
         self.inbound: dict[WorkloadKey, Counts] = {}
         # Workloads the kubelet probes over HTTP on the application's port: they serve HTTP.
         self.probed_on_app_port: set[WorkloadKey] = set()
-        # Jobs whose meshed pods have all finished: idle, not unmeshed.
-        self.finished: set[WorkloadKey] = set()
         # Inbound latency by workload and client: read for workloads and for edges.
         self.latency = _series(results.get("latency", []))
 
@@ -302,10 +300,9 @@ class _Builder:
         self.pod_counts(pods)
         for workload in self.workloads.values():
             key = workload.key
-            meshed = workload.meshed_pods or int(key in self.finished)
             serves_http = key in self.inbound or key in self.probed_on_app_port
             workload.health, workload.judged_on = judge_workload(
-                self.rules, workload, meshed_pods=meshed, serves_http=serves_http
+                self.rules, workload, serves_http=serves_http
             )
         snapshot = self.snapshot
         snapshot.workloads = sorted(self.workloads.values(), key=lambda w: w.key)
@@ -533,9 +530,10 @@ class _Builder:
             key = WorkloadKey(pod.namespace, pod.workload_kind, pod.workload_name)
             if key not in self.cluster.workloads:
                 continue
-            if pod.phase == "Succeeded" and pod.has_proxy and key.kind in _FINISHED_KINDS:
-                self.finished.add(key)
-            if pod.phase in _NOT_RUNNING:
+            # A Job's pods that ran to completion are its pods still: a finished Job is
+            # meshed and idle, not unmeshed.
+            finished = pod.phase == "Succeeded" and key.kind in _FINISHED_KINDS
+            if pod.phase in _NOT_RUNNING and not finished:
                 continue
             workload = self.workload(key)
             workload.total_pods += 1

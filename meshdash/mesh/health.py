@@ -79,15 +79,12 @@ def classify_tcp(
     return HEALTHY
 
 
-def judge_workload(
-    rules: HealthRules, workload: Workload, *, meshed_pods: int, serves_http: bool
-) -> tuple[str, str]:
+def judge_workload(rules: HealthRules, workload: Workload, *, serves_http: bool) -> tuple[str, str]:
     """(health state, what it was judged on: "http", "tcp" or "") of ``workload``.
 
     ``serves_http``: its proxies saw HTTP requests on the application's port over the window,
     the application's own or the kubelet's probes of it; such a workload is judged on its
-    requests even when it had none. ``meshed_pods`` may count pods that have finished (a
-    Job's), which have no traffic rather than no proxy.
+    requests even when it had none.
     """
     tcp_active = (
         workload.tcp_open_connections > 0
@@ -97,7 +94,7 @@ def judge_workload(
     if serves_http or workload.rps > 0 or not tcp_active:
         state = classify(
             rules,
-            meshed_pods=meshed_pods,
+            meshed_pods=workload.meshed_pods,
             rps=workload.rps,
             success_rate=workload.success_rate,
             latency_ms_p99=workload.latency_ms_p99,
@@ -105,7 +102,7 @@ def judge_workload(
         return state, "http" if state not in (NOT_MESHED, NO_TRAFFIC) else ""
     state = classify_tcp(
         rules,
-        meshed_pods=meshed_pods,
+        meshed_pods=workload.meshed_pods,
         open_connections=workload.tcp_open_connections,
         opened_per_second=workload.tcp_opened_per_second,
         closes_per_second=workload.tcp_closed_per_second,

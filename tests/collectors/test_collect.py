@@ -280,6 +280,8 @@ def test_it_judges_a_workload_serving_tcp_only_on_its_connections(snapshot):
 def test_it_calls_a_finished_job_idle(snapshot):
     ns, _, name = data.FINISHED_JOB
     job = _workloads(snapshot)[(ns, "job", name)]
+    # Its pod ran to completion: the Job stays meshed, with its pod, and is idle.
+    assert (job.meshed_pods, job.total_pods) == (1, 1)
     assert (job.rps, job.health) == (0.0, NO_TRAFFIC)
     assert job.scrape_rps == pytest.approx(0.1)
 

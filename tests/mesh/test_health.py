@@ -63,7 +63,7 @@ def _workload(**fields) -> Workload:
 
 def test_it_judges_a_workload_with_requests_on_them():
     busy = _workload(rps=5.0, success_rate=0.9, tcp_open_connections=4.0)
-    assert judge_workload(RULES, busy, meshed_pods=1, serves_http=True) == (CRITICAL, "http")
+    assert judge_workload(RULES, busy, serves_http=True) == (CRITICAL, "http")
 
 
 def test_it_judges_a_workload_serving_no_http_on_its_connections():
@@ -74,13 +74,15 @@ def test_it_judges_a_workload_serving_no_http_on_its_connections():
         tcp_close_errors_per_second=0.02,
         tcp_close_error_rate=0.02,
     )
-    assert judge_workload(RULES, cache, meshed_pods=1, serves_http=False) == (WARNING, "tcp")
+    assert judge_workload(RULES, cache, serves_http=False) == (WARNING, "tcp")
 
 
 def test_it_keeps_an_idle_http_workload_no_traffic_whatever_its_connections():
     # Probed over HTTP on its port: an HTTP server that nobody called, not a TCP one.
     idle = _workload(tcp_open_connections=1.0, tcp_opened_per_second=0.1)
-    assert judge_workload(RULES, idle, meshed_pods=1, serves_http=True) == (NO_TRAFFIC, "")
+    assert judge_workload(RULES, idle, serves_http=True) == (NO_TRAFFIC, "")
     silent = _workload()
-    assert judge_workload(RULES, silent, meshed_pods=1, serves_http=False) == (NO_TRAFFIC, "")
-    assert judge_workload(RULES, silent, meshed_pods=0, serves_http=False) == (NOT_MESHED, "")
+    assert judge_workload(RULES, silent, serves_http=False) == (NO_TRAFFIC, "")
+    unmeshed = _workload(tcp_open_connections=1.0)
+    unmeshed.meshed_pods = 0
+    assert judge_workload(RULES, unmeshed, serves_http=False) == (NOT_MESHED, "")
