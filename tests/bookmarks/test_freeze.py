@@ -146,3 +146,11 @@ def test_it_hides_the_owner_of_a_frozen_view_from_anonymous_readers(
     as_alice.logout()
     page = client.get(f"/bookmarks/{bookmark.pk}/").content.decode()
     assert "Saved from" in page and "alice" not in page
+
+
+def test_it_shows_a_form_error_for_a_window_it_cannot_freeze(as_alice, store):
+    as_alice.raise_request_exception = False
+    response = freeze_post(as_alice, "/workloads/?window=zz")
+    assert response.status_code == 400
+    assert b"cannot freeze this view" in response.content
+    assert not Bookmark.objects.exists()
