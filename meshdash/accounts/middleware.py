@@ -116,7 +116,6 @@ class BearerTokenMiddleware:
                     status=403,
                 )
             request.user = token.user
-            request.api_token = token
             request._dont_enforce_csrf_checks = True
             if token.last_used is None or (now - token.last_used).total_seconds() > (
                 LAST_USED_RESOLUTION_SECONDS
