@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 
+from meshdash.accounts.forms import ThrottledAdminAuthenticationForm
 from meshdash.accounts.models import ApiToken, TeamProfile
+
+# The backend enforces the throttle for every way in; this form also tells the user why.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class TeamProfileInline(admin.StackedInline):

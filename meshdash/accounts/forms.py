@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
 from meshdash.accounts.network import client_address
@@ -24,6 +25,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
                 params={"minutes": minutes, "plural": "" if minutes == 1 else "s"},
             )
         return super().clean()
+
+
+class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
+    """The admin's login form (staff only), saying how long to wait as ours does."""
 
 
 MAX_TOKEN_DAYS = 3650

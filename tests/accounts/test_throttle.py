@@ -67,6 +67,7 @@ def test_it_refuses_the_right_password_on_the_admin_login_once_throttled(client,
         sign_in(client, "root", "wrong")
     response = admin_sign_in(client, "root", PASSWORD)
     assert response.status_code == 200
+    assert b"Too many failed sign-in attempts. Try again in 1 minute." in response.content
     assert client.get("/admin/").status_code == 302
     assert LoginFailure.objects.count() == 3
 
@@ -166,3 +167,10 @@ def test_it_ignores_forwarded_for_from_untrusted_clients(client, alice, settings
             HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
         )
     assert set(LoginFailure.objects.values_list("address", flat=True)) == {"203.0.113.5"}
+
+
+def test_it_still_keeps_non_staff_out_of_the_admin(client, alice):
+    response = admin_sign_in(client, "alice", PASSWORD)
+    assert response.status_code == 200
+    assert b"staff account" in response.content
+    assert client.get("/admin/").status_code == 302
