@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap demo test bench lint clean
+.PHONY: bootstrap demo test bench bench-load lint clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -20,10 +20,16 @@ bench: bootstrap
 	@if [ -f scripts/bench.py ]; then $(PYTHON) scripts/bench.py; \
 	else echo "scripts/bench.py is not there yet: nothing to run"; fi
 
+# Load, soak and faults against the demo at 5,000 workloads (about an hour); a quick try:
+# make bench-load BENCH_LOAD_ARGS='--workloads 300 --soak-minutes 2 --users 8,32'
+BENCH_LOAD_ARGS ?=
+bench-load: bootstrap
+	$(PYTHON) scripts/bench_load.py $(BENCH_LOAD_ARGS)
+
 lint: bootstrap
 	$(VENV)/bin/ruff check .
 
 # Removes what runs leave behind; keeps .venv (delete it by hand to reinstall from scratch).
 clean:
-	rm -rf var staticfiles bench-results.json .pytest_cache .ruff_cache .hypothesis
+	rm -rf var staticfiles bench-results.json bench-load-results.json .pytest_cache .ruff_cache .hypothesis
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
