@@ -148,8 +148,10 @@ def _p99(buckets: list[tuple[float, float]], scale: float = 1.0) -> float | None
 
 def _build_version(labels: dict[str, str]) -> str:
     """The proxy's version from ``proxy_build_info``: ``exported_version`` when the pod has a
-    ``version`` label of its own, which then holds the pod's label."""
-    return metrics.normalise_version(labels.get("exported_version") or labels.get("version", ""))
+    ``version`` label of its own, which then holds the pod's label; ``git_version`` from an
+    older proxy, which has no ``version``."""
+    version = labels.get("exported_version") or labels.get("version") or labels.get("git_version")
+    return metrics.normalise_version(version or "")
 
 
 def _parent_service(labels: dict[str, str]) -> str:

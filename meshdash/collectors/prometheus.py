@@ -187,7 +187,8 @@ def proxies(match: str = "") -> str:
     """Per proxy: resident memory, leaf certificate expiry (current and pre-2.16 names), build.
 
     The build's version is ``exported_version`` where the pod has a ``version`` label of its
-    own (Prometheus renames the scraped label that clashes with a target label). Only series
+    own (Prometheus renames the scraped label that clashes with a target label), and
+    ``git_version`` from older proxies, which had no ``version``. Only series
     from proxies carry ``control_plane_ns`` (copied from the pod label the proxy injector
     sets), which keeps the control plane's own Go processes out of the memory figure.
     """
@@ -208,7 +209,8 @@ def proxies(match: str = "") -> str:
                 "cert_expiry_legacy",
             ),
             _tagged(
-                f"count by (namespace, pod, version, exported_version) (proxy_build_info{sel})",
+                "count by (namespace, pod, version, exported_version, git_version) "
+                f"(proxy_build_info{sel})",
                 "build",
             ),
         ]

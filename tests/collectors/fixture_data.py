@@ -152,9 +152,16 @@ PROXIES = {
     ),
     ("shop", "api-def34-y2", "deployment", "api"): (30e6, 1.8e9, {"version": "2.294.0"}),
     ("shop", "db-0", "statefulset", "db"): (25e6, 1.7e9, {"version": "v2.300.0"}),
+    # An older proxy's build has no version, only its git_version (linkerd2's 2022 sample).
+    ("shop", "cache-0", "statefulset", "cache"): (15e6, 1.6e9, {"git_version": "279b301"}),
 }
 # What meshdash should read as each pod's proxy build.
-PROXY_BUILDS = {"web-abc12-x1": "2.294.0", "api-def34-y2": "2.294.0", "db-0": "2.300.0"}
+PROXY_BUILDS = {
+    "web-abc12-x1": "2.294.0",
+    "api-def34-y2": "2.294.0",
+    "db-0": "2.300.0",
+    "cache-0": "279b301",
+}
 
 # A workload that serves TCP only (a cache; opaque, no HTTP series), its proxy a native sidecar:
 # (ns, label, name) -> (open connections, opened/s, closed/s, closed with an errno/s).

@@ -358,7 +358,11 @@ def test_it_keeps_the_metrics_when_the_cluster_answers_500(backfilled_prometheus
     assert {p.name for p in snapshot.pods} == {pod for _, pod, _, _ in data.PROXIES}
     # The build's version, the proxy's own where the pod's "version" label took its name.
     assert {p.name: p.proxy_version for p in snapshot.pods} == data.PROXY_BUILDS
-    assert snapshot.control_plane.data_plane_versions == {"2.294.0": 2, "2.300.0": 1}
+    assert snapshot.control_plane.data_plane_versions == {
+        "2.294.0": 2,
+        "2.300.0": 1,
+        "279b301": 1,
+    }
 
 
 def test_it_keeps_the_cluster_when_prometheus_is_down(kube):
