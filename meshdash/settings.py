@@ -85,6 +85,14 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several web workers write at once (make bench-load saw "database is locked"): a transaction
+    # that read first cannot upgrade to the write lock while another holds it, and fails at once.
+    # Taking the write lock at BEGIN makes writers queue for it (up to `timeout`) instead; WAL
+    # lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=20, init_command="PRAGMA journal_mode=WAL"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
