@@ -473,8 +473,44 @@ class _Builder:
                     src_meshed=False,
                 )
             )
+        self.tcp_edges(edges)
         edges.sort(key=lambda e: (e.dst, e.src))
         return edges
+
+    def tcp_edges(self, edges: list[Edge]) -> None:
+        """TCP connections on every meshed edge, and the edges that carry nothing else (to a
+        database, a cache): from the clients' outbound TCP, by destination."""
+        connections: dict[tuple[WorkloadKey, WorkloadKey], dict] = {}
+        for sample in self.results.get("tcp", []):
+            which = sample.labels.get("metric")
+            if which not in ("edge_open", "edge_opened"):
+                continue
+            pair = self.pair_key(sample.labels)
+            if pair is None:
+                continue
+            entry = connections.setdefault(pair, {"open": 0.0, "opened": 0.0, "plain": False})
+            entry["open" if which == "edge_open" else "opened"] += sample.value
+            if sample.labels.get("tls") != "true" and sample.value > 0:
+                entry["plain"] = True
+        meshed = {(e.src, e.dst): e for e in edges if e.src_meshed}
+        for (src, dst), entry in connections.items():
+            edge = meshed.get((src, dst))
+            opened = metrics.per_second(entry["opened"], self.seconds)
+            if edge is None:
+                if not entry["open"] and not opened:
+                    continue
+                edge = Edge(
+                    src_namespace=src.namespace,
+                    src_kind=src.kind,
+                    src_name=src.name,
+                    dst_namespace=dst.namespace,
+                    dst_kind=dst.kind,
+                    dst_name=dst.name,
+                    tls=not entry["plain"],
+                )
+                edges.append(edge)
+            edge.tcp_open_connections = entry["open"]
+            edge.tcp_opened_per_second = opened
 
     def pair_key(self, labels: dict[str, str]) -> tuple[WorkloadKey, WorkloadKey] | None:
         src, dst = self.key(labels), self.key(labels, "dst_")

@@ -146,14 +146,20 @@ def _tagged(expr: str, metric: str) -> str:
 
 def tcp(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     """Inbound TCP from clients: open connections now; connections opened, closed and closed
-    with an error (``errno`` set), bytes read and written over the window. Connections to the
-    admin port (scrapes, probes) are not the application's."""
+    with an error (``errno`` set), bytes read and written over the window. Outbound, by
+    destination: connections open and opened. Connections to the admin port (scrapes,
+    probes) are not the application's."""
     sel = _selector(_INBOUND, 'peer="src"', _not_admin(admin_port), match)
     errors = _selector(_INBOUND, 'peer="src"', _not_admin(admin_port), 'errno!=""', match)
     by = f"sum by (namespace, {_OWNERS})"
+    # The clients' side, by destination: the edges to workloads that serve TCP only.
+    out = _selector(_OUTBOUND, 'peer="dst"', _not_admin(admin_port), match)
+    by_edge = f"sum by (namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, tls)"
     return " or ".join(
         [
             _tagged(f"{by} (tcp_open_connections{sel})", "open"),
+            _tagged(f"{by_edge} (tcp_open_connections{out})", "edge_open"),
+            _tagged(f"{by_edge} (increase(tcp_open_total{out}[{window}]))", "edge_opened"),
             _tagged(f"{by} (increase(tcp_open_total{sel}[{window}]))", "opened"),
             _tagged(f"{by} (increase(tcp_close_total{sel}[{window}]))", "closed"),
             _tagged(f"{by} (increase(tcp_close_total{errors}[{window}]))", "close_errors"),

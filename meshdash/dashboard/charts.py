@@ -6,7 +6,7 @@ name that ends up in a chart is escaped by the template engine like any other te
 
 from dataclasses import dataclass, field
 
-from meshdash.mesh.health import HEALTH_ORDER, HealthRules, classify
+from meshdash.mesh.health import HEALTH_ORDER, HEALTHY, HealthRules, classify
 
 
 def _scale(value: float, low: float, high: float, size: float) -> float:
@@ -239,6 +239,8 @@ def neighbourhood(workload, callers, callees, rules: HealthRules, *, max_side: i
 
 
 def _edge_health(edge, rules: HealthRules) -> str:
+    if edge.tcp_only:
+        return HEALTHY  # connections, and nothing an edge could judge them by
     return classify(
         rules, meshed_pods=1, rps=edge.rps or 0.0, success_rate=edge.success_rate,
         latency_ms_p99=edge.latency_ms_p99,

@@ -109,6 +109,14 @@ class Edge:
     server_id: str = ""
     # False when the source is not meshed (seen only from the destination's inbound side).
     src_meshed: bool = True
+    # TCP connections from the client's proxy to the destination: open now, opened per second.
+    # An edge to a workload that serves TCP only has these and no requests.
+    tcp_open_connections: float = 0.0
+    tcp_opened_per_second: float = 0.0
+
+    @property
+    def tcp_only(self) -> bool:
+        return not self.rps and bool(self.tcp_open_connections or self.tcp_opened_per_second)
 
     @property
     def src(self) -> WorkloadKey:

@@ -167,6 +167,13 @@ PROXY_BUILDS = {
 # (ns, label, name) -> (open connections, opened/s, closed/s, closed with an errno/s).
 TCP_ONLY = {("shop", "statefulset", "cache"): (5.0, 2.0, 2.0, 0.2)}
 
+# Outbound TCP from the client's proxy, per destination: (src ns, label, name, dst ns, label,
+# name) -> (open connections, opened/s). api -> cache carries no HTTP at all.
+TCP_EDGES = {
+    ("shop", "deployment", "api", "shop", "statefulset", "cache"): (4.0, 0.5),
+    ("shop", "deployment", "web", "shop", "deployment", "api"): (2.0, 0.1),
+}
+
 # A Job whose meshed pod has finished; its proxy was scraped and probed until then.
 FINISHED_JOB = ("batch", "k8s_job", "migrate")
 
@@ -406,6 +413,32 @@ def openmetrics(start: int) -> str:
         admin = {**tcp_labels, "target_port": "4191", "target_addr": "0.0.0.0:4191"}
         counter("tcp_open_total", 0.3, **admin)
         counter("tcp_close_total", 0.3, errno="EPIPE", **admin)
+    for (sns, sl, sn, dns, dl, dn), (open_, opened) in TCP_EDGES.items():
+        edge_labels = {
+            "direction": "outbound",
+            "peer": "dst",
+            "target_port": "6379",
+            "tls": "true",
+            "server_id": ID.format(sa=dn, ns=dns),
+            **_owner(sns, sl, sn),
+            **_owner(dns, dl, dn, "dst_"),
+            **proxy,
+        }
+        gauge("tcp_open_connections", open_, **edge_labels)
+        counter("tcp_open_total", opened, **edge_labels)
+    # The meshed Prometheus's connections to the admin ports it scrapes: no edge.
+    for dns, dl, dn in SCRAPED:
+        gauge(
+            "tcp_open_connections",
+            1.0,
+            direction="outbound",
+            peer="dst",
+            target_port="4191",
+            tls="true",
+            **_owner(*SCRAPER),
+            **_owner(dns, dl, dn, "dst_"),
+            **proxy,
+        )
     job_ns, job_label, job_name = FINISHED_JOB
     counter(
         "response_total",

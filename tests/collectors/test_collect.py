@@ -6,7 +6,7 @@ from meshdash.collectors.collect import CollectionFailed, collect
 from meshdash.collectors.prometheus import WINDOW_QUERIES, PrometheusClient
 from meshdash.mesh import metrics
 from meshdash.mesh.health import CRITICAL, HEALTHY, NO_TRAFFIC, NOT_MESHED, WARNING, HealthRules
-from meshdash.mesh.model import MAX_TEXT
+from meshdash.mesh.model import MAX_TEXT, WorkloadKey
 from tests import servers
 from tests.collectors import fixture_data as data
 from tests.collectors import kube_server
@@ -275,6 +275,21 @@ def test_it_judges_a_workload_serving_tcp_only_on_its_connections(snapshot):
     assert cache.tcp_close_errors_per_second == pytest.approx(errors)
     assert cache.tcp_close_error_rate == pytest.approx(errors / closed)
     assert (cache.health, cache.judged_on) == (CRITICAL, "tcp")  # 10 % closed with an error
+
+
+def test_it_shows_edges_that_carry_tcp_only(snapshot):
+    edges = {(e.src, e.dst): e for e in snapshot.edges}
+    for (sns, sl, sn, dns, dl, dn), (open_, opened) in data.TCP_EDGES.items():
+        edge = edges[(WorkloadKey(sns, KIND[sl], sn), WorkloadKey(dns, KIND[dl], dn))]
+        assert edge.tcp_open_connections == open_
+        assert edge.tcp_opened_per_second == pytest.approx(opened)
+    cache = edges[
+        (WorkloadKey("shop", "deployment", "api"), WorkloadKey("shop", "statefulset", "cache"))
+    ]
+    assert (cache.rps, cache.success_rate, cache.tls, cache.tcp_only) == (0.0, None, True, True)
+    assert not edges[
+        (WorkloadKey("shop", "deployment", "web"), WorkloadKey("shop", "deployment", "api"))
+    ].tcp_only
 
 
 def test_it_calls_a_finished_job_idle(snapshot):

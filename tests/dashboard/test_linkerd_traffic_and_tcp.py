@@ -8,7 +8,7 @@ import time
 import pytest
 from django.conf import settings
 
-from meshdash.mesh.model import Route, Snapshot, Workload
+from meshdash.mesh.model import Edge, Route, Snapshot, Workload
 from meshdash.store import SnapshotStore
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,26 @@ def _snapshot() -> Snapshot:
             direction="inbound",
         ),
     ]
-    return Snapshot(window="1m", taken_at=time.time(), workloads=[web, quiet, cache], routes=routes)
+    edges = [
+        Edge(
+            "shop",
+            "deployment",
+            "web",
+            "shop",
+            "statefulset",
+            "cache",
+            tls=True,
+            tcp_open_connections=4.0,
+            tcp_opened_per_second=0.5,
+        ),
+    ]
+    return Snapshot(
+        window="1m",
+        taken_at=time.time(),
+        workloads=[web, quiet, cache],
+        routes=routes,
+        edges=edges,
+    )
 
 
 @pytest.fixture
@@ -164,3 +183,11 @@ def test_it_serves_the_new_figures_in_the_api(client, mesh):
     }
     cache = client.get("/api/v1/workloads/shop/statefulset/cache").json()["workload"]
     assert cache["tcp_close_error_rate"] == 0.1 and cache["judged_on"] == "tcp"
+
+
+def test_it_shows_a_caller_that_holds_tcp_connections_only(client, mesh):
+    body = client.get("/workloads/shop/statefulset/cache/").content.decode()
+    row = re.search(r'<tr data-edge="shop/deployment/web">(.*?)</tr>', body, re.S)[0]
+    assert _text(row, "data-tcp-edge") == "TCP · 4 conn"
+    # Healthy in the graph: its connections are all an edge knows of.
+    assert 'class="node h-healthy"' in body
