@@ -67,6 +67,15 @@ def common_responses() -> dict:
 EMPTY = {"const": ""}
 
 
+def too_many_views_response() -> dict:
+    return error_response(
+        "The caller opened new filtered views (ones not cached) faster than "
+        "MESHDASH_COLD_VIEWS_PER_MINUTE a minute, past a burst of MESHDASH_COLD_VIEWS_BURST. "
+        "Retry after the delay.",
+        RETRY_AFTER,
+    )
+
+
 def _enum(name: str, values, default: str | None, description: str) -> dict:
     schema = {"type": "string", "enum": [*values, ""]}
     if default is not None:
@@ -298,6 +307,7 @@ def dashboard_paths() -> dict:
                 "parameters": workload_list_parameters(),
                 "responses": {
                     "200": json_response("One page of workloads.", ref("WorkloadPage")),
+                    "429": too_many_views_response(),
                     **common_responses(),
                 },
             }
@@ -324,6 +334,7 @@ def dashboard_paths() -> dict:
                 "parameters": namespace_list_parameters(),
                 "responses": {
                     "200": json_response("One page of namespaces.", ref("NamespacePage")),
+                    "429": too_many_views_response(),
                     **common_responses(),
                 },
             }

@@ -207,3 +207,14 @@ def test_it_answers_as_described(case, wsgi_app, known_mesh, fuzzer_token):
     # The operation's own schema (a copy per test) sends the probes of the checks.
     case.operation.schema.app = wsgi_app
     case.call_and_validate(app=wsgi_app, excluded_checks=excluded)
+
+
+def test_it_describes_the_pacing_of_new_filtered_views(settings, known, client):
+    settings.MESHDASH_COLD_VIEWS_BURST = 1
+    settings.MESHDASH_COLD_VIEWS_PER_MINUTE = 1
+    described = document()["paths"]["/api/v1/workloads"]["get"]["responses"]
+    answers = [client.get("/api/v1/workloads", {"q": query}) for query in ("svc-01", "svc-02")]
+    assert [a.status_code for a in answers] == [200, 429]
+    assert "429" in described
+    assert int(answers[1]["Retry-After"]) >= 1
+    assert set(answers[1].json()) == {"error"}
