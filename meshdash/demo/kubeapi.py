@@ -11,9 +11,11 @@ and ``labelSelector`` with ``=``, ``==`` and ``!=``. Every object is serialised 
 a join of those bytes, cached, so a 20,000-pod list costs little more than copying it.
 
 Objects are shaped as the API server returns them (see ``cluster_objects``): owner references
-(pod -> ReplicaSet -> Deployment; StatefulSet and DaemonSet pods directly), Linkerd's
+(pod -> ReplicaSet -> Deployment; StatefulSet, DaemonSet and Job pods directly), Linkerd's
 injection labels and annotations, ``linkerd-init`` and ``linkerd-proxy`` containers on
-injected pods, status with conditions and container statuses.
+injected pods (the proxy a native sidecar, an init container with ``restartPolicy: Always``, in
+Jobs), the injected probes of the proxy's admin port and the applications' httpGet probes,
+status with conditions and container statuses (Completed for a finished Job's pod).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "daemonsets": ("/apis/apps/v1", "DaemonSet", True),
     "replicasets": ("/apis/apps/v1", "ReplicaSet", True),
     "controllerrevisions": ("/apis/apps/v1", "ControllerRevision", True),
-    # The demo mesh runs no batch workloads; the lists exist, empty, as in a real cluster.
+    # Jobs (their proxy a native sidecar); no CronJobs: the list exists, empty.
     "jobs": ("/apis/batch/v1", "Job", True),
     "cronjobs": ("/apis/batch/v1", "CronJob", True),
 }
@@ -147,32 +149,8 @@ class _Objects:
         self.add(
             "serviceaccounts", {"metadata": self.meta(w.service_account, w.created_at, w.namespace)}
         )
-        self.add(
-            "services",
-            {
-                "metadata": self.meta(
-                    w.service_name,
-                    w.created_at,
-                    w.namespace,
-                    labels={"app": w.name},
-                    annotations=_described(w.annotations),
-                ),
-                "spec": {
-                    "type": "ClusterIP",
-                    "clusterIP": w.service_ip,
-                    "clusterIPs": [w.service_ip],
-                    "ipFamilies": ["IPv4"],
-                    "ipFamilyPolicy": "SingleStack",
-                    "internalTrafficPolicy": "Cluster",
-                    "sessionAffinity": "None",
-                    "ports": [
-                        {"name": "http", "port": w.port, "protocol": "TCP", "targetPort": w.port}
-                    ],
-                    "selector": selector,
-                },
-                "status": {"loadBalancer": {}},
-            },
-        )
+        if w.service_name:
+            self.service(w, selector)
         template = {
             "metadata": {"labels": dict(w.labels), "annotations": dict(w.annotations)},
             "spec": self.pod_spec(w, None),
@@ -187,6 +165,8 @@ class _Objects:
         owner = None
         if w.kind == "deployment":
             owner = self.deployment(w, labels, selector, template, replicas, ready)
+        elif w.kind == "job":
+            owner = self.job(w, labels, template)
         elif w.kind == "statefulset":
             owner = self.add(
                 "statefulsets",
@@ -256,10 +236,113 @@ class _Objects:
                     },
                 },
             )
-        if w.kind != "deployment":
+        if w.kind in ("statefulset", "daemonset"):
             self.controller_revision(w, owner, template)
         for pod in w.pods:
             self.pod(w, pod, owner)
+
+    def service(self, w: DemoWorkload, selector: dict[str, str]) -> None:
+        self.add(
+            "services",
+            {
+                "metadata": self.meta(
+                    w.service_name,
+                    w.created_at,
+                    w.namespace,
+                    labels={"app": w.name},
+                    annotations=_described(w.annotations),
+                ),
+                "spec": {
+                    "type": "ClusterIP",
+                    "clusterIP": w.service_ip,
+                    "clusterIPs": [w.service_ip],
+                    "ipFamilies": ["IPv4"],
+                    "ipFamilyPolicy": "SingleStack",
+                    "internalTrafficPolicy": "Cluster",
+                    "sessionAffinity": "None",
+                    "ports": [
+                        {
+                            "name": w.protocol,
+                            "port": w.port,
+                            "protocol": "TCP",
+                            "targetPort": w.port,
+                        }
+                    ],
+                    "selector": selector,
+                },
+                "status": {"loadBalancer": {}},
+            },
+        )
+
+    def job(self, w: DemoWorkload, labels: dict, template: dict) -> dict:
+        """A Job run once; its pods carry the controller-uid labels the API server adds."""
+        pod = w.pods[0]
+        uid_labels = {
+            "batch.kubernetes.io/controller-uid": w.controller_uid,
+            "batch.kubernetes.io/job-name": w.name,
+            "controller-uid": w.controller_uid,
+            "job-name": w.name,
+        }
+        job_template = {
+            **template,
+            "metadata": {**template["metadata"], "labels": {**w.labels, **uid_labels}},
+            "spec": {**template["spec"], "restartPolicy": "Never"},
+        }
+        started = _time(pod.started_at - 2)
+        if w.finished:
+            done = pod.started_at + 300
+            status = {
+                "startTime": started,
+                "completionTime": _time(done),
+                "succeeded": 1,
+                "ready": 0,
+                "terminating": 0,
+                "uncountedTerminatedPods": {},
+                "conditions": [
+                    {
+                        **_condition("SuccessCriteriaMet", True, done),
+                        "reason": "CompletionsReached",
+                    },
+                    {**_condition("Complete", True, done), "reason": "CompletionsReached"},
+                ],
+            }
+        else:
+            status = {
+                "startTime": started,
+                "active": 1,
+                "ready": 1,
+                "terminating": 0,
+                "uncountedTerminatedPods": {},
+            }
+        job = self.add(
+            "jobs",
+            {
+                "metadata": self.meta(
+                    w.name,
+                    w.rollout_at,
+                    w.namespace,
+                    labels={**labels, **uid_labels},
+                    annotations=_described(w.annotations),
+                    generation=1,
+                ),
+                "spec": {
+                    "parallelism": 1,
+                    "completions": 1,
+                    "backoffLimit": 6,
+                    "completionMode": "NonIndexed",
+                    "suspend": False,
+                    "podReplacementPolicy": "TerminatingOrFailed",
+                    "manualSelector": False,
+                    "selector": {
+                        "matchLabels": {"batch.kubernetes.io/controller-uid": w.controller_uid}
+                    },
+                    "template": job_template,
+                },
+                "status": status,
+            },
+        )
+        job["metadata"]["uid"] = w.controller_uid
+        return job
 
     def controller_revision(self, w: DemoWorkload, owner: dict, template: dict) -> None:
         """The current revision of a StatefulSet or DaemonSet: created at its last rollout."""
@@ -380,16 +463,29 @@ class _Objects:
             "name": w.control_plane_component or "app",
             "image": image,
             "imagePullPolicy": "IfNotPresent",
-            "ports": [{"name": "http", "containerPort": w.port, "protocol": "TCP"}],
+            "ports": [{"name": w.protocol, "containerPort": w.port, "protocol": "TCP"}],
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
             "terminationMessagePath": "/dev/termination-log",
             "terminationMessagePolicy": "File",
         }
+        # The kubelet's httpGet probes of the application: the proxy counts them (route "probe").
+        for kind, path in (("readinessProbe", "/ready"), ("livenessProbe", "/healthz"))[
+            : w.http_probes
+        ]:
+            app[kind] = _http_probe(path, w.port)
+        if w.protocol == "tcp":
+            app["readinessProbe"] = {
+                "tcpSocket": {"port": w.port},
+                "periodSeconds": 10,
+                "timeoutSeconds": 1,
+                "successThreshold": 1,
+                "failureThreshold": 3,
+            }
         spec = {
             "containers": [app],
             "serviceAccountName": w.service_account,
             "serviceAccount": w.service_account,
-            "restartPolicy": "Always",
+            "restartPolicy": "Never" if w.kind == "job" else "Always",
             "terminationGracePeriodSeconds": 30,
             "dnsPolicy": "ClusterFirst",
             "schedulerName": "default-scheduler",
@@ -399,8 +495,16 @@ class _Objects:
             return spec
         spec["nodeName"] = pod.node
         if pod.has_proxy:
-            spec["initContainers"] = [_init_container(pod)]
-            spec["containers"] = [_proxy_container(w, pod), app]
+            proxy = _proxy_container(w, pod)
+            if pod.native_sidecar:
+                # A native sidecar: an init container that keeps running beside the app.
+                spec["initContainers"] = [
+                    _init_container(pod),
+                    {**proxy, "restartPolicy": "Always"},
+                ]
+            else:
+                spec["initContainers"] = [_init_container(pod)]
+                spec["containers"] = [proxy, app]
         if w.kind == "statefulset":
             spec["hostname"] = pod.name
             spec["subdomain"] = w.service_name
@@ -417,9 +521,12 @@ class _Objects:
                     "viz.linkerd.io/tap-enabled": "true",
                 }
             )
-        owner_kind = {"deployment": "ReplicaSet", "statefulset": "StatefulSet"}.get(
-            w.kind, "DaemonSet"
-        )
+        owner_kind = {
+            "deployment": "ReplicaSet",
+            "statefulset": "StatefulSet",
+            "job": "Job",
+        }.get(w.kind, "DaemonSet")
+        api_version = "batch/v1" if w.kind == "job" else "apps/v1"
         spec = self.pod_spec(w, pod)
         self.add(
             "pods",
@@ -430,7 +537,7 @@ class _Objects:
                     w.namespace,
                     labels=pod_labels(w, pod),
                     annotations=annotations,
-                    ownerReferences=[_owner("apps/v1", owner_kind, owner)],
+                    ownerReferences=[_owner(api_version, owner_kind, owner)],
                     generateName=f"{pod.name.rsplit('-', 1)[0]}-",
                 ),
                 "spec": spec,
@@ -527,6 +634,16 @@ def _condition(kind: str, ok: bool, since: float, reason: str = "") -> dict:
     return condition
 
 
+def _http_probe(path: str, port: int) -> dict:
+    return {
+        "httpGet": {"path": path, "port": port, "scheme": "HTTP"},
+        "periodSeconds": 10,
+        "timeoutSeconds": 1,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    }
+
+
 def _init_container(pod: DemoPod) -> dict:
     return {
         "name": "linkerd-init",
@@ -582,6 +699,9 @@ def _proxy_container(w: DemoWorkload, pod: DemoPod) -> dict:
             "limits": {"memory": f"{pod.memory_limit // MIB}Mi"},
             "requests": {"cpu": "100m", "memory": "20Mi"},
         },
+        # The injected probes: the kubelet's requests to the admin port, counted as inbound.
+        "livenessProbe": {**_http_probe("/live", PROXY_ADMIN_PORT), "initialDelaySeconds": 10},
+        "readinessProbe": {**_http_probe("/ready", PROXY_ADMIN_PORT), "initialDelaySeconds": 2},
         "securityContext": {
             "runAsUser": 2102,
             "readOnlyRootFilesystem": True,
@@ -647,8 +767,10 @@ def _pod_status(pod: DemoPod, spec: dict) -> dict:
             for c in spec["containers"]
         ]
         return status
+    completed = pod.phase == "Succeeded"
+    done = _time(pod.started_at + 300)
     status["conditions"] = [
-        _condition(kind, True, pod.started_at + 2)
+        _condition(kind, kind not in ("Ready", "ContainersReady") or pod.ready, pod.started_at + 2)
         for kind in (
             "PodReadyToStartContainers",
             "Initialized",
@@ -657,39 +779,52 @@ def _pod_status(pod: DemoPod, spec: dict) -> dict:
             "PodScheduled",
         )
     ]
+    if completed:
+        for condition in status["conditions"]:
+            if condition["status"] == "False":
+                condition["reason"] = "PodCompleted"
+
+    def terminated(container_id: str, finished: str) -> dict:
+        return {
+            "terminated": {
+                "exitCode": 0,
+                "reason": "Completed",
+                "startedAt": start,
+                "finishedAt": finished,
+                "containerID": container_id,
+            }
+        }
+
     if "initContainers" in spec:
+        init_id = f"containerd://{pod.ip.replace('.', '')}0init"
         status["initContainerStatuses"] = [
             {
                 "name": "linkerd-init",
                 "image": "cr.l5d.io/linkerd/proxy-init:v2.4.3",
                 "imageID": "cr.l5d.io/linkerd/proxy-init@sha256:" + "0" * 64,
-                "containerID": f"containerd://{pod.ip.replace('.', '')}0init",
+                "containerID": init_id,
                 "ready": True,
                 "restartCount": 0,
                 "started": False,
-                "state": {
-                    "terminated": {
-                        "exitCode": 0,
-                        "reason": "Completed",
-                        "startedAt": start,
-                        "finishedAt": start,
-                        "containerID": f"containerd://{pod.ip.replace('.', '')}0init",
-                    }
-                },
+                "state": terminated(init_id, start),
             }
         ]
+    sidecars = [c for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"]
     statuses = []
-    for c in spec["containers"]:
+    for c in [*sidecars, *spec["containers"]]:
         restarts = pod.restarts if c["name"] != "linkerd-proxy" else 0
+        container_id = f"containerd://{pod.ip.replace('.', '')}{c['name']}"
         entry = {
             "name": c["name"],
             "image": c["image"],
             "imageID": c["image"].split(":")[0] + "@sha256:" + "1" * 64,
-            "containerID": f"containerd://{pod.ip.replace('.', '')}{c['name']}",
+            "containerID": container_id,
             "ready": pod.ready,
             "restartCount": restarts,
-            "started": True,
-            "state": {"running": {"startedAt": start}},
+            "started": not completed,
+            "state": terminated(container_id, done)
+            if completed
+            else {"running": {"startedAt": start}},
         }
         if restarts:
             entry["lastState"] = {
@@ -700,7 +835,10 @@ def _pod_status(pod: DemoPod, spec: dict) -> dict:
                     "finishedAt": start,
                 }
             }
-        statuses.append(entry)
+        if c in sidecars:
+            status["initContainerStatuses"].append(entry)
+        else:
+            statuses.append(entry)
     status["containerStatuses"] = statuses
     return status
 

@@ -52,10 +52,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 LINKERD_NAMESPACE = "linkerd"
-LINKERD_VERSION = "edge-25.8.2"
-OLD_PROXY_VERSION = "edge-25.4.1"
-# proxy_build_info{version} is the proxy's own build version, not the Linkerd release.
-PROXY_BUILD_VERSIONS = {LINKERD_VERSION: "v2.315.0", OLD_PROXY_VERSION: "v2.290.0"}
+# Linkerd 2.18 (edge-25.4.4, which pins proxy v2.294.0), and proxies of an older release that
+# still export the certificate metrics under their pre-2.16 names (``identity_cert_*``).
+LINKERD_VERSION = "edge-25.4.4"
+OLD_PROXY_VERSION = "edge-24.5.1"
+# proxy_build_info{version} is the proxy's own build version, without the leading "v".
+PROXY_BUILD_VERSIONS = {LINKERD_VERSION: "2.294.0", OLD_PROXY_VERSION: "2.230.0"}
+LEGACY_CERT_METRIC_VERSIONS = frozenset({OLD_PROXY_VERSION})
 PROXY_IMAGE = "cr.l5d.io/linkerd/proxy"
 CLUSTER_DOMAIN = "cluster.local"
 TRUST_DOMAIN = "cluster.local"
@@ -63,11 +66,28 @@ ISSUER_DAYS_LEFT = 20
 PROXY_ADMIN_PORT = 4191
 MIB = 1024 * 1024
 
+PROTOCOL_HTTP = "http"
+PROTOCOL_GRPC = "grpc"
+PROTOCOL_TCP = "tcp"  # an opaque port (Linkerd's defaults include 5432 and 6379): TCP series only
+# gRPC status codes Linkerd classifies as failures (linkerd2-proxy client-policy grpc.rs).
+GRPC_FAILURE_CODES = frozenset({2, 4, 7, 13, 14, 15})
+# Traffic every meshed proxy receives that no application served: the viz Prometheus
+# scraping /metrics on the admin port, the kubelet's /live and /ready probes there, and the
+# application's own httpGet probes on its port; the default probe period is 10 s.
+SCRAPE_RPS = 0.1
+ADMIN_PROBE_RPS = 0.2
+APP_PROBE_RPS = 0.1
+VIZ_PROMETHEUS_IDENTITY_SA = ("prometheus", "linkerd-viz")
+CONNECTION_LIFETIME_SECONDS = 300.0  # application connections are replaced at this pace
+
 # Linkerd's response_latency_ms bucket bounds; +Inf follows the last one.
 LATENCY_BOUNDS_MS: tuple[int, ...] = (
     1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000,
     10000, 20000, 30000, 40000, 50000,
 )  # fmt: skip
+
+# outbound_*_route_request_duration_seconds bucket bounds (linkerd2-proxy route/metrics.rs).
+ROUTE_REQUEST_BOUNDS_S: tuple[float, ...] = (0.05, 0.5, 1.0, 10.0)
 
 INCIDENT_ERRORS = "error-burst"
 INCIDENT_LATENCY = "latency-spike"
@@ -75,11 +95,15 @@ INCIDENT_LATENCY = "latency-spike"
 # Shares of workloads with 1..5 pods and of kinds. Chosen with the series budget in mind
 # (meshdash.demo.exporter.series_count): most services run one or two replicas.
 _POD_COUNT_WEIGHTS = {1: 75, 2: 14, 3: 6, 4: 3, 5: 2}
-_KIND_WEIGHTS = {"deployment": 85, "statefulset": 10, "daemonset": 5}
+_KIND_WEIGHTS = {"deployment": 84, "statefulset": 10, "daemonset": 5, "job": 1}
 _EXTRA_CALLEE_CHANCE = 0.15
 _UNMESHED_SHARE = 0.05
 _OLD_PROXY_SHARE = 0.1
 _TEAM_SHARE = 0.6
+_VERSION_LABEL_SHARE = 0.6
+_HTTP_PROBE_SHARE = 0.25
+_GRPC_ROUTE_SHARE = 0.3
+_HTTP_ROUTE_SHARE = 0.05
 
 _DOMAINS = (
     "payments", "checkout", "catalog", "search", "orders", "shipping", "inventory", "accounts",
@@ -100,6 +124,7 @@ _ROUTES = (
     "GET /api/v1/items", "GET /api/v1/items/{id}", "POST /api/v1/items", "GET /healthz/ready",
     "PUT /api/v1/items/{id}", "DELETE /api/v1/items/{id}",
 )  # fmt: skip
+_JOB_ROLES = ("migrate", "reindex", "backfill", "export", "compact")
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 HOSTILE_DESCRIPTION = '<script>alert("meshdash")</script> & "quoted" \'text\' <b>bold</b>'
@@ -123,9 +148,9 @@ class LatencyModel:
         slow = _lognormal_cdf(ms, self.slow_median_ms, self.slow_sigma)
         return (1 - self.slow_fraction) * fast + self.slow_fraction * slow
 
-    def cumulative_fractions(self) -> tuple[float, ...]:
-        """Share of responses at or below each bound of LATENCY_BOUNDS_MS (then +Inf: 1)."""
-        return tuple(self.cdf(bound) for bound in LATENCY_BOUNDS_MS)
+    def cumulative_fractions(self, bounds_ms: tuple[float, ...] = LATENCY_BOUNDS_MS):
+        """Share of responses at or below each bound (ms; LATENCY_BOUNDS_MS by default)."""
+        return tuple(self.cdf(bound) for bound in bounds_ms)
 
     def mean_ms(self) -> float:
         fast = self.median_ms * math.exp(self.sigma**2 / 2)
@@ -137,8 +162,10 @@ def _lognormal_cdf(x: float, median: float, sigma: float) -> float:
     return 0.5 * (1 + math.erf(math.log(x / median) / (sigma * math.sqrt(2))))
 
 
-def histogram_quantile(q: float, cumulative: tuple[float, ...]) -> float:
-    """Prometheus's histogram_quantile over buckets with LATENCY_BOUNDS_MS and +Inf.
+def histogram_quantile(
+    q: float, cumulative: tuple[float, ...], bounds: tuple[float, ...] = LATENCY_BOUNDS_MS
+) -> float:
+    """Prometheus's histogram_quantile over buckets with ``bounds`` and +Inf.
 
     ``cumulative`` are the finite buckets' cumulative counts (or rates); the +Inf bucket is 1
     when they are fractions. Same interpolation as Prometheus 2.x ``bucketQuantile``.
@@ -147,13 +174,13 @@ def histogram_quantile(q: float, cumulative: tuple[float, ...]) -> float:
     rank = q * counts[-1]
     b = next(i for i, count in enumerate(counts) if count >= rank)
     if b == len(counts) - 1:
-        return float(LATENCY_BOUNDS_MS[-1])
+        return float(bounds[-1])
     start, count = 0.0, counts[b]
     if b > 0:
-        start = float(LATENCY_BOUNDS_MS[b - 1])
+        start = float(bounds[b - 1])
         count -= counts[b - 1]
         rank -= counts[b - 1]
-    return start + (LATENCY_BOUNDS_MS[b] - start) * (rank / count)
+    return start + (bounds[b] - start) * (rank / count)
 
 
 def identity(service_account: str, namespace: str) -> str:
@@ -181,6 +208,7 @@ class DemoPod:
     cpu_rate: float = 0.0  # proxy CPU seconds per second
     cert_expiry: float = 0.0  # the proxy's leaf certificate not-after, unix seconds
     ordinal: int = 0  # position within its workload
+    native_sidecar: bool = False  # the proxy is an init container with restartPolicy Always
 
     @property
     def running(self) -> bool:
@@ -201,9 +229,18 @@ class DemoRoute:
 
 
 @dataclass
+class DemoPolicyRoute:
+    """An HTTPRoute or GRPCRoute attached to the workload's Service (its clients measure it)."""
+
+    kind: str  # "HTTPRoute" or "GRPCRoute"
+    name: str
+    share: float  # of the requests to the Service
+
+
+@dataclass
 class DemoWorkload:
     namespace: str
-    kind: str  # deployment, statefulset or daemonset
+    kind: str  # deployment, statefulset, daemonset or job
     name: str
     meshed: bool
     port: int
@@ -226,6 +263,13 @@ class DemoWorkload:
     pods: list[DemoPod] = field(default_factory=list)
     control_plane_component: str = ""
     service_name: str = ""
+    protocol: str = PROTOCOL_HTTP
+    http_probes: int = 0  # httpGet probes (readiness, liveness) on the application's port
+    stream_error_share: float = 0.0  # of failures: streams reset before any response
+    close_error_share: float = 0.0  # of closed inbound connections: ECONNRESET
+    policy_routes: list[DemoPolicyRoute] = field(default_factory=list)
+    finished: bool = False  # a Job whose pods have completed
+    controller_uid: str = ""  # a Job's uid, which its pods carry as a label
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -246,6 +290,15 @@ class DemoWorkload:
     @property
     def serving_pods(self) -> list[DemoPod]:
         return [pod for pod in self.pods if pod.running]
+
+    @property
+    def exporting_pods(self) -> list[DemoPod]:
+        return [pod for pod in self.pods if pod.exports_metrics]
+
+    @property
+    def speaks_http(self) -> bool:
+        """HTTP or gRPC: requests the proxies count (TCP-only workloads have connections)."""
+        return self.protocol != PROTOCOL_TCP
 
 
 @dataclass
@@ -289,6 +342,8 @@ class TcpRates:
     open_connections: float
     read_bytes_per_second: float
     write_bytes_per_second: float
+    opened_per_second: float = 0.0
+    close_errors_per_second: float = 0.0
 
 
 @dataclass
@@ -321,24 +376,26 @@ class DemoMesh:
         return self.__dict__["_flows_by_dst"].get(id(w), [])
 
     # --- Truth: what Prometheus shows for each workload. Unmeshed workloads export nothing.
+    # Application traffic only, unless the name says probe or scrape.
 
     def inbound_rps(self, w: DemoWorkload) -> float:
-        """rate(request_total{direction="inbound"}) summed over the workload's pods."""
-        if not w.meshed:
+        """rate(request_total{direction="inbound"}) of the application, over the workload's pods."""
+        if not w.meshed or not w.speaks_http:
             return 0.0
         return sum(f.rps for f in self._inbound_flows(w))
 
     def success_rate(self, w: DemoWorkload) -> float | None:
+        """Share of application responses classified success (gRPC: by grpc_status)."""
         return w.success_rate if self.inbound_rps(w) > 0 else None
 
     def outbound_rps(self, w: DemoWorkload) -> dict[tuple[str, str, str], float]:
-        """Outbound requests per second per callee, as the workload's proxies count them."""
+        """Outbound requests per second per HTTP or gRPC callee, as w's proxies count them."""
         if not w.meshed:
             return {}
-        return {e.dst.key: e.rps for e in self.edges if e.src is w}
+        return {e.dst.key: e.rps for e in self.edges if e.src is w and e.dst.speaks_http}
 
     def outbound_success_rate(self, w: DemoWorkload) -> float | None:
-        edges = [e for e in self.edges if e.src is w]
+        edges = [e for e in self.edges if e.src is w and e.dst.speaks_http]
         total = sum(e.rps for e in edges)
         if not w.meshed or not total:
             return None
@@ -354,18 +411,95 @@ class DemoMesh:
         return histogram_quantile(q, w.latency.cumulative_fractions())
 
     def tcp(self, w: DemoWorkload) -> TcpRates:
-        """Inbound TCP as the stat queries read it (``peer="src"``; connections of both peers)."""
+        """Inbound application TCP (``peer="src"`` on the application's port; 4191 excluded)."""
         if not w.meshed:
             return TcpRates(0.0, 0.0, 0.0)
         flows = self._inbound_flows(w)
         rps = sum(f.rps for f in flows)
-        # Each accepted connection has its loopback twin from the proxy to the application.
-        connections = 2 * sum(f.connections for f in flows)
-        return TcpRates(connections, rps * w.request_bytes, rps * w.response_bytes)
+        connections = sum(f.connections for f in flows)
+        opened = connections / CONNECTION_LIFETIME_SECONDS
+        return TcpRates(
+            connections,
+            rps * w.request_bytes,
+            rps * w.response_bytes,
+            opened,
+            opened * w.close_error_share,
+        )
 
     def route_rps(self, w: DemoWorkload) -> dict[str, float]:
+        """ServiceProfile routes, measured on the server's side (``direction="inbound"``)."""
         rps = self.inbound_rps(w)
         return {route.name: rps * route.share for route in w.routes}
+
+    def probe_rps_by_port(self, w: DemoWorkload) -> dict[int, float]:
+        """Kubelet probes per target port (``route_name="probe"``), over the exporting pods."""
+        pods = len(w.exporting_pods) if w.meshed else 0
+        if not pods:
+            return {}
+        rates = {PROXY_ADMIN_PORT: ADMIN_PROBE_RPS * pods}
+        if w.http_probes:
+            rates[w.port] = APP_PROBE_RPS * w.http_probes * pods
+        return rates
+
+    def probe_rps(self, w: DemoWorkload) -> float:
+        """Kubelet probes of the proxies' /live and /ready and of the application's port."""
+        return sum(self.probe_rps_by_port(w).values())
+
+    def scrape_rps(self, w: DemoWorkload) -> float:
+        """Prometheus's scrapes of /metrics on the admin port (``route_name="default"``)."""
+        return SCRAPE_RPS * len(w.exporting_pods) if w.meshed else 0.0
+
+    def _policy_routes(self, w: DemoWorkload) -> dict[tuple[str, str, str], tuple[str, float]]:
+        """(parent namespace, Service, route) -> (family "http" or "grpc", rps) from w."""
+        routes: dict[tuple[str, str, str], tuple[str, float]] = {}
+        if not w.meshed:
+            return routes
+        for e in self.edges:
+            dst = e.dst
+            # Calls to a Service with a ServiceProfile take the profile's routes instead.
+            if e.src is not w or not dst.speaks_http or dst.routes or not e.rps:
+                continue
+            parent = (dst.namespace, dst.service_name)
+            if not dst.policy_routes:
+                routes[(*parent, "http")] = ("http", e.rps)
+            for route in dst.policy_routes:
+                family = "grpc" if route.kind == "GRPCRoute" else "http"
+                routes[(*parent, route.name)] = (family, e.rps * route.share)
+        return routes
+
+    def http_route_rps(self, w: DemoWorkload) -> dict[tuple[str, str, str], float]:
+        """``outbound_http_route_*`` from w's proxies: HTTPRoute routes and the default ``http``."""
+        return {k: rps for k, (fam, rps) in self._policy_routes(w).items() if fam == "http"}
+
+    def grpc_route_rps(self, w: DemoWorkload) -> dict[tuple[str, str, str], float]:
+        """``outbound_grpc_route_*`` from w's proxies: GRPCRoute routes."""
+        return {k: rps for k, (fam, rps) in self._policy_routes(w).items() if fam == "grpc"}
+
+    def policy_route_success_rate(self, w: DemoWorkload, key: tuple[str, str, str]) -> float:
+        """Success as the route family records it: the callee's, except gRPC on the default
+        HTTP route, where every response is ``http_status="200"`` whatever its grpc-status."""
+        namespace, service, route = key
+        dst = next(
+            e.dst
+            for e in self.edges
+            if e.src is w and (e.dst.namespace, e.dst.service_name) == (namespace, service)
+        )
+        if dst.protocol == PROTOCOL_GRPC and not dst.policy_routes:
+            return 1.0
+        return dst.success_rate
+
+    def policy_route_latency_quantile(
+        self, w: DemoWorkload, key: tuple[str, str, str], q: float
+    ) -> float:
+        """histogram_quantile(q) of the route's request_duration_seconds buckets, in ms."""
+        namespace, service, _ = key
+        dst = next(
+            e.dst
+            for e in self.edges
+            if e.src is w and (e.dst.namespace, e.dst.service_name) == (namespace, service)
+        )
+        bounds_ms = tuple(bound * 1000 for bound in ROUTE_REQUEST_BOUNDS_S)
+        return histogram_quantile(q, dst.latency.cumulative_fractions(bounds_ms), bounds_ms)
 
     def proxy_memory(self, pod: DemoPod, t: float) -> float | None:
         """process_resident_memory_bytes of the pod's proxy at unix time t."""
@@ -397,6 +531,10 @@ class _Builder:
         self.pod_ips = _addresses(10, 42)
         self.service_ips = _addresses(10, 96)
         self.forced_kinds = ["daemonset", "statefulset"]
+        # Even a small mesh has these, in namespaces where injection works: a finished and a
+        # running Job, a gRPC service and a TCP-only one.
+        self.forced_jobs = [False, True]  # finished?
+        self.forced_protocols = [PROTOCOL_TCP, PROTOCOL_GRPC]
 
     def build(self) -> DemoMesh:
         namespaces = self._namespaces()
@@ -505,21 +643,40 @@ class _Builder:
         result = []
         for i in range(size):
             kind = self.rng.choices(list(_KIND_WEIGHTS), list(_KIND_WEIGHTS.values()))[0]
+            finished = self.rng.random() < 0.5
             if i == 0:
                 kind = "deployment"
+            elif valid_inject and self.forced_jobs:
+                kind, finished = "job", self.forced_jobs.pop()
             elif self.forced_kinds:
                 # Even a small mesh has a workload of every kind.
                 kind = self.forced_kinds.pop()
             if kind == "daemonset":
-                name = self.rng.choice(_DAEMON_NAMES)
+                role = name = self.rng.choice(_DAEMON_NAMES)
             elif kind == "statefulset":
-                name = f"{base}-{self.rng.choice(_STATEFUL_ROLES)}"
+                role = self.rng.choice(_STATEFUL_ROLES)
+                name = f"{base}-{role}"
+            elif kind == "job":
+                role = self.rng.choice(_JOB_ROLES)
+                name = f"{base}-{role}"
             else:
-                name = f"{base}-{'frontend' if i == 0 else self.rng.choice(_ROLES)}"
+                role = "frontend" if i == 0 else self.rng.choice(_ROLES)
+                name = f"{base}-{role}"
             name = _unique(name, names)
             meshed = valid_inject and (i == 0 or self.rng.random() >= _UNMESHED_SHARE)
-            port = self.rng.choice((8080, 8080, 8080, 9090, 3000, 5000, 6379, 5432))
+            port = self.rng.choice((8080, 8080, 8080, 9090, 3000, 5000))
+            protocol = PROTOCOL_GRPC if port == 9090 else PROTOCOL_HTTP
+            if role in ("db", "cache"):
+                protocol = PROTOCOL_TCP
+            plain = protocol == PROTOCOL_HTTP and kind not in ("job", "daemonset")
+            if plain and i > 0 and meshed and self.forced_protocols:
+                protocol = self.forced_protocols.pop()
+            if protocol == PROTOCOL_TCP:
+                port = 6379 if role == "cache" else 5432
+            elif protocol == PROTOCOL_GRPC:
+                port = 9090
             w = self._workload(ns.name, kind, name, port, meshed)
+            w.protocol = protocol if kind != "job" else PROTOCOL_HTTP
             if not meshed and valid_inject:
                 w.annotations["linkerd.io/inject"] = "disabled"
             if team or self.rng.random() < _TEAM_SHARE / 2:
@@ -527,6 +684,15 @@ class _Builder:
                 w.labels["team"] = w.team
             version = OLD_PROXY_VERSION if self.rng.random() < _OLD_PROXY_SHARE else LINKERD_VERSION
             count = self.rng.choices(list(_POD_COUNT_WEIGHTS), list(_POD_COUNT_WEIGHTS.values()))[0]
+            if kind == "job":
+                w.finished, count = finished, 1
+                w.rollout_at = self.epoch - self.rng.uniform(0.5, 6) * 3600
+                w.controller_uid = new_uid(self.rng)
+                w.service_name = ""  # a Job has no Service
+                if meshed:
+                    w.annotations["config.alpha.linkerd.io/proxy-enable-native-sidecar"] = "true"
+            elif w.protocol == PROTOCOL_HTTP and self.rng.random() < _HTTP_PROBE_SHARE:
+                w.http_probes = self.rng.choice((1, 2))
             self._pods(w, count, version if meshed else "")
             result.append(w)
         return result
@@ -534,8 +700,11 @@ class _Builder:
     def _workload(self, namespace: str, kind: str, name: str, port: int, meshed: bool):
         created = self.epoch - self.rng.uniform(20, 380) * 86400
         rollout = self.epoch - self.rng.uniform(0.05, 19) * 86400
-        labels = {"app": name, "version": f"v{self.rng.randint(1, 40)}"}
+        labels = {"app": name}
+        if self.rng.random() < _VERSION_LABEL_SHARE:
+            labels["version"] = f"v{self.rng.randint(1, 40)}"
         if self.rng.random() < 0.3:
+            labels["app.kubernetes.io/name"] = name
             labels["app.kubernetes.io/version"] = (
                 f"{self.rng.randint(1, 4)}.{self.rng.randint(0, 20)}.{self.rng.randint(0, 9)}"
                 f"_build.{self.rng.randint(1, 999)}"
@@ -561,13 +730,15 @@ class _Builder:
         for ordinal in range(len(w.pods), len(w.pods) + count):
             if w.kind == "statefulset":
                 name = f"{w.name}-{ordinal}"
-            elif w.kind == "daemonset":
+            elif w.kind in ("daemonset", "job"):
                 name = f"{w.name}-{_hash(self.rng, 5)}"
             else:
                 name = f"{w.name}-{w.template_hash}-{_hash(self.rng, 5)}"
             started = w.rollout_at + self.rng.uniform(5, 120)
             if self.rng.random() < 0.15:  # restarted or rescheduled since the rollout
                 started = self.epoch - self.rng.uniform(0.2, 2) * 86400
+            if w.kind == "job":  # started by its Job, created at the last "rollout"
+                started = w.rollout_at + 5
             pod = DemoPod(
                 name=name,
                 namespace=w.namespace,
@@ -578,7 +749,12 @@ class _Builder:
                 proxy_version=proxy_version,
                 restarts=self.rng.choice((0,) * 12 + (1, 2, 3, 7)),
                 ordinal=ordinal,
+                native_sidecar=w.meshed and w.kind == "job",
             )
+            if w.kind == "job":
+                pod.restarts = 0
+                if w.finished:
+                    pod.phase, pod.ready = "Succeeded", False
             if w.meshed:
                 pod.memory_base = self.rng.uniform(12, 40) * MIB
                 pod.memory_limit = self.rng.choice((250 * MIB, 250 * MIB, 128 * MIB))
@@ -598,20 +774,27 @@ class _Builder:
 
     # Call graph: every workload of a namespace is called by an earlier one (so each is
     # reachable from the namespace's frontend, which the ingress calls), plus a few extra
-    # calls, some across namespaces.
+    # calls, some across namespaces. Jobs are callers only; databases call nobody.
     def _call_graph(self, workloads: list[DemoWorkload]) -> list[DemoEdge]:
         by_ns: dict[str, list[DemoWorkload]] = {}
         for w in workloads[1:]:
             by_ns.setdefault(w.namespace, []).append(w)
         pairs: dict[tuple[int, int], None] = {}
         index = {id(w): i for i, w in enumerate(workloads)}
+
+        def calls(w: DemoWorkload) -> bool:
+            return w.kind != "job" and w.speaks_http
+
         for members in by_ns.values():
             pairs[(0, index[id(members[0])])] = None
             for i, w in enumerate(members[1:], start=1):
-                caller = members[self.rng.randrange(i)]
+                if w.kind == "job":
+                    continue
+                callers = [m for m in members[:i] if calls(m)] or [members[0]]
+                caller = callers[self.rng.randrange(len(callers))]
                 pairs[(index[id(caller)], index[id(w)])] = None
         for i in range(1, len(workloads)):
-            if self.rng.random() >= _EXTRA_CALLEE_CHANCE:
+            if self.rng.random() >= _EXTRA_CALLEE_CHANCE or not calls(workloads[i]):
                 continue
             same_ns = by_ns[workloads[i].namespace]
             if self.rng.random() < 0.6 and len(same_ns) > 1:
@@ -619,16 +802,26 @@ class _Builder:
             else:
                 callee = workloads[self.rng.randrange(1, len(workloads))]
             j = index[id(callee)]
-            if j != i and (j, i) not in pairs:
+            if j != i and (j, i) not in pairs and callee.kind != "job":
                 pairs[(i, j)] = None
+        # A running Job calls a service of its namespace while it works.
+        for w in workloads[1:]:
+            if w.kind == "job" and not w.finished:
+                callees = [m for m in by_ns[w.namespace] if m.kind != "job"]
+                pairs[(index[id(w)], index[id(self.rng.choice(callees))])] = None
         return [DemoEdge(workloads[i], workloads[j], 0.0) for i, j in pairs]
 
     def _traffic(self, workloads: list[DemoWorkload], edges: list[DemoEdge]) -> None:
         callers: dict[int, list[DemoEdge]] = {}
         for e in edges:
             callers.setdefault(id(e.dst), []).append(e)
-        app = [w for w in workloads[1:] if w.meshed]
+        served = [w for w in workloads[1:] if w.meshed and w.kind != "job"]
+        app = [w for w in served if w.speaks_http]
         errors = set(map(id, self.rng.sample(app, min(len(app), max(2, self.count // 100)))))
+        grpc = [w for w in app if w.protocol == PROTOCOL_GRPC]
+        if grpc and not any(id(w) in errors for w in grpc):
+            # A gRPC service failing behind HTTP 200: only grpc_status tells.
+            errors.add(id(grpc[0]))
         slow_pool = [w for w in app if id(w) not in errors]
         slow = set(
             map(id, self.rng.sample(slow_pool, min(len(slow_pool), max(2, self.count // 120))))
@@ -636,7 +829,13 @@ class _Builder:
         unmeshed_clients = set(
             map(id, self.rng.sample(app, min(len(app), max(2, self.count // 60))))
         )
-        routed = set(map(id, self.rng.sample(app, min(len(app), max(3, self.count // 50)))))
+        http = [w for w in app if w.protocol == PROTOCOL_HTTP]
+        routed = set(map(id, self.rng.sample(http, min(len(http), max(3, self.count // 50)))))
+        # At least one Service of each with routes of its own.
+        unrouted = [w for w in http if id(w) not in routed]
+        forced_routes = {id(ws[-1]) for ws in (grpc, unrouted) if ws}
+        tcp = [w for w in served if w.protocol == PROTOCOL_TCP]
+        resetting = {id(w) for i, w in enumerate(tcp) if i == 0 or self.rng.random() < 0.2}
         for w in workloads[1:]:
             w.base_rps = round(math.exp(self.rng.gauss(math.log(8), 1.2)), 3)
             w.base_rps = min(max(w.base_rps, 0.2), 400.0)
@@ -648,9 +847,14 @@ class _Builder:
             )
             w.request_bytes = self.rng.randint(200, 4000)
             w.response_bytes = self.rng.randint(300, 60000)
+            if w.kind == "job":
+                w.base_rps = 0.0
+                continue
             if id(w) in errors:
                 w.incident = INCIDENT_ERRORS
                 w.success_rate = round(self.rng.uniform(0.55, 0.85), 3)
+                if w.protocol == PROTOCOL_HTTP:
+                    w.stream_error_share = 0.25
             elif id(w) in slow:
                 w.incident = INCIDENT_LATENCY
                 w.latency = LatencyModel(w.latency.median_ms, w.latency.sigma, 0.05, 2500.0, 0.3)
@@ -660,6 +864,22 @@ class _Builder:
                 names = self.rng.sample(_ROUTES, 3)
                 shares = [0.6, 0.3, 0.1]
                 w.routes = [DemoRoute(n, s) for n, s in zip(names, shares, strict=True)]
+            elif w.protocol == PROTOCOL_GRPC and (
+                self.rng.random() < _GRPC_ROUTE_SHARE or id(w) in forced_routes
+            ):
+                w.policy_routes = [
+                    DemoPolicyRoute("GRPCRoute", f"{w.name}-reads", 0.8),
+                    DemoPolicyRoute("GRPCRoute", f"{w.name}-writes", 0.2),
+                ]
+            elif w.protocol == PROTOCOL_HTTP and (
+                self.rng.random() < _HTTP_ROUTE_SHARE or id(w) in forced_routes
+            ):
+                w.policy_routes = [
+                    DemoPolicyRoute("HTTPRoute", f"{w.name}-api", 0.7),
+                    DemoPolicyRoute("HTTPRoute", f"{w.name}-static", 0.3),
+                ]
+            if id(w) in resetting:
+                w.close_error_share = round(self.rng.uniform(0.1, 0.4), 3)
             incoming = callers.get(id(w), [])
             weights = [self.rng.uniform(0.5, 2) for _ in incoming]
             shared = w.base_rps - w.unmeshed_client_rps
@@ -688,7 +908,9 @@ class _Builder:
             offset = self.rng.randrange(len(targets))
             for i, src_pod in enumerate(sources):
                 dst_pod = targets[(offset + i) % len(targets)]
-                connections = 1 + int(e.rps // 20)
+                # A database client keeps a small pool open; HTTP reuses one connection.
+                pool = 2 if e.dst.protocol == PROTOCOL_TCP else 1
+                connections = pool + int(e.rps // 20)
                 flows.append(
                     Flow(e.src, src_pod, e.dst, dst_pod, e.rps / len(sources), connections)
                 )
@@ -726,6 +948,10 @@ def pod_labels(w: DemoWorkload, pod: DemoPod) -> dict[str, str]:
         labels["controller-revision-hash"] = f"{w.name}-{w.template_hash}"
         labels["statefulset.kubernetes.io/pod-name"] = pod.name
         labels["apps.kubernetes.io/pod-index"] = str(pod.ordinal)
+    elif w.kind == "job":
+        for prefix in ("batch.kubernetes.io/", ""):
+            labels[f"{prefix}controller-uid"] = w.controller_uid
+            labels[f"{prefix}job-name"] = w.name
     else:
         labels["controller-revision-hash"] = w.template_hash
         labels["pod-template-generation"] = str(w.revision)

@@ -129,8 +129,6 @@ def write_prometheus_config(path: Path, targets: list[str], interval_ms: int) ->
                 "job_name": "linkerd-proxy",
                 # The series already carry the labels the viz relabelling would give them.
                 "honor_labels": True,
-                # The exporter stamps each sample with the time its value is computed for.
-                "honor_timestamps": True,
                 "scrape_interval": _duration(interval_ms),
                 "scrape_timeout": _duration(timeout_ms),
                 "metrics_path": "/metrics",

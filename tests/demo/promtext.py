@@ -26,13 +26,16 @@ def parse(text: str) -> dict[tuple[str, frozenset], float]:
 
 
 def total(samples, name: str, group: tuple[str, ...], **match: str) -> dict[tuple, float]:
-    """sum by (group) (name{match}) over parsed samples."""
+    """sum by (group) (name{match}) over parsed samples; a value "!x" matches anything but x."""
     sums: dict[tuple, float] = {}
     for (sample_name, labels), value in samples.items():
         if sample_name != name:
             continue
         labels = dict(labels)
-        if any(labels.get(k, "") != v for k, v in match.items()):
+        if any(
+            labels.get(k, "") == v[1:] if v.startswith("!") else labels.get(k, "") != v
+            for k, v in match.items()
+        ):
             continue
         key = tuple(labels.get(k, "") for k in group)
         sums[key] = sums.get(key, 0.0) + value

@@ -209,14 +209,23 @@ def test_it_shapes_pods_like_linkerd_injected_pods(api, mesh):
         for demo_pod in w.pods:
             pod = pods[(w.namespace, demo_pod.name)]
             containers = [c.name for c in pod.spec.containers]
-            assert ("linkerd-proxy" in containers) == demo_pod.has_proxy
+            sidecars = [
+                c.name for c in pod.spec.init_containers or [] if c.restart_policy == "Always"
+            ]
+            assert ("linkerd-proxy" in containers + sidecars) == demo_pod.has_proxy
+            assert ("linkerd-proxy" in sidecars) == demo_pod.native_sidecar
             annotations = pod.metadata.annotations or {}
             assert annotations.get("linkerd.io/proxy-version", "") == demo_pod.proxy_version
             assert pod.status.pod_ip == demo_pod.ip and pod.spec.node_name == demo_pod.node
             assert pod.spec.service_account_name == w.service_account
             if demo_pod.has_proxy:
-                proxy = next(c for c in pod.spec.containers if c.name == "linkerd-proxy")
+                every = pod.spec.containers + (pod.spec.init_containers or [])
+                proxy = next(c for c in every if c.name == "linkerd-proxy")
                 assert proxy.resources.limits["memory"].endswith("Mi")
+                # The injected probes, which the proxy counts as inbound requests on 4191.
+                assert proxy.liveness_probe.http_get.path == "/live"
+                assert proxy.readiness_probe.http_get.path == "/ready"
+                assert proxy.readiness_probe.http_get.port == 4191
     stuck = next(p for p in pods.values() if p.status.phase == "Pending")
     init = stuck.status.init_container_statuses[0]
     assert init.state.waiting.reason == "PodInitializing"
@@ -257,8 +266,47 @@ def test_it_gives_statefulsets_and_daemonsets_their_controller_revision(api, mes
         assert mine[0].metadata.owner_references[0].kind.lower() == kind
         assert mine[0].metadata.creation_timestamp.timestamp() == int(w.rollout_at)
     batch = client.BatchV1Api(api)
-    assert batch.list_job_for_all_namespaces().items == []
     assert batch.list_cron_job_for_all_namespaces().items == []
+
+
+def test_it_runs_jobs_with_a_native_sidecar_proxy_one_of_them_finished(api, mesh):
+    jobs = {j.metadata.name: j for j in client.BatchV1Api(api).list_job_for_all_namespaces().items}
+    expected = {w.name: w for w in mesh.workloads if w.kind == "job"}
+    assert jobs.keys() == expected.keys()
+    assert any(w.finished for w in expected.values()) and not all(
+        w.finished for w in expected.values()
+    )
+    pods = client.CoreV1Api(api).list_pod_for_all_namespaces().items
+    for name, w in expected.items():
+        job = jobs[name]
+        assert (job.status.succeeded == 1) == w.finished
+        assert (job.status.active == 1) == (not w.finished)
+        (pod,) = [p for p in pods if p.metadata.owner_references[0].uid == job.metadata.uid]
+        assert pod.metadata.owner_references[0].kind == "Job"
+        assert pod.metadata.labels["batch.kubernetes.io/job-name"] == name
+        assert pod.status.phase == ("Succeeded" if w.finished else "Running")
+        if w.meshed:
+            assert pod.metadata.labels["linkerd.io/proxy-job"] == name
+            proxy = next(c for c in pod.spec.init_containers if c.name == "linkerd-proxy")
+            assert proxy.restart_policy == "Always"
+            sidecar = next(
+                s for s in pod.status.init_container_statuses if s.name == "linkerd-proxy"
+            )
+            assert (sidecar.state.terminated is not None) == w.finished
+            assert [c.name for c in pod.spec.containers] == ["app"]
+
+
+def test_it_gives_http_probes_to_the_workloads_the_model_says(api, mesh):
+    pods = {p.metadata.name: p for p in client.CoreV1Api(api).list_pod_for_all_namespaces().items}
+    probed = 0
+    for w in mesh.workloads:
+        for demo_pod in w.pods:
+            app = next(c for c in pods[demo_pod.name].spec.containers if c.name == "app")
+            probes = [p for p in (app.readiness_probe, app.liveness_probe) if p and p.http_get]
+            assert len(probes) == w.http_probes, w.key
+            assert all(p.http_get.port == w.port for p in probes)
+            probed += bool(probes)
+    assert probed
 
 
 def test_it_serves_the_control_plane_identity_objects(api, mesh):

@@ -88,7 +88,7 @@ def test_it_makes_an_issuer_signed_by_the_anchor_that_expires_soon(mesh):
 
 def test_it_splits_each_workload_inbound_rate_over_its_callers(mesh):
     for w in mesh.workloads[1:]:
-        if not w.meshed:
+        if not w.meshed or w.kind == "job" or w.protocol == model.PROTOCOL_TCP:
             assert mesh.inbound_rps(w) == 0 and mesh.success_rate(w) is None
             continue
         from_edges = sum(e.rps for e in mesh.edges if e.dst is w)
@@ -125,3 +125,70 @@ def test_it_gives_latency_fractions_that_grow_to_one():
     assert list(fractions) == sorted(fractions)
     assert 0.4 < latency.cdf(20.0) < 0.5  # the slow mode holds 5 % of the mass
     assert fractions[-1] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_it_has_grpc_tcp_only_and_job_workloads(mesh):
+    protocols = {w.protocol for w in mesh.workloads if w.meshed}
+    assert protocols == {model.PROTOCOL_HTTP, model.PROTOCOL_GRPC, model.PROTOCOL_TCP}
+    tcp = [w for w in mesh.workloads if w.protocol == model.PROTOCOL_TCP and w.meshed]
+    assert all(w.port in (5432, 6379) and mesh.tcp(w).open_connections for w in tcp)
+    assert any(mesh.tcp(w).close_errors_per_second for w in tcp)
+    # Nobody calls a database over HTTP, and a database calls nobody.
+    assert not any(w.key in mesh.outbound_rps(c) for c in mesh.workloads for w in tcp)
+    assert not any(e.src.protocol == model.PROTOCOL_TCP for e in mesh.edges)
+    grpc = [w for w in mesh.workloads if w.protocol == model.PROTOCOL_GRPC and w.meshed]
+    assert any(mesh.success_rate(w) < 0.9 for w in grpc)
+    jobs = [w for w in mesh.workloads if w.kind == "job" and w.meshed]
+    finished = [w for w in jobs if w.finished]
+    assert finished and all(p.phase == "Succeeded" for w in finished for p in w.pods)
+    assert all(p.native_sidecar for w in jobs for p in w.pods)
+    assert not any(e.dst.kind == "job" for e in mesh.edges)
+    assert all(not mesh.outbound_rps(w) and not mesh.scrape_rps(w) for w in finished)
+    running = [w for w in jobs if not w.finished]
+    assert running and all(any(e.src is w for e in mesh.edges) for w in running)
+
+
+def test_it_states_scrapes_and_probes_apart_from_the_application(mesh):
+    for w in mesh.all_workloads:
+        pods = len(w.exporting_pods) if w.meshed else 0
+        assert mesh.scrape_rps(w) == pytest.approx(0.1 * pods)
+        expected = {4191: 0.2 * pods} if pods else {}
+        if pods and w.http_probes:
+            expected[w.port] = 0.1 * w.http_probes * pods
+        assert mesh.probe_rps_by_port(w) == pytest.approx(expected)
+        assert mesh.probe_rps(w) == pytest.approx(sum(expected.values()))
+    # A workload nobody calls still gets them: a running Job.
+    job = next(w for w in mesh.workloads if w.kind == "job" and not w.finished and w.meshed)
+    assert mesh.inbound_rps(job) == 0 and mesh.probe_rps(job) > 0
+
+
+def test_it_routes_calls_by_httproute_grpcroute_or_the_default_route(mesh):
+    kinds = set()
+    for w in mesh.all_workloads:
+        http, grpc = mesh.http_route_rps(w), mesh.grpc_route_rps(w)
+        assert not http.keys() & grpc.keys()
+        outbound = mesh.outbound_rps(w)
+        routed = {**http, **grpc}
+        for (namespace, service, _), _rps in routed.items():
+            callee = next(
+                c
+                for c in mesh.all_workloads
+                if (c.namespace, c.service_name) == (namespace, service)
+            )
+            assert not callee.routes  # the ServiceProfile's routes win
+            kinds.update(r.kind for r in callee.policy_routes)
+        via_routes = sum(routed.values())
+        profiled = sum(rps for key, rps in outbound.items() if mesh.workload(*key).routes)
+        assert via_routes == pytest.approx(sum(outbound.values()) - profiled)
+    assert kinds == {"HTTPRoute", "GRPCRoute"}
+    w, key = next((w, key) for w in mesh.all_workloads for key in mesh.grpc_route_rps(w))
+    assert 0 < mesh.policy_route_latency_quantile(w, key, 0.5) <= 10_000
+    services = {(c.namespace, c.service_name): c for c in mesh.all_workloads}
+    failing = [
+        (w, key)
+        for w in mesh.all_workloads
+        for key in mesh.http_route_rps(w)
+        if services[key[:2]].protocol == model.PROTOCOL_GRPC and services[key[:2]].success_rate < 1
+    ]
+    # gRPC on the default HTTP route: every response is HTTP 200, failing or not.
+    assert failing and all(mesh.policy_route_success_rate(w, key) == 1.0 for w, key in failing)

@@ -107,10 +107,13 @@ def close(actual: float | None, expected: float | None) -> bool:
 
 
 def promql_truth(prometheus: servers.PrometheusServer, at: float) -> dict[tuple, tuple]:
-    """(namespace, kind, name) -> (rps, success rate) from our own PromQL, as linkerd viz asks."""
+    """(namespace, kind, name) -> (rps, success rate) from our own PromQL, as linkerd viz asks
+    but for the application's traffic only."""
     truth = {}
     for kind in ("deployment", "statefulset", "daemonset"):
-        selector = f'direction="inbound", {kind}!=""'
+        # The application's requests: not the admin port's scrapes and probes, not the
+        # kubelet's probes, which viz's own query counts (linkerd2 issue 769).
+        selector = f'direction="inbound", target_port!="4191", route_name!="probe", {kind}!=""'
         by = f"namespace, {kind}"
         total = prometheus.query(
             f"sum by ({by}) (rate(response_total{{{selector}}}[{WINDOW}]))", at
