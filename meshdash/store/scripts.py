@@ -67,7 +67,7 @@ return old
 # One page of workloads. Unfiltered, the page is a range of the sort key's sorted set.
 # Filtered, the sorted set is intersected with the filter sets into a temporary key, deleted
 # with every other temporary key before the script returns: a view leaves nothing behind in
-# this Redis (caching it is the caller's choice, bounded, see ``store.ResultCache``).
+# this Redis (caching it is the caller's choice, bounded: ``SnapshotStore._read_page``).
 # KEYS: sort zset, rows hash, result key (the sort zset when unfiltered), names blob, search
 #       set, namespace union, then ARGV[4] namespace sets, then the other filter sets.
 # ARGV: page, per page, number of namespace sets, lowercased search ('' for none), '1' to
