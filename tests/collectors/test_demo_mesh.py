@@ -16,7 +16,15 @@ from meshdash.collectors.prometheus import PrometheusClient, collection_queries
 from meshdash.demo import model as demo
 from meshdash.demo.kubeapi import cluster_objects
 from meshdash.demo.runner import load_mesh
-from meshdash.mesh.health import NOT_MESHED, HealthRules
+from meshdash.mesh.health import NO_TRAFFIC, NOT_MESHED, HealthRules, classify_tcp
+from meshdash.mesh.model import (
+    DEFAULT_HTTP_ROUTE,
+    GRPC_ROUTE,
+    HTTP_ROUTE,
+    INBOUND,
+    OUTBOUND,
+    SERVICE_PROFILE,
+)
 from tests.collectors.conftest import kube_client, wait_for_full_window
 
 pytestmark = pytest.mark.e2e
@@ -100,7 +108,7 @@ def test_it_joins_team_and_last_rollout_from_the_cluster(snapshot, mesh):
         found = (got.team, got.last_rollout)
         rows.append((w.key, found, want, found == want))
     assert all(row[-1] for row in rows), _wrong(rows)
-    assert {w.kind for w in mesh.workloads} == {"deployment", "statefulset", "daemonset"}
+    assert {w.kind for w in mesh.workloads} == {"deployment", "statefulset", "daemonset", "job"}
 
 
 def test_it_reads_inbound_golden_metrics_as_the_model_states_them(snapshot, mesh):
@@ -148,8 +156,9 @@ def test_it_reads_outbound_totals_and_tcp(snapshot, mesh):
 
 
 def test_it_follows_the_call_graph_with_identities(snapshot, mesh):
-    edges = {(_key(e.src), _key(e.dst)): e for e in snapshot.edges if e.src_meshed}
-    expected = {(e.src.key, e.dst.key): e for e in mesh.edges if e.src.meshed}
+    edges = {(_key(e.src), _key(e.dst)): e for e in snapshot.edges if e.src_meshed and e.rps}
+    # Calls over HTTP and gRPC; a TCP-only callee's clients have connections (below).
+    expected = {(e.src.key, e.dst.key): e for e in mesh.edges if e.src.meshed and e.dst.speaks_http}
     assert edges.keys() == expected.keys()
     rows = []
     for (src, dst), edge in edges.items():
@@ -172,13 +181,29 @@ def test_it_follows_the_call_graph_with_identities(snapshot, mesh):
     assert any(not e.dst.meshed for e in mesh.edges if e.src.meshed)  # plain-text edges exist
 
 
+def test_it_shows_the_edges_to_tcp_only_workloads(snapshot, mesh):
+    got = {(_key(e.src), _key(e.dst)): e for e in snapshot.edges if e.tcp_only}
+    connections = Counter()
+    for flow in mesh.flows:
+        if flow.src is not None and flow.src.meshed and not flow.dst.speaks_http:
+            connections[(flow.src.key, flow.dst.key)] += flow.connections
+    assert connections and got.keys() == connections.keys()
+    for pair, edge in got.items():
+        assert edge.tcp_open_connections == connections[pair], pair
+        assert (edge.rps, edge.success_rate, edge.tls) == (0.0, None, pair[1] in _meshed(mesh))
+
+
+def _meshed(mesh) -> set:
+    return {w.key for w in mesh.all_workloads if w.meshed}
+
+
 def test_it_sees_unmeshed_clients_from_the_servers_side(snapshot, mesh):
     expected = Counter()
     for w in mesh.all_workloads:
-        if w.meshed and w.unmeshed_client_rps:
+        if w.meshed and w.speaks_http and w.unmeshed_client_rps:
             expected[w.key] += w.unmeshed_client_rps
     for e in mesh.edges:
-        if e.dst.meshed and not e.src.meshed:
+        if e.dst.meshed and e.dst.speaks_http and not e.src.meshed:
             expected[e.dst.key] += e.rps
     unmeshed = [e for e in snapshot.edges if not e.src_meshed]
     got = {(e.dst_namespace, e.dst_kind, e.dst_name): e for e in unmeshed}
@@ -283,7 +308,12 @@ def test_it_reads_the_control_plane_and_its_certificates(snapshot, mesh):
 
 
 def test_it_reports_service_profile_routes(snapshot, mesh):
-    routes = {(r.namespace, r.kind, r.name, r.route): r for r in snapshot.routes}
+    routes = {
+        (r.namespace, r.kind, r.name, r.route): r
+        for r in snapshot.routes
+        if r.route_kind == SERVICE_PROFILE
+    }
+    assert all(r.direction == INBOUND for r in routes.values())
     expected = {
         (*w.key, name): rps for w in mesh.all_workloads for name, rps in mesh.route_rps(w).items()
     }
@@ -293,6 +323,117 @@ def test_it_reports_service_profile_routes(snapshot, mesh):
         assert close(routes[key].rps, rps), key
         assert routes[key].service == w.authority
         assert close(routes[key].latency_ms_p99, quantile(w, 0.99), 1e-3)
+
+
+def test_it_reports_http_and_grpc_routes_from_the_clients_side(snapshot, mesh):
+    got = {
+        (r.namespace, r.kind, r.name, r.service, r.route): r
+        for r in snapshot.routes
+        if r.route_kind != SERVICE_PROFILE
+    }
+    expected = {}
+    for w in mesh.all_workloads:
+        for family, rates in (("http", mesh.http_route_rps(w)), ("grpc", mesh.grpc_route_rps(w))):
+            for (namespace, service, route), rps in rates.items():
+                expected[(*w.key, f"{service}.{namespace}", route)] = (w, family, rps)
+    assert got.keys() == expected.keys()
+    rows = []
+    for key, (w, family, rps) in expected.items():
+        route = got[key]
+        model_key = (key[3].rsplit(".", 1)[1], key[3].rsplit(".", 1)[0], key[4])
+        kinds = (GRPC_ROUTE,) if family == "grpc" else (HTTP_ROUTE, DEFAULT_HTTP_ROUTE)
+        ok = (
+            route.direction == OUTBOUND
+            and route.route_kind in kinds
+            and close(route.rps, rps)
+            and close(route.success_rate, mesh.policy_route_success_rate(w, model_key))
+            and close(
+                route.latency_ms_p99,
+                mesh.policy_route_latency_quantile(w, model_key, 0.99),
+                1e-3,
+            )
+        )
+        rows.append((key, route.route_kind, route.rps, rps, route.success_rate, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+    kinds = {r.route_kind for r in snapshot.routes}
+    assert {SERVICE_PROFILE, HTTP_ROUTE, GRPC_ROUTE, DEFAULT_HTTP_ROUTE} <= kinds
+    # gRPC failures are seen on GRPCRoute routes, by their grpc_status.
+    assert any(r.success_rate < 1 for r in snapshot.routes if r.route_kind == GRPC_ROUTE)
+
+
+def test_it_shows_probes_and_scrapes_apart_from_the_application(snapshot, mesh):
+    workloads = _by_key(snapshot)
+    rows = []
+    for w in mesh.all_workloads:
+        got = workloads[w.key]
+        probes, scrapes = mesh.probe_rps(w), mesh.scrape_rps(w)
+        ok = (
+            close(got.probe_rps, probes)
+            and close(got.scrape_rps, scrapes)
+            and close(got.probe_success_rate, 1.0 if probes else None)
+            and close(got.scrape_success_rate, 1.0 if scrapes else None)
+        )
+        rows.append((w.key, got.probe_rps, probes, got.scrape_rps, scrapes, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+    assert any(mesh.probe_rps_by_port(w).keys() - {demo.PROXY_ADMIN_PORT} for w in mesh.workloads)
+    # The application's numbers exclude them (test_it_reads_inbound_golden_metrics...), so a
+    # meshed workload nobody calls has no traffic rather than the proxies' 0.3 rps.
+    idle = [w for w in mesh.workloads if w.meshed and w.exporting_pods and not mesh.inbound_rps(w)]
+    assert idle
+    for w in idle:
+        if w.speaks_http:
+            assert (workloads[w.key].rps, workloads[w.key].health) == (0.0, NO_TRAFFIC), w.key
+
+
+def test_it_shows_no_caller_for_probes_and_scrapes(snapshot, mesh):
+    """The kubelet and Prometheus call every proxy: neither is an unmeshed caller or an edge."""
+    # Requests, not a TCP-only workload's connections (test_it_shows_the_edges_to_tcp_only...).
+    callers = {_key(e.dst) for e in snapshot.edges if not e.tcp_only}
+    for w in mesh.all_workloads:
+        if w.meshed and not mesh.inbound_rps(w):
+            assert w.key not in callers, w.key
+
+
+def test_it_judges_tcp_only_workloads_on_their_connections(snapshot, mesh):
+    rules = HealthRules()
+    workloads = _by_key(snapshot)
+    tcp_only = [w for w in mesh.workloads if not w.speaks_http and w.meshed and w.exporting_pods]
+    assert tcp_only
+    rows = []
+    for w in tcp_only:
+        got, tcp = workloads[w.key], mesh.tcp(w)
+        # In a steady state as many connections close as open.
+        health = classify_tcp(
+            rules,
+            meshed_pods=len(w.exporting_pods),
+            open_connections=tcp.open_connections,
+            opened_per_second=tcp.opened_per_second,
+            closes_per_second=tcp.opened_per_second,
+            close_error_rate=w.close_error_share if tcp.opened_per_second else None,
+        )
+        ok = (
+            got.rps == 0.0
+            and got.judged_on == "tcp"
+            and got.health == health
+            and close(got.tcp_open_connections, tcp.open_connections)
+            and close(got.tcp_opened_per_second, tcp.opened_per_second)
+            and close(got.tcp_close_errors_per_second, tcp.close_errors_per_second)
+            and close(got.tcp_close_error_rate, w.close_error_share, 0.05)
+        )
+        rows.append((w.key, got.health, health, got.tcp_close_error_rate, w.close_error_share, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+    # HTTP and gRPC workloads are judged on their requests.
+    for w in mesh.workloads:
+        if w.speaks_http and mesh.inbound_rps(w) >= rules.min_rps:
+            assert workloads[w.key].judged_on == "http", w.key
+
+
+def test_it_calls_finished_jobs_idle(snapshot, mesh):
+    finished = [w for w in mesh.workloads if w.kind == "job" and w.finished and w.meshed]
+    assert finished
+    workloads = _by_key(snapshot)
+    for w in finished:
+        assert (workloads[w.key].rps, workloads[w.key].health) == (0.0, NO_TRAFFIC), w.key
 
 
 def test_it_collects_the_same_with_the_heaviest_query_sharded(snapshot, demo_mesh, demo_prometheus):
