@@ -7,8 +7,9 @@ they are. With a period of 60 s the increase of every counter over any whole min
 its value in the fixture, so the expectations for the 1m window are the fixture's own numbers
 divided by 60, read by an independent parser: nothing to model, nothing to tune. ``t0`` lies ten
 periods before the first scrape, so no counter is near zero and Prometheus's extrapolation to the
-window's edges is never clamped. The only inexactness left is the few milliseconds between the
-scrape's timestamp and the moment the exporter computes the value, well under 0.1 % of a minute.
+window's edges is never clamped. The only inexactness left is the time between the scrape's
+timestamp and the moment the exporter computes the value: milliseconds (0.1 % of a minute
+measured) on a quiet machine, more on a loaded one or while this process is busy elsewhere.
 
 Why not backfill with ``promtool tsdb create-blocks-from openmetrics``: the 2022 text is not
 OpenMetrics (counters named without ``_total``, comment headers), so it would have to be
