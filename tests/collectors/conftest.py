@@ -1,9 +1,12 @@
 """Private servers for the collector tests: a Prometheus holding backfilled proxy metrics with
 known values, and a small Kubernetes API server, each on a free port and stopped at the end."""
 
+import json
 import shutil
 import subprocess
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,29 @@ def wait_for_full_window(
 @pytest.fixture
 def kube(kube_api):
     return kube_client_for(kube_api)
+
+
+def covered_instant(url: str, window_seconds: int = 60, timeout: float = 120.0) -> float:
+    """A recent instant at which every target's samples reach both ends of the window before it.
+
+    increase() extrapolates to the ends of its window only when the nearest sample is less than
+    1.1 average intervals away; on a busy machine a late scrape leaves a wider gap and the
+    figure reads short by up to half an interval (about 2 % of a minute at 2 s scrapes). At
+    such an instant, increase() over the window equals the exporter's rate times the window.
+    """
+
+    def covered() -> float | None:
+        at = time.time() - 0.2
+        query = urllib.parse.urlencode({"query": f"up[{window_seconds}s]", "time": f"{at:.3f}"})
+        with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=30) as response:
+            result = json.load(response)["data"]["result"]
+        for series in result:
+            times = [float(t) for t, _ in series["values"]]
+            if len(times) < 3:
+                return None
+            limit = 1.1 * (times[-1] - times[0]) / (len(times) - 1)
+            if times[0] - (at - window_seconds) >= limit or at - times[-1] >= limit:
+                return None
+        return at if result else None
+
+    return servers.wait_until(covered, timeout, interval=0.3, what="a window every target covers")

@@ -25,7 +25,7 @@ from meshdash.mesh.model import (
     OUTBOUND,
     SERVICE_PROFILE,
 )
-from tests.collectors.conftest import kube_client, wait_for_full_window
+from tests.collectors.conftest import covered_instant, kube_client, wait_for_full_window
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,7 @@ def snapshot(demo_mesh, demo_prometheus):
         "1m",
         prometheus=PrometheusClient(demo_prometheus.url),
         kube=kube_client(demo_mesh.kubeconfig),
+        now=covered_instant(demo_prometheus.url),
         rules=HealthRules(),
     )
 
@@ -136,6 +137,10 @@ def test_it_reads_inbound_golden_metrics_as_the_model_states_them(snapshot, mesh
     assert sum(1 for w in mesh.all_workloads if mesh.inbound_rps(w) > 0) > len(rows) / 2
     assert any(mesh.success_rate(w) and mesh.success_rate(w) < 0.95 for w in mesh.workloads)
     assert any(w.incident == demo.INCIDENT_LATENCY for w in mesh.workloads)
+    # gRPC servers failing behind HTTP 200 (and streams reset before any response) count.
+    grpc = [w for w in mesh.workloads if w.protocol == demo.PROTOCOL_GRPC and w.meshed]
+    assert any(mesh.success_rate(w) is not None and mesh.success_rate(w) < 1 for w in grpc)
+    assert any(w.stream_error_share for w in mesh.workloads if mesh.success_rate(w) != 1)
 
 
 def test_it_reads_outbound_totals_and_tcp(snapshot, mesh):
