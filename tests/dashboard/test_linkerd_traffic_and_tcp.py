@@ -139,6 +139,14 @@ def test_it_shows_probes_and_scrapes_on_their_own_line(client, mesh):
     assert "Kubelet probes failing: 75.0 % succeed" in _text(body, "data-probe-failing")
 
 
+def test_it_shows_no_line_of_linkerds_traffic_for_a_workload_without_proxies(client, redis_client):
+    unmeshed = Workload(namespace="legacy", kind="deployment", name="old", total_pods=1)
+    store = SnapshotStore(redis_client, settings.MESHDASH_REDIS_PREFIX, snapshot_ttl_seconds=60)
+    store.write(Snapshot(window="1m", taken_at=time.time(), workloads=[unmeshed]))
+    body = client.get("/workloads/legacy/deployment/old/").content.decode()
+    assert "Next steps" in body and "data-own-traffic" not in body
+
+
 def test_it_shows_no_alarm_while_the_probes_succeed(client, mesh):
     body = client.get("/workloads/shop/deployment/quiet/").content.decode()
     assert "data-probe-failing" not in body
