@@ -24,7 +24,9 @@ from meshdash.store import SnapshotStore, StoreUnavailable
 CSV_FIELDS = (
     "namespace", "kind", "name", "health", "meshed_pods", "total_pods", "success_rate", "rps",
     "latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "tcp_open_connections",
-    "outbound_rps", "outbound_success_rate", "team", "last_rollout",
+    "outbound_rps", "outbound_success_rate", "team", "last_rollout", "judged_on",
+    "tcp_opened_per_second", "tcp_close_error_rate", "probe_rps", "probe_success_rate",
+    "scrape_rps",
 )
 # Spreadsheets run cells starting with these as formulas, also after leading whitespace and line
 # breaks; cluster text must stay text.

@@ -1,7 +1,9 @@
 """The workload page and the API on what real proxies add: Linkerd's own traffic on a line of its
 own, routes with their kind and the side that measured them, and TCP-only workloads."""
 
+import csv
 import html
+import io
 import re
 import time
 
@@ -199,3 +201,11 @@ def test_it_shows_a_caller_that_holds_tcp_connections_only(client, mesh):
     assert _text(row, "data-tcp-edge") == "TCP · 4 conn"
     # Healthy in the graph: its connections are all an edge knows of.
     assert 'class="node h-healthy"' in body
+
+
+def test_it_exports_the_new_figures_as_csv(client, mesh):
+    text = b"".join(client.get("/workloads.csv?ns=shop").streaming_content).decode()
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert (rows["cache"]["judged_on"], rows["cache"]["tcp_close_error_rate"]) == ("tcp", "0.1")
+    assert (rows["web"]["probe_rps"], rows["web"]["probe_success_rate"]) == ("0.6", "0.75")
+    assert rows["quiet"]["scrape_rps"] == "0.1"
