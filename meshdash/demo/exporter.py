@@ -261,11 +261,10 @@ _BUILD = 'date="2025-04-24T08:51:40Z",git_sha="{sha}",profile="release",vendor="
 # gRPC codes the demo's services answer with: successes (OK, NOT_FOUND) and failures.
 _GRPC_SUCCESSES = ((0, 0.97), (5, 0.03))
 _GRPC_FAILURES = ((14, 0.7), (4, 0.2), (13, 0.1))
-_GRPC_NAMES = {0: "OK", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND", 13: "INTERNAL", 14: "UNAVAILABLE"}
-_CONTROL_ADDRS = (
-    ("linkerd-dst-headless", "linkerd-destination", 8086),
-    ("linkerd-policy", "linkerd-destination", 8090),
-    ("linkerd-identity-headless", "linkerd-identity", 8080),
+# The destination controller, the one control-plane client whose series the demo keeps.
+_CONTROL = (
+    f'addr="linkerd-dst-headless.{LINKERD_NAMESPACE}.svc.cluster.local:8086",tls="true",'
+    f'server_id="{identity("linkerd-destination", LINKERD_NAMESPACE)}"'
 )
 
 
@@ -428,23 +427,18 @@ def _pod_series(shard: Shard, w: DemoWorkload, pod: DemoPod, p: str, n: int) -> 
     shard.add("process_max_fds", f"process_max_fds{{{p}}}", 1048576, 0, s)
     shard.add("process_threads", f"process_threads{{{p}}}", 3, 0, s)
     # The proxy's own control-plane clients and stacks (legacy families, direction included).
-    for addr, component, port in _CONTROL_ADDRS[:1]:
-        control = (
-            f'addr="{addr}.{LINKERD_NAMESPACE}.svc.cluster.local:{port}",tls="true",'
-            f'server_id="{identity(component, LINKERD_NAMESPACE)}"'
-        )
-        shard.add("control_request_total", f"control_request_total{{{control},{p}}}", 0, 0.01, s)
-        response = f'{control},status_code="200",classification="success",grpc_status="0",error=""'
-        shard.add("control_response_total", f"control_response_total{{{response},{p}}}", 0, 0.01, s)
-        if n % CONTROL_HISTOGRAM_EVERY == 0:
-            ok = f'{control},status_code="200"'
-            _latency(shard, "control_", ok, p, 0.01, LatencyModel(2, 0.5), s)
-    for direction, protocol, name in (("inbound", "http", "logical"),):
-        stack = f'direction="{direction}",protocol="{protocol}",name="{name}"'
-        shard.add("stack_create_total", f"stack_create_total{{{stack},{p}}}", 1, 0, s)
-        shard.add("stack_drop_total", f"stack_drop_total{{{stack},{p}}}", 0, 0, s)
-        shard.add("stack_poll_total", f'stack_poll_total{{{stack},ready="true",{p}}}', 0, 0.5, s)
-        shard.add("stack_poll_total_ms", f"stack_poll_total_ms{{{stack},{p}}}", 0, 0.002, s)
+    shard.add("control_request_total", f"control_request_total{{{_CONTROL},{p}}}", 0, 0.01, s)
+    response = f'{_CONTROL},status_code="200",classification="success",grpc_status="0",error=""'
+    shard.add("control_response_total", f"control_response_total{{{response},{p}}}", 0, 0.01, s)
+    if n % CONTROL_HISTOGRAM_EVERY == 0:
+        ok = f'{_CONTROL},status_code="200"'
+        _latency(shard, "control_", ok, p, 0.01, LatencyModel(2, 0.5), s)
+    # One stack of the many a proxy reports, with the direction="inbound" a query must not take.
+    stack = 'direction="inbound",protocol="http",name="logical"'
+    shard.add("stack_create_total", f"stack_create_total{{{stack},{p}}}", 1, 0, s)
+    shard.add("stack_drop_total", f"stack_drop_total{{{stack},{p}}}", 0, 0, s)
+    shard.add("stack_poll_total", f'stack_poll_total{{{stack},ready="true",{p}}}', 0, 0.5, s)
+    shard.add("stack_poll_total_ms", f"stack_poll_total_ms{{{stack},{p}}}", 0, 0.002, s)
 
 
 def _latency(
