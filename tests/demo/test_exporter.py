@@ -7,7 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from meshdash.demo import model
-from meshdash.demo.exporter import MetricsExporter, build_shards, series_count
+from meshdash.demo.exporter import MetricsExporter, _dst_labels, build_shards, series_count
 from meshdash.demo.model import LATENCY_BOUNDS_MS, build_mesh, histogram_quantile
 from tests.demo import promtext
 
@@ -579,3 +579,10 @@ def test_it_exports_nothing_for_a_finished_job(mesh, scrapes):
     assert finished
     pods = {labels["pod"] for labels in _series(scrapes[0], "process_start_time_seconds")}
     assert not pods & {p.name for w in finished for p in w.pods}
+
+
+def test_it_names_a_job_destination_dst_k8s_job(mesh):
+    job = next(w for w in mesh.workloads if w.kind == "job" and w.meshed)
+    labels = dict(re.findall(r'(\w+)="([^"]*)"', _dst_labels(job, job.pods[0])))
+    assert labels["dst_k8s_job"] == job.name and "dst_job" not in labels
+    assert labels["dst_control_plane_ns"] == "linkerd" and labels["dst_zone"] == ""
