@@ -534,18 +534,24 @@ def run_soak(bench: Bench) -> dict:
             by_minute[minute] = min(mb, by_minute.get(minute, mb))
         series = sorted(by_minute.items())
         # Caches and heaps fill in the first minutes (the 1h window collects every 5 min).
-        settled = series[warmup:] if len(series) - warmup >= 2 else series
-        slope = slope_per_hour(settled)
-        growth = slope * (settled[-1][0] - settled[0][0]) / 60 if settled else 0.0
+        settled = series[warmup:]
+        judged = len(settled) >= 2  # else too short a soak to tell a slope from the warm-up
+        slope = slope_per_hour(settled if judged else series)
+        growth = slope * (settled[-1][0] - settled[0][0]) / 60 if judged else 0.0
         report["groups"][group] = {
             "first_mb": round(series[0][1], 1) if series else None,
             "last_mb": round(series[-1][1], 1) if series else None,
             "slope_mb_per_hour": round(slope, 1),
             "fitted_growth_mb": round(growth, 1),
+            "judged": judged,
             "per_minute_mb": [round(mb, 1) for _, mb in series],
         }
         # Both: a steep slope over a short soak may be noise of a few MB.
-        if slope > bench.args.max_growth_mb_per_hour and growth > bench.args.min_growth_mb:
+        if (
+            judged
+            and slope > bench.args.max_growth_mb_per_hour
+            and growth > bench.args.min_growth_mb
+        ):
             report["failed"].append(group)
     report["server_errors"] = server_errors(statuses)
     report["statuses"] = statuses
@@ -679,12 +685,15 @@ def run_faults(bench: Bench, probe: Probe) -> list[dict]:
 
 def print_tables(results: dict) -> None:
     print(f"\n{results['machine']}; demo mesh of {results['workloads']:,} workloads\n")
-    print(
-        "| users | req/s | p50 / p95 / p99 ms | errors | 5xx | web cores | Redis cores | "
-        "worker cores | locust cores | machine busy | web / Redis CPU ms per request | "
-        "saturates first |"
-    )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    if results.get("load"):
+        print(
+            "| users | req/s | p50 / p95 / p99 ms | errors | 5xx | web cores | Redis cores | "
+            "worker cores | locust cores | machine busy | web / Redis CPU ms per request | "
+            "saturates first |"
+        )
+        print(
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        )
     for s in results.get("load", []):
         cores = s["cores"]
         per_request = s["cpu_ms_per_request"]
@@ -711,7 +720,8 @@ def print_tables(results: dict) -> None:
         print("| --- | ---: | ---: | ---: |")
         for group, g in soak["groups"].items():
             slope = g["slope_mb_per_hour"]
-            print(f"| {group} | {g['first_mb']} MB | {g['last_mb']} MB | {slope} MB/h |")
+            judged = "" if g["judged"] else " (soak too short to judge)"
+            print(f"| {group} | {g['first_mb']} MB | {g['last_mb']} MB | {slope} MB/h{judged} |")
     if results.get("faults"):
         print("\n| fault | pages say stale after | recovered after the end | 5xx | rows |")
         print("| --- | ---: | ---: | ---: | --- |")
