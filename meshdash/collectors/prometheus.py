@@ -5,7 +5,9 @@ collection costs the same number of queries whatever the size of the mesh: 12 pe
 ``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
 bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
 three times over would aggregate the same buckets three times, and the same answer, by client,
-gives the p99 of every mTLS edge.
+gives the p99 of every mTLS edge. Linkerd's own traffic (Prometheus's scrapes and the kubelet's
+probes of the admin port, the kubelet's probes of the application's port) is kept out of every
+application query and read by a query of its own (``linkerd_traffic``).
 """
 
 import math
