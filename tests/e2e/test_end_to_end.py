@@ -100,10 +100,22 @@ def page_rows(client) -> dict[str, list[str]]:
         page += 1
 
 
-def close(actual: float | None, expected: float | None) -> bool:
+def close(actual: float | None, expected: float | None, tolerance: float = TOLERANCE) -> bool:
     if expected is None or actual is None:
         return actual is expected
-    return abs(actual - expected) <= TOLERANCE * abs(expected) + 1e-9
+    return abs(actual - expected) <= tolerance * abs(expected) + 1e-9
+
+
+def model_tolerance(prometheus: servers.PrometheusServer, at: float, scrape_seconds: float):
+    """How far a rate can be from the model's on a busy machine, from the scrapes themselves.
+
+    The demo proxies, like real ones, send no timestamps: Prometheus stamps a sample with its
+    scrape's start and the exporter computes the value before the scrape ends, so a rate over
+    the window (samples spanning at least the window less 1.1 intervals) is off by at most the
+    longest scrape's duration over that span. Below that, TOLERANCE as for PromQL.
+    """
+    ((_, longest),) = prometheus.query(f"max(max_over_time(scrape_duration_seconds[{WINDOW}]))", at)
+    return max(TOLERANCE, longest / (WINDOW_SECONDS - 1.1 * scrape_seconds))
 
 
 def promql_truth(prometheus: servers.PrometheusServer, at: float) -> dict[tuple, tuple]:
@@ -147,18 +159,25 @@ def test_it_serves_what_a_real_worker_collected_from_the_demo_mesh(
     assert not snapshot["stale"] and not snapshot["errors"], snapshot
 
     promql = promql_truth(demo_prometheus, snapshot["taken_at"])
+    tolerance = model_tolerance(demo_prometheus, snapshot["taken_at"], demo_mesh.scrape_seconds)
+    assert tolerance < 0.15, "the machine is too busy for the comparison with the model"
     wrong = []
     for key, w in model.items():
         item = listed[key]
-        running = [pod for pod in w.pods if pod.phase not in NOT_RUNNING]
+        # A finished Job's Completed pods still count: it is meshed and idle, not unmeshed.
+        running = [
+            pod
+            for pod in w.pods
+            if pod.phase not in NOT_RUNNING or (w.kind == "job" and pod.phase == "Succeeded")
+        ]
         pods = (sum(pod.has_proxy for pod in running), len(running))
         model_rps, model_success = mesh.inbound_rps(w), mesh.success_rate(w)
         query_rps, query_success = promql.get(key, (0.0, None))
         checks = {
             "pods": (item["meshed_pods"], item["total_pods"]) == pods,
-            "rps vs model": close(item["rps"], model_rps),
+            "rps vs model": close(item["rps"], model_rps, tolerance),
             "rps vs PromQL": close(item["rps"], query_rps),
-            "success vs model": close(item["success_rate"], model_success),
+            "success vs model": close(item["success_rate"], model_success, tolerance),
             "success vs PromQL": close(item["success_rate"], query_success),
         }
         failed = [name for name, ok in checks.items() if not ok]
@@ -173,7 +192,12 @@ def test_it_serves_what_a_real_worker_collected_from_the_demo_mesh(
         item = listed[tuple(key.split("/", 2))]
         pods, success_text, rps_text = cells[4], cells[5], cells[6]
         assert pods == f"{item['meshed_pods']}/{item['total_pods']}", key
-        assert success_text == percent(item["success_rate"]), key
+        if item["judged_on"] == "tcp":  # the share of its connections closed cleanly
+            error_rate = item["tcp_close_error_rate"]
+            clean = None if error_rate is None else 1 - error_rate
+            assert success_text == f"tcp {percent(clean)}", key
+        else:
+            assert success_text == percent(item["success_rate"]), key
         assert rps_text == rps(item["rps"]), key
 
     overview = client.get("/")
