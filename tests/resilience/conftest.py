@@ -43,12 +43,13 @@ def wait_for_traffic(prometheus_url: str, timeout: float = 60.0) -> None:
 @pytest.fixture
 def sources(settings, redis_client, demo_mesh, demo_prometheus):
     """Collections read the demo mesh's Prometheus and Kubernetes stand-in and write to the
-    private Redis, under a deadline short enough for the faults to hit it."""
+    private Redis. Their deadline is roomy: a loaded machine slows the good runs' queries
+    several times over, and the runs meant to miss a deadline set a short one of their own."""
     wait_for_traffic(demo_prometheus.url)
     settings.PROMETHEUS_URL = demo_prometheus.url
     settings.KUBECONFIG = str(demo_mesh.kubeconfig)
     settings.KUBE_CONTEXT = ""
-    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = 10
+    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = 30
     return settings
 
 

@@ -66,7 +66,9 @@ def test_it_serves_the_last_good_snapshot_while_prometheus_is_stopped(prometheus
     assert_recovered(api, good)
 
 
-def test_it_serves_the_last_good_snapshot_when_prometheus_dies_during_a_run(prometheus, api):
+def test_it_serves_the_last_good_snapshot_when_prometheus_dies_during_a_run(
+    prometheus, api, settings
+):
     assert run_collection(WINDOW) == "ok"
     good = read_good(api)
 
@@ -80,7 +82,7 @@ def test_it_serves_the_last_good_snapshot_when_prometheus_dies_during_a_run(prom
     wait_until(lambda: connections_to(prometheus.port), 10, what="a query to Prometheus")
     assert run.is_alive()
     prometheus.kill()
-    run.join(timeout=15)
+    run.join(timeout=settings.MESHDASH_COLLECT_DEADLINE_SECONDS + 5)
     assert outcome == {"status": "failed"}
     assert_serves_last_good(api, good, UNREACHABLE)
 
