@@ -65,12 +65,13 @@ def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
             proc.wait()
 
 
-def start_redis(data_dir: Path) -> tuple[subprocess.Popen, int]:
+def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Popen, int]:
+    """A private redis-server without persistence, on ``port`` (a restart) or a free one."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is missing: run `make bootstrap`")
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             binary,

@@ -1,5 +1,4 @@
 import dataclasses
-import subprocess
 import time
 
 import pytest
@@ -180,7 +179,7 @@ def test_it_recovers_after_a_redis_restart(tmp_path, mesh):
         servers.stop(proc)
         with pytest.raises(StoreUnavailable):
             store.meta("1m")
-        proc = _start_redis_on(port, tmp_path / "two")
+        proc, _ = servers.start_redis(tmp_path / "two", port)
         # A fresh Redis lost the data and the loaded scripts; the store copes with both.
         assert store.meta("1m") is None
         assert store.workload_page("1m", WorkloadQuery(search="api")).total == 0
@@ -189,28 +188,6 @@ def test_it_recovers_after_a_redis_restart(tmp_path, mesh):
     finally:
         servers.stop(proc)
         client.close()
-
-
-def _start_redis_on(port, data_dir):
-    data_dir.mkdir()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(data_dir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    servers.wait_for_port(port, proc=proc)
-    return proc
 
 
 def test_it_builds_from_settings(redis_client, settings):
