@@ -28,6 +28,7 @@ bench-load: bootstrap
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # Removes what runs leave behind; keeps .venv (delete it by hand to reinstall from scratch).
 clean:

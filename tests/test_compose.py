@@ -112,7 +112,13 @@ def check(argv: list[str]) -> None:
 
 def test_it_has_the_services_of_the_stack():
     assert set(SERVICES) == {
-        "web", "worker", "beat", "redis", "redis-cache", "prometheus", "demo-mesh"
+        "web",
+        "worker",
+        "beat",
+        "redis",
+        "redis-cache",
+        "prometheus",
+        "demo-mesh",
     }
     assert set(OWN_IMAGE) == {"web", "worker", "beat", "demo-mesh"}
 

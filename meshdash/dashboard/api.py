@@ -22,10 +22,27 @@ from meshdash.mesh.query import PER_PAGE_CHOICES
 from meshdash.store import SnapshotStore, StoreUnavailable
 
 CSV_FIELDS = (
-    "namespace", "kind", "name", "health", "meshed_pods", "total_pods", "success_rate", "rps",
-    "latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "tcp_open_connections",
-    "outbound_rps", "outbound_success_rate", "team", "last_rollout", "judged_on",
-    "tcp_opened_per_second", "tcp_close_error_rate", "probe_rps", "probe_success_rate",
+    "namespace",
+    "kind",
+    "name",
+    "health",
+    "meshed_pods",
+    "total_pods",
+    "success_rate",
+    "rps",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "latency_ms_p99",
+    "tcp_open_connections",
+    "outbound_rps",
+    "outbound_success_rate",
+    "team",
+    "last_rollout",
+    "judged_on",
+    "tcp_opened_per_second",
+    "tcp_close_error_rate",
+    "probe_rps",
+    "probe_success_rate",
     "scrape_rps",
 )
 # Spreadsheets run cells starting with these as formulas, also after leading whitespace and line
@@ -119,15 +136,17 @@ def workloads(request):
     page = store.workload_page(
         params.window, params.query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
-    return JsonResponse({
-        "total": page.total,
-        "page": page.page,
-        "per_page": page.per_page,
-        "pages": page.pages,
-        "window": params.window,
-        "items": [workload_json(item) for item in page.items],
-        "snapshot": snapshot_json(meta),
-    })
+    return JsonResponse(
+        {
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+            "pages": page.pages,
+            "window": params.window,
+            "items": [workload_json(item) for item in page.items],
+            "snapshot": snapshot_json(meta),
+        }
+    )
 
 
 @api_view
@@ -143,16 +162,18 @@ def workload_detail(request, namespace, kind, name):
     if detail is None:
         return error("no such workload in the current snapshot", 404)
     history = store.history(namespace, kind, name)
-    return JsonResponse({
-        "window": window,
-        "workload": workload_json(detail.workload),
-        "callers": [dataclasses.asdict(edge) for edge in detail.callers],
-        "callees": [dataclasses.asdict(edge) for edge in detail.callees],
-        "pods": [dataclasses.asdict(pod) for pod in detail.pods],
-        "routes": [dataclasses.asdict(route) for route in detail.routes],
-        "history": [dataclasses.asdict(point) for point in history],
-        "snapshot": snapshot_json(meta),
-    })
+    return JsonResponse(
+        {
+            "window": window,
+            "workload": workload_json(detail.workload),
+            "callers": [dataclasses.asdict(edge) for edge in detail.callers],
+            "callees": [dataclasses.asdict(edge) for edge in detail.callees],
+            "pods": [dataclasses.asdict(pod) for pod in detail.pods],
+            "routes": [dataclasses.asdict(route) for route in detail.routes],
+            "history": [dataclasses.asdict(point) for point in history],
+            "snapshot": snapshot_json(meta),
+        }
+    )
 
 
 @api_view
@@ -166,15 +187,17 @@ def namespaces(request):
     page = store.namespace_page(
         window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
-    return JsonResponse({
-        "total": page.total,
-        "page": page.page,
-        "per_page": page.per_page,
-        "pages": page.pages,
-        "window": window,
-        "items": [dataclasses.asdict(ns) for ns in page.items],
-        "snapshot": snapshot_json(meta),
-    })
+    return JsonResponse(
+        {
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+            "pages": page.pages,
+            "window": window,
+            "items": [dataclasses.asdict(ns) for ns in page.items],
+            "snapshot": snapshot_json(meta),
+        }
+    )
 
 
 class _Echo:

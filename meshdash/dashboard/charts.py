@@ -56,8 +56,9 @@ def _flat(point: str) -> str:
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 96, 22, 16
 
 
-def _spark_line(values: list[float | None], xs: list[int], low: float,
-                high: float) -> list[list[str]]:
+def _spark_line(
+    values: list[float | None], xs: list[int], low: float, high: float
+) -> list[list[str]]:
     """Runs of "x,y" points in whole pixels; a None value breaks the line."""
     span = (high - low) or 1.0
     scale = (SPARK_HEIGHT - 2) / span
@@ -118,8 +119,17 @@ class Chart:
     end: float | None
 
 
-def hour_chart(history, attr: str, label: str, unit: str, *, zero_based: bool = True,
-               ceiling: float | None = None, width: int = 360, height: int = 90) -> Chart:
+def hour_chart(
+    history,
+    attr: str,
+    label: str,
+    unit: str,
+    *,
+    zero_based: bool = True,
+    ceiling: float | None = None,
+    width: int = 360,
+    height: int = 90,
+) -> Chart:
     """One golden metric over the stored history (the last hour at one-minute resolution).
 
     ``ceiling`` fixes the top (a success rate tops at 100 %); the range then spans at least
@@ -185,8 +195,17 @@ def _curve(x1: float, y1: float, x2: float, y2: float) -> str:
     return f"M{x1:.0f},{y1:.1f} C{mid:.0f},{y1:.1f} {mid:.0f},{y2:.1f} {x2:.0f},{y2:.1f}"
 
 
-def neighbourhood(workload, callers, callees, rules: HealthRules, *, max_side: int = 40,
-                  width: int = 1000, row: int = 22, node_width: int = 250) -> Graph:
+def neighbourhood(
+    workload,
+    callers,
+    callees,
+    rules: HealthRules,
+    *,
+    max_side: int = 40,
+    width: int = 1000,
+    row: int = 22,
+    node_width: int = 250,
+) -> Graph:
     """Callers in a column on the left, callees on the right, the workload in the middle.
 
     Each side is ordered worst first, then busiest, and cut at ``max_side`` nodes so that a hub
@@ -217,24 +236,42 @@ def neighbourhood(workload, callers, callees, rules: HealthRules, *, max_side: i
                 path = _curve(x + node_width, mid_y, center_x, center_y)
             else:
                 path = _curve(center_x + node_width, center_y, x, mid_y)
-            nodes.append(GraphNode(
-                key=key, label=_label(key, workload.namespace), x=x, y=y,
-                health=_edge_health(edge, rules), rps=edge.rps or 0.0,
-                success_rate=edge.success_rate, tls=edge.tls, path=path,
-            ))
+            nodes.append(
+                GraphNode(
+                    key=key,
+                    label=_label(key, workload.namespace),
+                    x=x,
+                    y=y,
+                    health=_edge_health(edge, rules),
+                    rps=edge.rps or 0.0,
+                    success_rate=edge.success_rate,
+                    tls=edge.tls,
+                    path=path,
+                )
+            )
         return nodes
 
     center = GraphNode(
-        key=workload.key, label=_label(workload.key, workload.namespace), x=center_x,
-        y=center_y - center_height / 2, health=workload.health, rps=workload.rps,
-        success_rate=workload.success_rate, tls=True,
+        key=workload.key,
+        label=_label(workload.key, workload.namespace),
+        x=center_x,
+        y=center_y - center_height / 2,
+        health=workload.health,
+        rps=workload.rps,
+        success_rate=workload.success_rate,
+        tls=True,
     )
     return Graph(
-        width=width, height=int(height), node_width=node_width, node_height=node_height,
-        center=center, center_height=center_height,
+        width=width,
+        height=int(height),
+        node_width=node_width,
+        node_height=node_height,
+        center=center,
+        center_height=center_height,
         callers=column(left, 2, lambda e: e.src, inbound=True),
         callees=column(right, width - node_width - 2, lambda e: e.dst, inbound=False),
-        hidden_callers=hidden_left, hidden_callees=hidden_right,
+        hidden_callers=hidden_left,
+        hidden_callees=hidden_right,
     )
 
 
@@ -242,6 +279,9 @@ def _edge_health(edge, rules: HealthRules) -> str:
     if edge.tcp_only:
         return HEALTHY  # connections, and nothing an edge could judge them by
     return classify(
-        rules, meshed_pods=1, rps=edge.rps or 0.0, success_rate=edge.success_rate,
+        rules,
+        meshed_pods=1,
+        rps=edge.rps or 0.0,
+        success_rate=edge.success_rate,
         latency_ms_p99=edge.latency_ms_p99,
     )

@@ -31,8 +31,9 @@ NAMESPACE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
 
 def query_url(params, **changes) -> str:
     """``?...`` with ``params`` (a QueryDict) changed; a None value drops the key."""
-    pairs = [(key, value) for key, values in params.lists() if key not in changes
-             for value in values]
+    pairs = [
+        (key, value) for key, values in params.lists() if key not in changes for value in values
+    ]
     pairs += [(key, value) for key, value in changes.items() if value is not None]
     return "?" + urlencode(pairs) if pairs else "?"
 
@@ -71,11 +72,13 @@ def column_headers(params, query, columns=COLUMNS) -> list[dict]:
     for key, label, numeric in columns:
         current = query.sort == key
         descending = not query.descending if current else numeric
-        headers.append({
-            "key": key,
-            "label": label,
-            "numeric": numeric,
-            "href": query_url(params, sort=key, dir="desc" if descending else "asc", page=None),
-            "sorted": ("desc" if query.descending else "asc") if current else "",
-        })
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "numeric": numeric,
+                "href": query_url(params, sort=key, dir="desc" if descending else "asc", page=None),
+                "sorted": ("desc" if query.descending else "asc") if current else "",
+            }
+        )
     return headers

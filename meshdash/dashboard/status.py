@@ -38,10 +38,16 @@ class ProxyVersion:
 
 def certificates(control_plane, now: float) -> list[Certificate]:
     return [
-        Certificate("Trust anchor", control_plane.trust_anchor_not_after,
-                    days_left(control_plane.trust_anchor_not_after, now)),
-        Certificate("Identity issuer", control_plane.issuer_not_after,
-                    days_left(control_plane.issuer_not_after, now)),
+        Certificate(
+            "Trust anchor",
+            control_plane.trust_anchor_not_after,
+            days_left(control_plane.trust_anchor_not_after, now),
+        ),
+        Certificate(
+            "Identity issuer",
+            control_plane.issuer_not_after,
+            days_left(control_plane.issuer_not_after, now),
+        ),
     ]
 
 
@@ -50,9 +56,11 @@ def proxy_versions(control_plane) -> list[ProxyVersion]:
     and of one scheme: a proxy build (``2.294.0``) says nothing against a release name."""
     expected = normalise_version(control_plane.version)
     versions = [
-        ProxyVersion(version or "unknown", count,
-                     versions_comparable(version, expected)
-                     and normalise_version(version) != expected)
+        ProxyVersion(
+            version or "unknown",
+            count,
+            versions_comparable(version, expected) and normalise_version(version) != expected,
+        )
         for version, count in control_plane.data_plane_versions.items()
     ]
     return sorted(versions, key=lambda v: (-v.proxies, v.version))

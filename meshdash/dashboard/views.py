@@ -68,11 +68,16 @@ def dashboard_page(view):
             response["Retry-After"] = "10"
             return response
         except TooManyViews as exc:
-            response = render(request, "dashboard/too_many.html", {
-                "retry_after": exc.retry_after,
-                "per_minute": settings.MESHDASH_COLD_VIEWS_PER_MINUTE,
-                "burst": settings.MESHDASH_COLD_VIEWS_BURST,
-            }, status=429)
+            response = render(
+                request,
+                "dashboard/too_many.html",
+                {
+                    "retry_after": exc.retry_after,
+                    "per_minute": settings.MESHDASH_COLD_VIEWS_PER_MINUTE,
+                    "burst": settings.MESHDASH_COLD_VIEWS_BURST,
+                },
+                status=429,
+            )
             response["Retry-After"] = str(exc.retry_after)
             return response
         except NoSnapshot as exc:
@@ -163,8 +168,9 @@ def _team_links(user, window: str) -> list[tuple[str, str]]:
     if namespaces:
         pairs = [("ns", name) for name in sorted(namespaces)[:MAX_NAMESPACES]]
         links.append(("My teams' namespaces", "?" + urlencode(pairs + extra)))
-    links += [(f"Team {label}", "?" + urlencode([("team", label), *extra]))
-              for label in sorted(labels)]
+    links += [
+        (f"Team {label}", "?" + urlencode([("team", label), *extra])) for label in sorted(labels)
+    ]
     return links
 
 
@@ -180,8 +186,9 @@ def _watched(user, store, meta) -> list[tuple[tuple[str, str, str], object]]:
     return list(found.items())
 
 
-def _list_context(request, store, params, extra: dict | None = None,
-                  pinned_namespace: str = "", meta=None) -> dict:
+def _list_context(
+    request, store, params, extra: dict | None = None, pinned_namespace: str = "", meta=None
+) -> dict:
     meta = meta or _read_meta(store, params.window)
     context = _base_context(request, params.window)
     context.update(_freshness(meta))
@@ -194,14 +201,16 @@ def _list_context(request, store, params, extra: dict | None = None,
     # The picker stays small on a mesh of hundreds of namespaces: the selected ones, then the
     # first few by name; any other is typed into its text field.
     offered = sorted(selected) + [name for name in names if name not in selected]
-    context.update({
-        "namespace_names": offered[:NAMESPACE_PICKER_SIZE],
-        "namespaces_not_offered": max(0, len(offered) - NAMESPACE_PICKER_SIZE),
-        "kinds": KINDS,
-        "health_states": HEALTH_STATES,
-        "selected_namespaces": selected,
-        "team_links": _team_links(request.user, params.window),
-    })
+    context.update(
+        {
+            "namespace_names": offered[:NAMESPACE_PICKER_SIZE],
+            "namespaces_not_offered": max(0, len(offered) - NAMESPACE_PICKER_SIZE),
+            "kinds": KINDS,
+            "health_states": HEALTH_STATES,
+            "selected_namespaces": selected,
+            "team_links": _team_links(request.user, params.window),
+        }
+    )
     return context
 
 
@@ -218,19 +227,24 @@ def overview(request):
     control_plane = overview_.control_plane
     # Every list here is bounded when the store writes it: the page costs the same at any size.
     extra_window = [] if params.window == _default_window() else [("window", params.window)]
-    context.update({
-        "overview": overview_,
-        "watched": _watched(request.user, store, context["meta"]),
-        "certificates": status.certificates(control_plane, context["now"]),
-        "proxy_versions": status.proxy_versions(control_plane),
-        "skewed_proxies": sum(v.proxies for v in status.proxy_versions(control_plane) if v.skewed),
-        "injection_failures_query": urlencode(
-            [("ns", ns) for ns in overview_.injection_failure_namespaces]
-            + [("meshed", "no")] + extra_window
-        ),
-        "namespaces_query": urlencode(extra_window),
-        "more_bad_inject": overview_.bad_inject_count - len(overview_.bad_inject_namespaces),
-    })
+    context.update(
+        {
+            "overview": overview_,
+            "watched": _watched(request.user, store, context["meta"]),
+            "certificates": status.certificates(control_plane, context["now"]),
+            "proxy_versions": status.proxy_versions(control_plane),
+            "skewed_proxies": sum(
+                v.proxies for v in status.proxy_versions(control_plane) if v.skewed
+            ),
+            "injection_failures_query": urlencode(
+                [("ns", ns) for ns in overview_.injection_failure_namespaces]
+                + [("meshed", "no")]
+                + extra_window
+            ),
+            "namespaces_query": urlencode(extra_window),
+            "more_bad_inject": overview_.bad_inject_count - len(overview_.bad_inject_namespaces),
+        }
+    )
     return render_page(request, "dashboard/overview.html", context, "table")
 
 
@@ -254,12 +268,14 @@ def namespace_list(request):
     context = _base_context(request, window)
     context.update(_freshness(meta))
     context.update(_paging(request.GET, page))
-    context.update({
-        "query": query,
-        "namespaces": page.items,
-        "columns": paging.column_headers(request.GET, query, paging.NAMESPACE_COLUMNS),
-        "list_url": request.path,
-    })
+    context.update(
+        {
+            "query": query,
+            "namespaces": page.items,
+            "columns": paging.column_headers(request.GET, query, paging.NAMESPACE_COLUMNS),
+            "list_url": request.path,
+        }
+    )
     return render_page(request, "dashboard/namespaces.html", context, "table")
 
 
@@ -275,9 +291,18 @@ def namespace_detail(request, namespace):
     rollup = store.namespace(params.window, namespace, version=meta.version)
     if rollup is None:
         raise Http404("no such namespace")
-    context = _list_context(request, store, params, {
-        "namespace": namespace, "rollup": rollup, "list_url": request.path,
-    }, pinned_namespace=namespace, meta=meta)
+    context = _list_context(
+        request,
+        store,
+        params,
+        {
+            "namespace": namespace,
+            "rollup": rollup,
+            "list_url": request.path,
+        },
+        pinned_namespace=namespace,
+        meta=meta,
+    )
     return render_page(request, "dashboard/namespace.html", context, "table")
 
 
@@ -297,26 +322,31 @@ def workload_detail(request, namespace, kind, name):
     first_pod = detail.pods[0].name if detail.pods else ""
     context = _base_context(request, window)
     context.update(_freshness(meta))
-    context.update({
-        "detail": detail,
-        "workload": workload,
-        "resource": resource(kind, name),
-        "charts": [
-            charts.hour_chart(
-                history, "success_rate", "Success rate", "%", zero_based=False, ceiling=1.0
+    context.update(
+        {
+            "detail": detail,
+            "workload": workload,
+            "resource": resource(kind, name),
+            "charts": [
+                charts.hour_chart(
+                    history, "success_rate", "Success rate", "%", zero_based=False, ceiling=1.0
+                ),
+                charts.hour_chart(history, "rps", "Requests per second", "rps"),
+                charts.hour_chart(history, "latency_ms_p99", "P99 latency", "ms"),
+            ],
+            "graph": charts.neighbourhood(workload, detail.callers, detail.callees, rules),
+            "commands": workload_commands(namespace, kind, name, first_pod),
+            "pods": [(pod, logs_command(namespace, pod.name)) for pod in detail.pods],
+            "grafana_url": fill_url_template(
+                settings.MESHDASH_GRAFANA_URL_TEMPLATE, namespace=namespace, kind=kind, name=name
             ),
-            charts.hour_chart(history, "rps", "Requests per second", "rps"),
-            charts.hour_chart(history, "latency_ms_p99", "P99 latency", "ms"),
-        ],
-        "graph": charts.neighbourhood(workload, detail.callers, detail.callees, rules),
-        "commands": workload_commands(namespace, kind, name, first_pod),
-        "pods": [(pod, logs_command(namespace, pod.name)) for pod in detail.pods],
-        "grafana_url": fill_url_template(
-            settings.MESHDASH_GRAFANA_URL_TEMPLATE, namespace=namespace, kind=kind, name=name
-        ),
-        "prometheus_url": fill_url_template(
-            settings.MESHDASH_PROMETHEUS_URL_TEMPLATE, namespace=namespace, kind=kind, name=name,
-            query=workload_promql(namespace, kind, name, window),
-        ),
-    })
+            "prometheus_url": fill_url_template(
+                settings.MESHDASH_PROMETHEUS_URL_TEMPLATE,
+                namespace=namespace,
+                kind=kind,
+                name=name,
+                query=workload_promql(namespace, kind, name, window),
+            ),
+        }
+    )
     return render_page(request, "dashboard/workload.html", context, "detail")

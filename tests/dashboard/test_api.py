@@ -9,8 +9,18 @@ from tests.dashboard.known import HOSTILE, all_workloads, expected, write_known
 
 pytestmark = pytest.mark.django_db
 
-ITEM_FIELDS = {"namespace", "kind", "name", "meshed_pods", "total_pods", "success_rate", "rps",
-               "latency_ms_p50", "latency_ms_p95", "latency_ms_p99"}
+ITEM_FIELDS = {
+    "namespace",
+    "kind",
+    "name",
+    "meshed_pods",
+    "total_pods",
+    "success_rate",
+    "rps",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "latency_ms_p99",
+}
 
 
 def ids(items) -> list[str]:
@@ -40,8 +50,11 @@ def test_it_gives_the_numbers_of_the_snapshot(client, known):
     (frontend,) = items
     assert frontend["success_rate"] == 0.999  # a fraction, not a percentage
     assert frontend["rps"] == 250.0
-    assert (frontend["latency_ms_p50"], frontend["latency_ms_p95"],
-            frontend["latency_ms_p99"]) == (12.0, 40.0, 95.0)
+    assert (frontend["latency_ms_p50"], frontend["latency_ms_p95"], frontend["latency_ms_p99"]) == (
+        12.0,
+        40.0,
+        95.0,
+    )
     assert frontend["team"] == HOSTILE  # JSON carries the text as is; consumers escape
     idle = client.get("/api/v1/workloads?q=svc-006").json()["items"][0]
     assert idle["success_rate"] is None and idle["rps"] == 0.0
@@ -49,9 +62,10 @@ def test_it_gives_the_numbers_of_the_snapshot(client, known):
 
 def test_it_accepts_the_same_filters_and_sort_as_the_page(client, known):
     url = "/api/v1/workloads?ns=shop&kind=deployment&health=healthy&sort=p99&dir=desc&per_page=200"
+
     def keep(w):
-        return (w.namespace == "shop" and w.kind == "deployment"
-                and w.health == "healthy")
+        return w.namespace == "shop" and w.kind == "deployment" and w.health == "healthy"
+
     assert ids(client.get(url).json()["items"]) == expected("p99", True, keep)
 
 
@@ -66,8 +80,19 @@ def test_it_reads_another_window(client, redis_client):
     assert client.get("/api/v1/workloads").status_code == 503  # no 1m snapshot yet
 
 
-@pytest.mark.parametrize("qs", ["sort=nope", "page=x", "per_page=5000", "window=2d",
-                                "ns=UPPER", "q=%25", "kind=pods", "q=" + "a" * 300])
+@pytest.mark.parametrize(
+    "qs",
+    [
+        "sort=nope",
+        "page=x",
+        "per_page=5000",
+        "window=2d",
+        "ns=UPPER",
+        "q=%25",
+        "kind=pods",
+        "q=" + "a" * 300,
+    ],
+)
 def test_it_answers_400_with_a_reason(client, known, qs):
     response = client.get("/api/v1/workloads?" + qs)
     assert response.status_code == 400
@@ -102,15 +127,20 @@ def test_it_lists_namespaces(client, known):
 
 def test_it_reports_staleness(client, redis_client):
     write_known(redis_client, minutes=1)
-    SnapshotStore(redis_client, "meshdash").record_failure("1m", "deadline exceeded",
-                                                           at=time.time() + 1)
+    SnapshotStore(redis_client, "meshdash").record_failure(
+        "1m", "deadline exceeded", at=time.time() + 1
+    )
     snapshot = client.get("/api/v1/workloads").json()["snapshot"]
     assert snapshot["stale"] is True and snapshot["failure_reason"] == "deadline exceeded"
 
 
 def test_it_answers_503_without_a_snapshot_or_without_redis(client, redis_client, settings):
-    for url in ("/api/v1/workloads", "/api/v1/namespaces",
-                "/api/v1/workloads/shop/deployment/frontend", "/workloads.csv"):
+    for url in (
+        "/api/v1/workloads",
+        "/api/v1/namespaces",
+        "/api/v1/workloads/shop/deployment/frontend",
+        "/workloads.csv",
+    ):
         response = client.get(url)
         assert response.status_code == 503 and "no snapshot" in response.json()["error"]
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
@@ -131,7 +161,10 @@ def test_it_exports_every_matching_workload_as_csv_in_the_view_order(client, kno
     assert [f"{r['namespace']}/{r['kind']}/{r['name']}" for r in rows] == expected("rps", True)
     frontend = next(r for r in rows if r["name"] == "frontend")
     assert (frontend["success_rate"], frontend["rps"], frontend["health"]) == (
-        "0.999", "250.0", "healthy")
+        "0.999",
+        "250.0",
+        "healthy",
+    )
     idle = next(r for r in rows if r["name"] == "svc-006")
     assert idle["success_rate"] == "" and idle["latency_ms_p99"] == ""
 
@@ -139,18 +172,19 @@ def test_it_exports_every_matching_workload_as_csv_in_the_view_order(client, kno
 def test_it_exports_a_filtered_list(client, known):
     rows = _csv(client.get("/workloads.csv?ns=payments&meshed=no"))
     assert [r["name"] for r in rows] == [
-        w.split("/")[2] for w in expected(keep=lambda w: w.namespace == "payments"
-                                           and w.meshed_pods == 0)]
+        w.split("/")[2]
+        for w in expected(keep=lambda w: w.namespace == "payments" and w.meshed_pods == 0)
+    ]
 
 
 def test_it_keeps_spreadsheet_formulas_out_of_csv(client, redis_client):
     from tests.dashboard.known import known_snapshot
 
     snapshot = known_snapshot()
-    snapshot.workloads[0].team = "=HYPERLINK(\"http://evil\")"
+    snapshot.workloads[0].team = '=HYPERLINK("http://evil")'
     SnapshotStore(redis_client, "meshdash").write(snapshot)
     rows = _csv(client.get("/workloads.csv?q=svc-000"))
-    assert rows[0]["team"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[0]["team"] == '\'=HYPERLINK("http://evil")'
 
 
 def test_it_refuses_bad_csv_parameters(client, known):

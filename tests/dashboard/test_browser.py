@@ -13,8 +13,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -23,8 +29,9 @@ def browser():
     if not os.path.exists("/usr/bin/chromium"):
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         try:
             yield chromium
         finally:
@@ -37,8 +44,9 @@ def page(browser, live_server, client, django_user_model, redis_client):
     user = django_user_model.objects.create_user("browser")
     client.force_login(user)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     try:
@@ -61,17 +69,19 @@ def expected_for(url: str) -> list[str]:
     meshed = {"yes": True, "no": False}.get(one("meshed"))
 
     def keep(w):
-        return ((not namespaces or w.namespace in namespaces)
-                and (not one("kind") or w.kind == one("kind"))
-                and (not one("health") or w.health == one("health"))
-                and (meshed is None or (w.meshed_pods > 0) == meshed)
-                and one("q").lower() in w.name)
+        return (
+            (not namespaces or w.namespace in namespaces)
+            and (not one("kind") or w.kind == one("kind"))
+            and (not one("health") or w.health == one("health"))
+            and (meshed is None or (w.meshed_pods > 0) == meshed)
+            and one("q").lower() in w.name
+        )
 
     everything = expected(one("sort", "health"), one("dir") == "desc", keep)
     per_page = int(one("per_page", "50"))
     pages = max(1, -(-len(everything) // per_page))
     number = min(int(one("page", "1")), pages)
-    return everything[(number - 1) * per_page:number * per_page]
+    return everything[(number - 1) * per_page : number * per_page]
 
 
 def table(page) -> list[str]:
@@ -123,7 +133,8 @@ def test_it_keeps_the_url_and_the_table_in_step(page, live_server):
     page.click("nav.pager a:text-is('2')")
     page.wait_for_url("**page=2**")
     assert {"kind": "deployment", "sort": "rps", "dir": "asc", "page": "2"}.items() <= (
-        query(page).items())
+        query(page).items()
+    )
     assert_agrees(page)
 
     # back restores the previous view, forward the next

@@ -36,16 +36,19 @@ def _lines(svg: str) -> dict[str, list[str]]:
 
 
 def test_it_scales_rps_to_its_peak_and_success_to_the_whole_height():
-    history = [HistoryPoint(t=60 * i, success_rate=1.0, rps=float(i), latency_ms_p99=1.0)
-               for i in range(3)]
+    history = [
+        HistoryPoint(t=60 * i, success_rate=1.0, rps=float(i), latency_ms_p99=1.0) for i in range(3)
+    ]
     svg = sparkline_svg(history)
     assert _lines(svg) == {"rps": ["1,21 48,11 95,1"], "sr": ["1,1 48,1 95,1"]}
     assert "<title>peak 2.0 rps, min 100.0 %</title>" in svg
 
 
 def test_it_samples_an_hour_down_and_keeps_the_newest_point():
-    history = [HistoryPoint(t=60 * i, success_rate=None, rps=float(i), latency_ms_p99=None)
-               for i in range(60)]
+    history = [
+        HistoryPoint(t=60 * i, success_rate=None, rps=float(i), latency_ms_p99=None)
+        for i in range(60)
+    ]
     (rps,) = _lines(sparkline_svg(history))["rps"]
     points = rps.split()
     assert len(points) <= 24 and points[-1] == "95,1"
@@ -53,14 +56,18 @@ def test_it_samples_an_hour_down_and_keeps_the_newest_point():
 
 
 def test_it_breaks_the_sparkline_at_gaps_and_draws_lone_points():
-    history = [HistoryPoint(t=60 * i, success_rate=rate, rps=1.0, latency_ms_p99=None)
-               for i, rate in enumerate([1.0, None, 0.5, 0.5])]
+    history = [
+        HistoryPoint(t=60 * i, success_rate=rate, rps=1.0, latency_ms_p99=None)
+        for i, rate in enumerate([1.0, None, 0.5, 0.5])
+    ]
     assert _lines(sparkline_svg(history))["sr"] == ["0,1 2,1", "64,11 95,11"]
 
 
 def test_it_charts_an_hour_with_its_range_and_last_value():
-    history = [HistoryPoint(t=60 * i, success_rate=None, rps=float(i), latency_ms_p99=None)
-               for i in range(60)]
+    history = [
+        HistoryPoint(t=60 * i, success_rate=None, rps=float(i), latency_ms_p99=None)
+        for i in range(60)
+    ]
     chart = hour_chart(history, "rps", "RPS", "rps")
     assert (chart.low, chart.high, chart.last) == (0.0, 59.0, 59.0)
     assert hour_chart(history, "latency_ms_p99", "P99", "ms").segments == []
@@ -86,16 +93,19 @@ def test_it_lays_out_thirty_callers_without_overlap_and_worst_first():
 
 def test_it_caps_each_side_and_counts_the_rest():
     frontend = named_workloads()[0]
-    callees = [Edge("shop", "deployment", "frontend", "x", "deployment", f"d{i}", rps=1.0)
-               for i in range(50)]
+    callees = [
+        Edge("shop", "deployment", "frontend", "x", "deployment", f"d{i}", rps=1.0)
+        for i in range(50)
+    ]
     graph = neighbourhood(frontend, [], callees, HealthRules(), max_side=40)
     assert (len(graph.callees), graph.hidden_callees, graph.hidden_callers) == (40, 10, 0)
     assert graph.callees[0].x > graph.center.x + graph.node_width
 
 
 def test_it_tops_success_charts_at_one_hundred_percent():
-    history = [HistoryPoint(t=60 * i, success_rate=0.999, rps=1.0, latency_ms_p99=1.0)
-               for i in range(3)]
+    history = [
+        HistoryPoint(t=60 * i, success_rate=0.999, rps=1.0, latency_ms_p99=1.0) for i in range(3)
+    ]
     chart = hour_chart(history, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
     assert (round(chart.low, 3), chart.high) == (0.99, 1.0)
     varied = [HistoryPoint(t=0, success_rate=0.5, rps=1.0, latency_ms_p99=1.0), *history]

@@ -32,8 +32,9 @@ def test_it_builds_promql_with_the_proxy_label_of_the_kind():
 
 
 def test_it_url_encodes_values_into_link_templates():
-    url = fill_url_template("http://prom/graph?g0.expr={query}&ns={namespace}",
-                            query='sum(x{a="b"})', namespace="shop")
+    url = fill_url_template(
+        "http://prom/graph?g0.expr={query}&ns={namespace}", query='sum(x{a="b"})', namespace="shop"
+    )
     assert url.startswith("http://prom/graph?g0.expr=sum%28x%7Ba%3D%22b%22%7D%29&ns=shop")
     assert unquote(url.split("=", 1)[1].split("&")[0]) == 'sum(x{a="b"})'
 

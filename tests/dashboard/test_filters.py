@@ -19,8 +19,16 @@ def test_it_reads_every_filter():
         "&sort=p99&dir=desc&page=3&per_page=100&team=payments-team"
     )
     assert query == WorkloadQuery(
-        namespaces=("payments", "shop"), kind="statefulset", health="critical", meshed=False,
-        search="cart", sort="p99", descending=True, page=3, per_page=100, team="payments-team",
+        namespaces=("payments", "shop"),
+        kind="statefulset",
+        health="critical",
+        meshed=False,
+        search="cart",
+        sort="p99",
+        descending=True,
+        page=3,
+        per_page=100,
+        team="payments-team",
     )
 
 

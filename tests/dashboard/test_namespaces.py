@@ -21,8 +21,13 @@ def crowded(redis_client):
     """The known mesh with 300 more namespaces, ns-042 the only one with critical workloads."""
     snapshot = known_snapshot()
     snapshot.namespaces += [
-        Namespace(f"ns-{i:03d}", "enabled", workloads=i, rps=1e6 + i,
-                  health_counts={"critical": 3 if i == 42 else 0})
+        Namespace(
+            f"ns-{i:03d}",
+            "enabled",
+            workloads=i,
+            rps=1e6 + i,
+            health_counts={"critical": 3 if i == 42 else 0},
+        )
         for i in range(300)
     ]
     SnapshotStore(redis_client, settings.MESHDASH_REDIS_PREFIX, snapshot_ttl_seconds=60).write(
@@ -67,8 +72,9 @@ def test_it_sorts_and_searches_namespaces_in_the_url(client, crowded):
     assert len(namespace_rows(partial)) == 10
 
 
-@pytest.mark.parametrize("query", ["sort=nope", "dir=up", "page=0", "per_page=100000",
-                                   "q=%2A", "page=x"])
+@pytest.mark.parametrize(
+    "query", ["sort=nope", "dir=up", "page=0", "per_page=100000", "q=%2A", "page=x"]
+)
 def test_it_refuses_bad_namespace_list_input(client, crowded, query):
     assert client.get(f"/namespaces/?{query}").status_code == 400
     assert client.get(f"/api/v1/namespaces?{query}").status_code == 400
@@ -87,7 +93,7 @@ def test_it_offers_a_bounded_namespace_picker_with_the_selected_first(client, cr
     offered = re.findall(r'name="ns" value="([^"]+)"', picker)
     assert len(offered) == 40
     assert offered[0] == "ns-250"
-    assert 'checked> ns-250' in picker
+    assert "checked> ns-250" in picker
     assert "263 more:" in picker and 'type="text" name="ns"' in picker
 
 

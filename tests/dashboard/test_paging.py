@@ -22,8 +22,12 @@ def test_it_escapes_what_it_keeps():
 
 
 def test_it_toggles_the_sorted_column_and_starts_numbers_biggest_first():
-    headers = {h["key"]: h for h in column_headers(QueryDict("sort=rps&page=3"),
-                                                    WorkloadQuery(sort="rps", descending=True))}
+    headers = {
+        h["key"]: h
+        for h in column_headers(
+            QueryDict("sort=rps&page=3"), WorkloadQuery(sort="rps", descending=True)
+        )
+    }
     assert headers["rps"]["sorted"] == "desc"
     assert headers["rps"]["href"] == "?sort=rps&dir=asc"
     assert headers["p99"]["href"] == "?sort=p99&dir=desc"

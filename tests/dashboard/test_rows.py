@@ -8,8 +8,16 @@ from meshdash.mesh.model import Workload
 
 
 def test_it_escapes_every_value_and_links_the_detail_page():
-    w = Workload("shop", "deployment", "web<b>", meshed_pods=1, total_pods=2, rps=1.5,
-                 success_rate=0.5, health="critical")
+    w = Workload(
+        "shop",
+        "deployment",
+        "web<b>",
+        meshed_pods=1,
+        total_pods=2,
+        rps=1.5,
+        success_rate=0.5,
+        health="critical",
+    )
     html = workload_rows([(w, [])], "?window=10m")
     assert "<b>" not in html
     assert 'href="/workloads/shop/deployment/web%3Cb%3E/?window=10m">web&lt;b&gt;</a>' in html
@@ -35,5 +43,7 @@ def test_it_builds_the_same_paths_as_reverse():
     for name in ("web", "a b", "ünï", "x?y#z", "100%", "<b>&'\"", "a:b@c~!$()*+,;=", "."):
         html = workload_rows([(Workload(name, "deployment", name), [])])
         hrefs = [htmllib.unescape(h) for h in re.findall(r'href="([^"]+)"', html)]
-        assert hrefs == [reverse("namespace_detail", args=[name]),
-                         reverse("workload_detail", args=[name, "deployment", name])]
+        assert hrefs == [
+            reverse("namespace_detail", args=[name]),
+            reverse("workload_detail", args=[name, "deployment", name]),
+        ]

@@ -26,6 +26,10 @@ def test_it_compares_proxy_builds_without_their_v_and_never_with_a_release_name(
 
 
 def test_it_flags_inject_values_the_injector_ignores():
-    namespaces = [Namespace("a", "true"), Namespace("b", "enabled"), Namespace("c", ""),
-                  Namespace("d", "Enabled")]
+    namespaces = [
+        Namespace("a", "true"),
+        Namespace("b", "enabled"),
+        Namespace("c", ""),
+        Namespace("d", "Enabled"),
+    ]
     assert [ns.name for ns in bad_inject_namespaces(namespaces)] == ["a", "d"]

@@ -51,8 +51,10 @@ def test_it_renders_only_the_swappable_region_for_htmx(client, known, url, marke
 
 
 def test_it_renders_the_full_page_for_boosted_and_history_restore_requests(client, known):
-    for headers in ({"HX-Request": "true", "HX-Boosted": "true"},
-                    {"HX-Request": "true", "HX-History-Restore-Request": "true"}):
+    for headers in (
+        {"HX-Request": "true", "HX-Boosted": "true"},
+        {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    ):
         assert "<html" in client.get("/workloads/", headers=headers).content.decode()
 
 
@@ -91,9 +93,10 @@ def test_it_sorts_by_every_column_both_ways(client, known, sort, direction):
 
 def test_it_filters_and_pages_like_the_url_says(client, known):
     url = "/workloads/?ns=shop&ns=payments&kind=deployment&meshed=yes&sort=rps&dir=desc"
+
     def keep(w):
-        return (w.namespace in ("shop", "payments") and w.kind == "deployment"
-                and w.meshed_pods > 0)
+        return w.namespace in ("shop", "payments") and w.kind == "deployment" and w.meshed_pods > 0
+
     everything = expected("rps", True, keep)
     assert len(everything) > 25
     assert rows(client.get(url + "&per_page=25")) == everything[:25]
@@ -102,11 +105,14 @@ def test_it_filters_and_pages_like_the_url_says(client, known):
 
 def test_it_filters_by_health_and_name(client, known):
     assert rows(client.get("/workloads/?health=critical&per_page=200")) == expected(
-        keep=lambda w: w.health == "critical")
+        keep=lambda w: w.health == "critical"
+    )
     assert rows(client.get("/workloads/?q=SVC-01&per_page=200")) == expected(
-        keep=lambda w: "svc-01" in w.name)
+        keep=lambda w: "svc-01" in w.name
+    )
     assert rows(client.get("/workloads/?meshed=no&per_page=200")) == expected(
-        keep=lambda w: w.meshed_pods == 0)
+        keep=lambda w: w.meshed_pods == 0
+    )
 
 
 def test_it_clamps_a_page_past_the_end_to_the_last(client, known):
@@ -150,9 +156,13 @@ def test_it_lists_namespaces_with_rollups(client, known):
 
 
 def test_it_answers_404_for_unknown_namespaces_and_workloads(client, known):
-    for url in ("/namespaces/nope/", "/namespaces/Not_Valid/",
-                "/workloads/shop/deployment/nope/", "/workloads/shop/pod/frontend/",
-                "/workloads/shop/deployment/" + "x" * 300 + "/"):
+    for url in (
+        "/namespaces/nope/",
+        "/namespaces/Not_Valid/",
+        "/workloads/shop/deployment/nope/",
+        "/workloads/shop/pod/frontend/",
+        "/workloads/shop/deployment/" + "x" * 300 + "/",
+    ):
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Not found" in response.content.decode()
@@ -175,8 +185,10 @@ def test_it_shows_a_workload_in_detail(client, known, settings):
     assert "linkerd viz tap deploy/frontend -n shop" in body
     assert "kubectl -n shop rollout restart deploy/frontend" in body
     assert "kubectl -n shop logs pod/frontend-7d9f-abcde -c linkerd-proxy" in body
-    assert ('href="https://grafana.example/d/linkerd-deployment?var-namespace=shop'
-            '&amp;var-deployment=frontend"') in body
+    assert (
+        'href="https://grafana.example/d/linkerd-deployment?var-namespace=shop'
+        '&amp;var-deployment=frontend"'
+    ) in body
     assert "response_total%7Bdirection%3D%22inbound%22%2C%20namespace%3D%22shop%22" in body
     assert body.count("<polyline") >= 3  # the hour charts
     assert 'class="graph"' in body and body.count('class="node h-') >= 3
@@ -184,8 +196,12 @@ def test_it_shows_a_workload_in_detail(client, known, settings):
 
 def test_it_escapes_text_from_the_cluster_everywhere(client, known):
     raw_markers = ("<script>alert", "<img src=x")
-    for url in ("/", "/workloads/?per_page=200", "/namespaces/shop/?per_page=200",
-                "/workloads/shop/deployment/frontend/"):
+    for url in (
+        "/",
+        "/workloads/?per_page=200",
+        "/namespaces/shop/?per_page=200",
+        "/workloads/shop/deployment/frontend/",
+    ):
         body = client.get(url).content.decode()
         for marker in raw_markers:
             assert marker not in body, url
@@ -214,8 +230,13 @@ def test_it_waits_for_the_first_snapshot(client, redis_client):
 
 def test_it_answers_503_when_redis_is_down(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    for url in ("/", "/workloads/", "/namespaces/", "/namespaces/shop/",
-                "/workloads/shop/deployment/frontend/"):
+    for url in (
+        "/",
+        "/workloads/",
+        "/namespaces/",
+        "/namespaces/shop/",
+        "/workloads/shop/deployment/frontend/",
+    ):
         response = client.get(url)
         assert response.status_code == 503, url
         assert "Data store unavailable" in response.content.decode()
@@ -234,7 +255,6 @@ def test_it_never_waits_on_prometheus_or_kubernetes(client, known, settings):
     settings.PROMETHEUS_URL = "http://127.0.0.1:1"
     settings.KUBECONFIG = "/nonexistent"
     assert client.get("/workloads/shop/deployment/frontend/").status_code == 200
-
 
 
 def test_it_puts_watched_workloads_first_on_the_overview(client, known, user):
@@ -262,14 +282,16 @@ def test_it_links_to_my_teams_workloads(client, known, user):
     from meshdash.accounts.models import TeamProfile
 
     team = Group.objects.create(name="payments")
-    TeamProfile.objects.create(team=team, namespaces=["shop", "payments"],
-                               label_selector="team=payments-team")
+    TeamProfile.objects.create(
+        team=team, namespaces=["shop", "payments"], label_selector="team=payments-team"
+    )
     user.groups.add(team)
     body = client.get("/workloads/").content.decode()
     assert '<a class="team-link" href="?ns=payments&amp;ns=shop">' in body
     assert '<a class="team-link" href="?team=payments-team">Team payments-team</a>' in body
     assert rows(client.get("/workloads/?team=payments-team&per_page=200")) == expected(
-        keep=lambda w: w.team == "payments-team")
+        keep=lambda w: w.team == "payments-team"
+    )
 
 
 def test_it_formats_numbers_the_same_way_on_every_page(client, known):

@@ -48,8 +48,9 @@ def test_it_pages_namespaces_in_every_order(store, written, sort, descending):
     want = expected_order(written.namespaces, sort, descending)
     got = []
     for number in range(1, 8):
-        page = store.namespace_page("1m", NamespaceQuery(sort=sort, descending=descending,
-                                                         page=number, per_page=50))
+        page = store.namespace_page(
+            "1m", NamespaceQuery(sort=sort, descending=descending, page=number, per_page=50)
+        )
         assert (page.total, page.page, page.pages) == (300, min(number, 6), 6)
         if number <= 6:
             got += [n.name for n in page.items]
@@ -95,9 +96,7 @@ def test_the_overview_counts_injection_failures(store):
     store.write(snap)
     overview = store.overview("1m")
     assert overview.injection_failure_count == 150
-    assert [w.namespace for w in overview.injection_failures] == [
-        f"on-{i:03d}" for i in range(10)
-    ]
+    assert [w.namespace for w in overview.injection_failures] == [f"on-{i:03d}" for i in range(10)]
     # Too many namespaces for one list URL: the overview links to every unmeshed workload.
     assert overview.injection_failure_namespaces == []
     snap.workloads = snap.workloads[:3]
