@@ -8,11 +8,11 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 
 from meshdash.accounts.teams import administered_team_ids
+from meshdash.bookmarks.editing import create_bookmark, form_data, update_bookmark
 from meshdash.bookmarks.forms import BookmarkForm, first_error
 from meshdash.bookmarks.freeze import NothingToFreeze, UnfreezableUrl
 from meshdash.bookmarks.models import Bookmark
 from meshdash.bookmarks.quotas import QuotaExceeded
-from meshdash.bookmarks.shares import create_bookmark, form_data, update_bookmark
 
 MAX_BODY = 16 * 1024
 # Paging of the bookmark list: ``per_page`` up to this; pages up to this (a sane bound).

@@ -9,11 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from meshdash.accounts.teams import administered_team_ids
+from meshdash.bookmarks.editing import create_bookmark, form_data, move_bookmark, update_bookmark
 from meshdash.bookmarks.forms import BookmarkForm
 from meshdash.bookmarks.freeze import NothingToFreeze
 from meshdash.bookmarks.models import Bookmark, Watch, may_share_with_everyone
 from meshdash.bookmarks.quotas import QuotaExceeded, check_watch_quota, lock_owner
-from meshdash.bookmarks.shares import create_bookmark, form_data, move_bookmark, update_bookmark
 from meshdash.bookmarks.urlcheck import UnsafeUrl, normalise_internal_url
 from meshdash.mesh.names import workload_ref_error
 

@@ -10,14 +10,8 @@ from django.shortcuts import render
 
 from meshdash.accounts.teams import team_scope
 from meshdash.bookmarks.models import Watch
-from meshdash.dashboard import charts, paging, status
-from meshdash.dashboard.commands import (
-    fill_url_template,
-    logs_command,
-    resource,
-    workload_commands,
-    workload_promql,
-)
+from meshdash.dashboard import charts, paging
+from meshdash.dashboard.control_plane import certificates, proxy_versions
 from meshdash.dashboard.filters import (
     MAX_NAMESPACES,
     BadQuery,
@@ -28,6 +22,13 @@ from meshdash.dashboard.filters import (
 )
 from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
+from meshdash.dashboard.next_steps import (
+    fill_url_template,
+    logs_command,
+    resource,
+    workload_commands,
+    workload_promql,
+)
 from meshdash.dashboard.rows import workload_rows
 from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
@@ -231,11 +232,9 @@ def overview(request):
         {
             "overview": overview_,
             "watched": _watched(request.user, store, context["meta"]),
-            "certificates": status.certificates(control_plane, context["now"]),
-            "proxy_versions": status.proxy_versions(control_plane),
-            "skewed_proxies": sum(
-                v.proxies for v in status.proxy_versions(control_plane) if v.skewed
-            ),
+            "certificates": certificates(control_plane, context["now"]),
+            "proxy_versions": proxy_versions(control_plane),
+            "skewed_proxies": sum(v.proxies for v in proxy_versions(control_plane) if v.skewed),
             "injection_failures_query": urlencode(
                 [("ns", ns) for ns in overview_.injection_failure_namespaces]
                 + [("meshed", "no")]

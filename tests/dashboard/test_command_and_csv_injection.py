@@ -5,7 +5,7 @@ import shlex
 import pytest
 
 from meshdash.dashboard.api import _csv_cell
-from meshdash.dashboard.commands import logs_command, workload_commands
+from meshdash.dashboard.next_steps import logs_command, workload_commands
 
 
 def test_it_never_lets_a_pod_name_become_a_kubectl_option():

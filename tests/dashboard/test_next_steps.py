@@ -1,6 +1,6 @@
 from urllib.parse import unquote
 
-from meshdash.dashboard.commands import fill_url_template, workload_commands, workload_promql
+from meshdash.dashboard.next_steps import fill_url_template, workload_commands, workload_promql
 
 
 def test_it_abbreviates_kinds_the_way_kubectl_and_linkerd_do():

@@ -1,4 +1,4 @@
-from meshdash.dashboard.status import bad_inject_namespaces, certificates, proxy_versions
+from meshdash.dashboard.control_plane import bad_inject_namespaces, certificates, proxy_versions
 from meshdash.mesh.model import ControlPlane, Namespace
 
 
