@@ -10,7 +10,7 @@ each its rank so that "worst first" is a plain numeric sort.
 
 from dataclasses import dataclass
 
-from meshdash.mesh.model import Workload
+from meshdash.mesh.model import Edge, Workload
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -109,3 +109,20 @@ def judge_workload(rules: HealthRules, workload: Workload, *, serves_http: bool)
         close_error_rate=workload.tcp_close_error_rate,
     )
     return state, "tcp" if state != NOT_MESHED else ""
+
+
+def judge_edge(rules: HealthRules, edge: Edge) -> str:
+    """The health state of ``edge``, from the client's requests over it.
+
+    An edge that carries TCP connections only is healthy: the client's proxy counts its
+    connections, and nothing on the edge says whether they went well.
+    """
+    if edge.tcp_only:
+        return HEALTHY
+    return classify(
+        rules,
+        meshed_pods=1,
+        rps=edge.rps or 0.0,
+        success_rate=edge.success_rate,
+        latency_ms_p99=edge.latency_ms_p99,
+    )

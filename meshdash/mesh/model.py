@@ -113,6 +113,9 @@ class Edge:
     # An edge to a workload that serves TCP only has these and no requests.
     tcp_open_connections: float = 0.0
     tcp_opened_per_second: float = 0.0
+    # Set by meshdash.mesh.health at collection. Rows written before edges carried it decode
+    # with "" (the field is last, and the codec fills missing trailing fields with defaults).
+    health: str = ""
 
     @property
     def tcp_only(self) -> bool:
