@@ -226,3 +226,13 @@ class Snapshot:
     prometheus_seconds: float = 0.0
     kubernetes_seconds: float = 0.0
     query_count: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """A workload's 1m-window metrics at one minute; meshdash keeps the last hour of them."""
+
+    t: int  # unix seconds, aligned to the minute
+    success_rate: float | None
+    rps: float | None
+    latency_ms_p99: float | None
