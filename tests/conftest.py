@@ -1,13 +1,18 @@
-"""Session-wide fixtures: a real Redis (the one at REDIS_URL when set, otherwise a private one)."""
+"""Fixtures for every test: a real Redis (the one at REDIS_URL when set, otherwise a private
+one), the demo mesh and its Prometheus, a real Celery worker, and the cast of people: alice and
+bob share the payments team, carol is a stranger in the search team."""
 
 import os
 
 import pytest
 import redis as redis_lib
+from django.contrib.auth.models import Group, User
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from meshdash.accounts.models import TeamProfile
 from tests import servers
+from tests.accounts.people import PASSWORD
 
 # Hypothesis draws fresh examples each run (never derandomized). Locally it keeps the examples
 # that failed in .hypothesis/ (ignored by git) and tries them first next run; "ci" keeps no
@@ -34,8 +39,9 @@ def redis_url(tmp_path_factory):
         base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
         yield f"{base}/15"
         return
-    proc, port = servers.start_redis(tmp_path_factory.mktemp("redis"))
-    servers.configure_redis_memory(port, *servers.STORE_REDIS_MEMORY)
+    proc, port = servers.start_redis(
+        tmp_path_factory.mktemp("redis"), memory=servers.STORE_REDIS_MEMORY
+    )
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -50,8 +56,9 @@ def cache_redis_url(tmp_path_factory):
         base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
         yield f"{base}/14"
         return
-    proc, port = servers.start_redis(tmp_path_factory.mktemp("cache-redis"))
-    servers.configure_redis_memory(port, *servers.CACHE_REDIS_MEMORY)
+    proc, port = servers.start_redis(
+        tmp_path_factory.mktemp("cache-redis"), memory=servers.CACHE_REDIS_MEMORY
+    )
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -107,3 +114,65 @@ def demo_prometheus(demo_mesh, tmp_path_factory):
         yield servers.PrometheusServer(proc, f"http://127.0.0.1:{port}")
     finally:
         servers.stop(proc)
+
+
+@pytest.fixture
+def worker_env(redis_url, demo_mesh, demo_prometheus, tmp_path) -> dict[str, str]:
+    """The environment a deployment gives a Celery worker, collecting the demo mesh from its
+    Prometheus into the session's Redis."""
+    return servers.worker_env(redis_url, demo_prometheus.url, demo_mesh.kubeconfig, tmp_path)
+
+
+@pytest.fixture
+def celery_worker(worker_env, redis_client, tmp_path):
+    """A real Celery worker process with ``worker_env`` (not eager mode); its log's tail is
+    printed at the end, shown with a failing test."""
+    log_path = tmp_path / "worker.log"
+    proc = servers.start_celery_worker(worker_env, log_path, f"tests-{os.getpid()}")
+    try:
+        yield proc
+    finally:
+        servers.stop(proc)
+        print(log_path.read_text()[-3000:])
+
+
+# --- People (tests/accounts/people.py has their password and a bookmark maker).
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Real password hashing costs a third of a second per user; no test needs its strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def payments(db):
+    team = Group.objects.create(name="payments")
+    TeamProfile.objects.create(team=team, namespaces=["payments"], label_selector="team=payments")
+    return team
+
+
+@pytest.fixture
+def search_team(db):
+    return Group.objects.create(name="search")
+
+
+@pytest.fixture
+def alice(payments):
+    user = User.objects.create_user("alice", password=PASSWORD)
+    user.groups.add(payments)
+    return user
+
+
+@pytest.fixture
+def bob(payments):
+    user = User.objects.create_user("bob", password=PASSWORD)
+    user.groups.add(payments)
+    return user
+
+
+@pytest.fixture
+def carol(search_team):
+    user = User.objects.create_user("carol", password=PASSWORD)
+    user.groups.add(search_team)
+    return user

@@ -1,133 +1,56 @@
 """Private, throw-away servers for the tests: each on a free loopback port with its own data
-directory, stopped when the test session ends."""
+directory, stopped when the test session ends. They share the test run's process group, so an
+interrupted run takes them along; starting and stopping is meshdash.lib.processes's."""
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from meshdash.lib import processes
+from meshdash.lib.processes import (  # noqa: F401 (the tests' helpers, under their old names)
+    ROOT,
+    free_port,
+    stop,
+    wait_for_http,
+    wait_for_port,
+    wait_until,
+)
 
 
-def wait_until(condition, timeout: float, interval: float = 0.05, what: str = ""):
-    """Calls ``condition`` until it returns something true and returns that, or raises
-    TimeoutError after ``timeout`` seconds. Tests wait on a condition with a deadline, never
-    for a fixed time: a loaded machine makes any fixed time too short now and then."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(
-                f"{what or getattr(condition, '__name__', condition)} not true after {timeout} s"
-            )
-        time.sleep(interval)
-
-
-def _exited(proc: subprocess.Popen | None) -> None:
-    if proc is not None and proc.poll() is not None:
-        raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
-    def listening() -> bool:
-        _exited(proc)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    wait_until(listening, timeout, what=f"a server listening on 127.0.0.1:{port}")
-
-
-def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Popen, int]:
-    """A private redis-server without persistence, on ``port`` (a restart) or a free one."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is missing: run `make bootstrap`")
+def start_redis(
+    data_dir: Path, port: int | None = None, memory: tuple[str, str] = ("", "")
+) -> tuple[subprocess.Popen, int]:
+    """A private redis-server without persistence, on ``port`` (a restart) or a free one, with
+    ``memory``'s (maxmemory, policy) if given."""
+    server = processes.binary("redis-server")
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(data_dir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--logfile",
-            str(data_dir / "redis.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    maxmemory, policy = memory
+    args = processes.redis_command(
+        port,
+        data_dir,
+        maxmemory=maxmemory,
+        policy=policy,
+        logfile=data_dir / "redis.log",
+        server=server,
     )
+    proc = processes.start(args, own_group=False)
     wait_for_port(port, proc=proc)
     return proc, port
 
 
-def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
-    """Waits until ``url`` answers 200 (a server's readiness endpoint)."""
-
-    def ready() -> bool:
-        _exited(proc)
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    wait_until(ready, timeout, interval=0.1, what=f"{url} answering 200")
-
-
 def start_prometheus(config_file: Path, data_dir: Path) -> tuple[subprocess.Popen, int]:
     """Debian's Prometheus with ``config_file`` on a free port, its TSDB in ``data_dir``."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        raise RuntimeError("prometheus is missing: run `make bootstrap`")
+    server = processes.binary("prometheus")
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    with open(data_dir / "prometheus.log", "wb") as log:
-        proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config_file}",
-                f"--storage.tsdb.path={data_dir}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--storage.tsdb.retention.time=1h",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    args = processes.prometheus_command(config_file, data_dir, port, retention="1h", server=server)
+    proc = processes.start(args, data_dir / "prometheus.log", own_group=False)
     wait_for_http(f"http://127.0.0.1:{port}/-/ready", timeout=60, proc=proc)
     return proc, port
 
@@ -162,13 +85,12 @@ def start_demo_mesh(
 ) -> DemoMeshProcess:
     """The demo mesh on free loopback ports, in its own process, once it has written `ready`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = f"--workloads {workloads} --seed {seed} --host 127.0.0.1 --kube-port 0"
-    options += f" --metrics-port 0 --shards {shards} --scrape-interval {scrape_seconds}s"
-    args = [sys.executable, "manage.py", "demo_mesh", *options.split(), "--out-dir", str(out_dir)]
-    with open(out_dir / "demo_mesh.log", "wb") as log:
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    args = processes.demo_mesh_command(
+        out_dir, workloads, seed=seed, shards=shards, scrape_interval=f"{scrape_seconds}s"
+    )
+    proc = processes.start(args, out_dir / "demo_mesh.log", own_group=False)
     try:
-        wait_until(lambda: _exited(proc) or (out_dir / "ready").exists(), 180, interval=0.1)
+        wait_until(processes.demo_mesh_ready(out_dir).exists, 180, interval=0.1, proc=proc)
     except (RuntimeError, TimeoutError):
         stop(proc)
         log_text = (out_dir / "demo_mesh.log").read_text()[-2000:]
@@ -238,44 +160,19 @@ def worker_env(redis_url: str, prometheus_url: str, kubeconfig: Path, db_dir: Pa
 
 def start_celery_worker(env: dict, log_path: Path, name: str) -> subprocess.Popen:
     """A real Celery worker process (solo pool, not eager mode) logging to ``log_path``."""
-    args = ["-A", "meshdash", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    args += ["--without-mingle", "--without-gossip", "--hostname", f"{name}@%h"]
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    args = ["worker", "--pool", "solo", "--loglevel", "INFO", "--without-mingle"]
+    args += ["--without-gossip", "--hostname", f"{name}@%h"]
+    return processes.start(processes.celery_command(*args), log_path, env, own_group=False)
 
 
 def start_celery_beat(env: dict, log_path: Path, schedule_file: Path) -> subprocess.Popen:
     """A real Celery beat process sending the schedule of ``meshdash.settings`` (read from
     ``env``), logging to ``log_path``."""
-    args = ["-A", "meshdash", "beat", "--loglevel", "INFO", "--schedule", str(schedule_file)]
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    args = processes.celery_command("beat", "--loglevel", "INFO", "--schedule", schedule_file)
+    return processes.start(args, log_path, env, own_group=False)
 
 
 # How meshdash runs Redis (README: "Redis"): the snapshot store and broker never evict, they
 # refuse writes at the ceiling; the result cache's own instance evicts anything, all of it cache.
 STORE_REDIS_MEMORY = ("1gb", "noeviction")
 CACHE_REDIS_MEMORY = ("64mb", "allkeys-lru")
-
-
-def configure_redis_memory(port: int, maxmemory: str, policy: str) -> None:
-    import redis
-
-    client = redis.Redis(port=port)
-    try:
-        client.config_set("maxmemory", maxmemory)
-        client.config_set("maxmemory-policy", policy)
-    finally:
-        client.close()

@@ -2,7 +2,6 @@
 process, both configured only by the environment a deployment gives them, collecting the demo
 mesh from a private Prometheus into a private Redis."""
 
-import os
 import subprocess
 import sys
 import time
@@ -22,22 +21,6 @@ QUEUE_AND_WAIT = (
     "from meshdash.collectors.tasks import collect_window; "
     "print(collect_window.delay('1m').get(timeout=150))"
 )
-
-
-@pytest.fixture
-def worker_env(redis_url, demo_mesh, demo_prometheus, tmp_path) -> dict[str, str]:
-    return servers.worker_env(redis_url, demo_prometheus.url, demo_mesh.kubeconfig, tmp_path)
-
-
-@pytest.fixture
-def celery_worker(worker_env, redis_client, tmp_path):
-    log_path = tmp_path / "worker.log"
-    proc = servers.start_celery_worker(worker_env, log_path, f"collect-{os.getpid()}")
-    try:
-        yield proc
-    finally:
-        servers.stop(proc)
-        print(log_path.read_text()[-3000:])
 
 
 def test_it_collects_a_window_on_a_real_worker(

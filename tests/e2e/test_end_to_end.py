@@ -6,7 +6,6 @@ Truth comes from two independent sides: the demo model's configured rates
 snapshot's time.
 """
 
-import os
 from html.parser import HTMLParser
 
 import pytest
@@ -22,19 +21,6 @@ WINDOW = "1m"
 WINDOW_SECONDS = 60
 TOLERANCE = 0.05
 NOT_RUNNING = {"Failed", "Succeeded"}
-
-
-@pytest.fixture
-def celery_worker(redis_client, redis_url, demo_mesh, demo_prometheus, tmp_path):
-    """A Celery worker process with the settings a deployment gives it (not eager mode)."""
-    env = servers.worker_env(redis_url, demo_prometheus.url, demo_mesh.kubeconfig, tmp_path)
-    log_path = tmp_path / "worker.log"
-    proc = servers.start_celery_worker(env, log_path, f"e2e-{os.getpid()}")
-    try:
-        yield proc
-    finally:
-        servers.stop(proc)
-        print(log_path.read_text()[-3000:])
 
 
 def run_collection_on_worker(redis_url: str) -> str:

@@ -1,8 +1,0 @@
-from tests.accounts.people import (  # noqa: F401
-    alice,
-    bob,
-    carol,
-    fast_passwords,
-    payments,
-    search_team,
-)
