@@ -199,9 +199,9 @@ def bench_collection(stack: Stack, repeats: int) -> dict:
     import redis
     from django.conf import settings
 
-    from meshdash.collectors.collect import collect_and_store
     from meshdash.collectors.kubernetes import KubernetesClient
     from meshdash.collectors.prometheus import PrometheusClient
+    from meshdash.collectors.run import collect_and_store
     from meshdash.store import SnapshotStore
 
     client = redis.Redis.from_url(stack.redis_url)

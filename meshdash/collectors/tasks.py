@@ -1,8 +1,9 @@
-"""Celery tasks: one line each, over the plain functions in ``collect``."""
+"""Celery tasks: one line each, over the plain functions in ``meshdash.collectors.run``."""
 
 from celery import shared_task
 
-from meshdash.collectors.collect import CollectionFailed, run_collection
+from meshdash.collectors.collect import CollectionFailed
+from meshdash.collectors.run import collect_and_store
 from meshdash.store import StoreUnavailable
 
 
@@ -17,4 +18,4 @@ from meshdash.store import StoreUnavailable
     max_retries=5,
 )
 def collect_window(window: str) -> str:
-    return run_collection(window, raise_on_failure=True)
+    return collect_and_store(window, raise_on_failure=True).status

@@ -1,4 +1,5 @@
-"""How long a collection waited on a source, however many of its requests overlapped."""
+"""How long a collection waited on a source, however many of its requests overlapped, and
+how long it may still wait."""
 
 import threading
 import time
@@ -41,3 +42,8 @@ class WaitClock:
         with self._lock:
             running = time.monotonic() - self._since if self._in_flight else 0.0
             return self._closed_seconds + running
+
+
+def seconds_left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline``, a ``time.monotonic()`` value (None: no deadline), at least 0."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -151,6 +151,22 @@ def test_it_applies_the_health_rules(snapshot):
     assert workloads[("legacy", "deployment", "mainframe")].health == NOT_MESHED
 
 
+def test_it_judges_edges_by_the_health_rules(snapshot):
+    edges = {(e.src_name, e.dst_name): e for e in snapshot.edges}
+    assert edges[("web", "api")].health == WARNING  # 96 %
+    assert edges[("api", "db")].health == HEALTHY
+    assert edges[("api", "mainframe")].health == CRITICAL  # 50 %
+    assert edges[("api", "cache")].health == HEALTHY  # connections only: nothing to judge
+    assert all(edge.health for edge in snapshot.edges)
+
+
+def test_it_refuses_a_window_meshdash_does_not_offer():
+    dead = PrometheusClient(f"http://127.0.0.1:{servers.free_port()}")
+    with pytest.raises(ValueError, match="unknown window '5m'"):
+        collect("5m", prometheus=dead, kube=None, rules=HealthRules())
+    assert dead.query_count == 0
+
+
 def test_it_reports_outbound_totals_and_tcp(snapshot):
     api = _workloads(snapshot)[("shop", "deployment", "api")]
     # api calls db (4/s, all fine) and the unmeshed mainframe (2/s fine, 2/s failing).

@@ -3,8 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from meshdash.collectors.collect import CollectionFailed, run_collection
+from meshdash.collectors.collect import CollectionFailed
 from meshdash.collectors.prometheus import WINDOW_QUERIES
+from meshdash.collectors.run import collect_and_store, run_collection
 from meshdash.store import SnapshotStore
 from tests import servers
 
@@ -71,3 +72,22 @@ def test_the_command_collects_once_and_prints_the_outcome(redis_client, sources,
     out = capsys.readouterr().out
     assert "1m: ok in" in out and f"{len(WINDOW_QUERIES) + 1} queries" in out
     assert SnapshotStore(redis_client, "command-test").current_version("1m")
+
+
+def test_it_raises_a_failure_once_recorded_when_asked(store, sources, settings):
+    assert run_collection("1m", store) == "ok"
+    settings.PROMETHEUS_URL = f"http://127.0.0.1:{servers.free_port()}"
+    # The cluster answers, the golden metrics do not: the current snapshot has them, so it stays.
+    with pytest.raises(CollectionFailed, match="^inbound: "):
+        collect_and_store("1m", store, raise_on_failure=True)
+    reason, _ = store.last_failure("1m")
+    assert reason.startswith("inbound: ")
+    assert run_collection("1m", store) == "failed"  # the lock was released
+
+
+def test_it_refuses_an_unknown_window_and_releases_its_lock(store, sources):
+    with pytest.raises(ValueError, match="unknown window"):
+        collect_and_store("5m", store)
+    token = store.try_lock("5m", 30)
+    assert token is not None
+    store.release_lock("5m", token)

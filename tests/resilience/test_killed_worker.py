@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from meshdash.collectors.collect import run_collection
+from meshdash.collectors.run import run_collection
 from meshdash.store import SnapshotStore
 from tests import servers
 from tests.resilience.conftest import WINDOW, assert_recovered, read_good, read_workloads

@@ -2,7 +2,7 @@
 
 import pytest
 
-from meshdash.collectors.collect import run_collection
+from meshdash.collectors.run import run_collection
 from tests.resilience.conftest import (
     WINDOW,
     assert_partial,

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from meshdash.collectors.collect import run_collection
+from meshdash.collectors.run import run_collection
 from meshdash.store import StoreUnavailable
 from tests.resilience.conftest import WINDOW, assert_recovered, read_good
 from tests.resilience.faults import RedisOnPort

@@ -5,8 +5,9 @@ import pytest
 from celery import signals
 from celery.utils.time import get_exponential_backoff_interval
 
-from meshdash.collectors.collect import CollectionFailed, run_collection
+from meshdash.collectors.collect import CollectionFailed
 from meshdash.collectors.prometheus import collection_queries
+from meshdash.collectors.run import run_collection
 from meshdash.collectors.tasks import collect_window
 from tests.resilience.conftest import WINDOW, assert_recovered, assert_serves_last_good, read_good
 

@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from meshdash.collectors.collect import collect_and_store
+from meshdash.collectors.run import collect_and_store
 from meshdash.mesh.model import WINDOWS
 
 
