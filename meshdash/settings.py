@@ -40,11 +40,15 @@ INSTALLED_APPS = [
     "meshdash.bookmarks",
     # The demo mesh only adds the `demo_mesh` command; the product never imports it.
     "meshdash.demo",
+    # Heartbeats, /metrics and JSON logs of meshdash itself.
+    "meshdash.observability",
 ]
 
 MIDDLEWARE = [
     # /healthz and /readyz, before host checks, sessions and logins: probes have none of them.
     "meshdash.health.middleware.HealthMiddleware",
+    # Times every request but the probes, by view, for /metrics; logs it without secrets.
+    "meshdash.observability.middleware.RequestMetricsMiddleware",
     # Outside whitenoise and the error handlers, so static files and error pages carry it too.
     "meshdash.lib.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -209,10 +213,33 @@ CELERY_BEAT_SCHEDULE = {
     for window, seconds in MESHDASH_WINDOWS.items()
 }
 
+# Beat's scheduler writes its liveness heartbeat each tick (`manage.py probe beat`), and ticks
+# at least this often however far the next collection is.
+CELERY_BEAT_SCHEDULER = "meshdash.observability.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+
+# --- Self-observation (meshdash/observability). /metrics listens on its own port (0: off),
+# served by the gunicorn master, for requests from these networks (addresses or CIDRs) or with
+# `Authorization: Bearer <MESHDASH_METRICS_TOKEN>`. Behind the Linkerd proxy every request
+# comes from 127.0.0.1: the NetworkPolicy on this port is what keeps it private there.
+MESHDASH_METRICS_PORT = env_int("MESHDASH_METRICS_PORT", 9102, minimum=0)
+MESHDASH_METRICS_NETWORKS = env_list("MESHDASH_METRICS_NETWORKS", ["127.0.0.0/8", "::1"])
+MESHDASH_METRICS_TOKEN = env_str("MESHDASH_METRICS_TOKEN", "")
+# "text" (the message alone) or "json" (one object a line, for log pipelines).
+MESHDASH_LOG_FORMAT = env_str("MESHDASH_LOG_FORMAT", "text").strip().lower()
+if MESHDASH_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"MESHDASH_LOG_FORMAT={MESHDASH_LOG_FORMAT!r}: use text or json")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "meshdash.observability.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if MESHDASH_LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("MESHDASH_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -1,0 +1,269 @@
+"""meshdash's own metrics, in Prometheus's format, served on their own port (server.py).
+
+Two kinds:
+
+- measured in the web processes as they serve: page latency by view, responses by status class
+  (``REQUEST_SECONDS``, ``RESPONSES``). Under gunicorn each worker process writes them to files
+  in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode) and the scrape adds
+  them up;
+- read at scrape time, by the collectors below: what the workers recorded of their collections
+  (meshdash.observability.collection), the snapshots' age, Redis's memory, and the number of
+  users and bookmarks (COUNT queries, cached for DATABASE_COUNTS_TTL_SECONDS).
+"""
+
+import logging
+import os
+import threading
+import time
+
+import redis
+from django.conf import settings
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from meshdash.mesh.model import WINDOWS
+from meshdash.observability import collection, heartbeat
+
+log = logging.getLogger(__name__)
+
+REQUEST_SECONDS = Histogram(
+    "meshdash_http_request_duration_seconds",
+    "Time to answer a request, by the name of the view that answered it.",
+    ["view"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+RESPONSES = Counter(
+    "meshdash_http_responses",
+    "Responses by view and status class (2xx, 3xx, 4xx, 5xx).",
+    ["view", "status"],
+)
+
+DATABASE_COUNTS_TTL_SECONDS = 30.0
+
+
+def registry() -> CollectorRegistry:
+    """Everything /metrics shows: the web processes' own metrics and the scrape-time ones."""
+    exposed = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(exposed)
+    else:
+        exposed.register(REGISTRY)
+    exposed.register(StoreCollector())
+    exposed.register(DatabaseCollector())
+    return exposed
+
+
+class StoreCollector:
+    """The collections' figures, the snapshots and Redis's memory, read from Redis."""
+
+    def describe(self):
+        return []  # registering must not read Redis
+
+    def collect(self):
+        up = GaugeMetricFamily(
+            "meshdash_store_up", "1 when the snapshot store's Redis answered this scrape."
+        )
+        try:
+            families = list(self._families())
+        except redis.RedisError as exc:
+            log.warning("metrics: the snapshot store does not answer: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _families(self):
+        client = heartbeat.redis_client()
+        key = heartbeat.key
+        windows = list(WINDOWS)
+        pipe = client.pipeline(transaction=False)
+        pipe.hgetall(key("collections"))
+        pipe.hgetall(key("failures"))
+        for window in windows:
+            pipe.hgetall(key("duration", window))
+            pipe.hgetall(key("last", window))
+        answers = pipe.execute()
+        runs, failures = _by_pair(answers[0]), _by_pair(answers[1])
+        durations = {w: _text_dict(answers[2 + 2 * i]) for i, w in enumerate(windows)}
+        lasts = {w: _text_dict(answers[3 + 2 * i]) for i, w in enumerate(windows)}
+
+        total = CounterMetricFamily(
+            "meshdash_collections",
+            "Collection runs by window and outcome.",
+            labels=["window", "status"],
+        )
+        failed = CounterMetricFamily(
+            "meshdash_collection_failures",
+            "Failed collection runs by window and reason.",
+            labels=["window", "reason"],
+        )
+        for window in windows:
+            for status in collection.STATUSES:
+                total.add_metric([window, status], runs.get((window, status), 0))
+            for reason in collection.FAILURE_REASONS:
+                failed.add_metric([window, reason], failures.get((window, reason), 0))
+        yield total
+        yield failed
+
+        duration = HistogramMetricFamily(
+            "meshdash_collection_duration_seconds",
+            "Time a collection run took, skipped runs aside.",
+            labels=["window"],
+        )
+        for window in windows:
+            buckets, cumulative = [], 0
+            counts = durations[window]
+            for bound in (*map(repr, collection.DURATION_BUCKETS), "+Inf"):
+                cumulative += int(counts.get(bound, 0))
+                buckets.append((bound, cumulative))
+            duration.add_metric([window], buckets, float(counts.get("sum", 0.0)))
+        yield duration
+
+        for name, field, help_text in (
+            (
+                "meshdash_collection_last_success_timestamp_seconds",
+                "success_at",
+                "When the last successful (ok or partial) collection of the window finished.",
+            ),
+            (
+                "meshdash_collection_promql_queries",
+                "promql_queries",
+                "PromQL queries the last collection of the window sent.",
+            ),
+            (
+                "meshdash_collection_kubernetes_requests",
+                "kubernetes_requests",
+                "Kubernetes API requests the last collection of the window made.",
+            ),
+        ):
+            family = GaugeMetricFamily(name, help_text, labels=["window"])
+            for window in windows:
+                if field in lasts[window]:
+                    family.add_metric([window], float(lasts[window][field]))
+            yield family
+
+        yield from self._snapshots(windows)
+        yield from self._memory()
+
+    def _snapshots(self, windows):
+        from meshdash.store import SnapshotStore
+
+        store = SnapshotStore.from_settings()
+        age = GaugeMetricFamily(
+            "meshdash_snapshot_age_seconds",
+            "Seconds since the current snapshot of the window was taken.",
+            labels=["window"],
+        )
+        workloads = GaugeMetricFamily(
+            "meshdash_snapshot_workloads",
+            "Workloads in the current snapshot of the window.",
+            labels=["window"],
+        )
+        now = time.time()
+        for window in windows:
+            meta = store.meta(window)
+            if meta is not None:
+                age.add_metric([window], meta.age_seconds(now))
+                workloads.add_metric([window], meta.workload_count)
+        yield age
+        yield workloads
+
+    def _memory(self):
+        used = GaugeMetricFamily(
+            "meshdash_redis_memory_used_bytes",
+            "Memory Redis uses (INFO memory used_memory); redis: store or cache.",
+            labels=["redis"],
+        )
+        limit = GaugeMetricFamily(
+            "meshdash_redis_memory_max_bytes",
+            "Redis's maxmemory (0: no limit); redis: store or cache.",
+            labels=["redis"],
+        )
+        instances = {"store": settings.REDIS_URL}
+        cache_url = settings.MESHDASH_CACHE_REDIS_URL
+        if cache_url and cache_url != settings.REDIS_URL:
+            instances["cache"] = cache_url
+        for name, url in instances.items():
+            client = heartbeat.redis_client() if name == "store" else _cache_client(url)
+            try:
+                info = client.info("memory")
+            except redis.RedisError as exc:
+                if name == "store":
+                    raise
+                log.warning("metrics: the cache Redis does not answer: %s", exc)
+                continue
+            used.add_metric([name], info.get("used_memory", 0))
+            limit.add_metric([name], info.get("maxmemory", 0))
+        yield used
+        yield limit
+
+
+def _cache_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
+def _text_dict(raw: dict) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+def _by_pair(raw: dict) -> dict[tuple[str, str], int]:
+    pairs = {}
+    for field, value in _text_dict(raw).items():
+        window, _, what = field.partition("|")
+        pairs[window, what] = int(value)
+    return pairs
+
+
+class DatabaseCollector:
+    """Users and bookmarks, counted at most every DATABASE_COUNTS_TTL_SECONDS."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counted_at = float("-inf")
+        self._counts: dict[str, int] | None = None
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        counts = self._cached_counts()
+        if counts is None:
+            return
+        for name, help_text in (
+            ("meshdash_users", "Active user accounts."),
+            ("meshdash_bookmarks", "Bookmarks, frozen views among them."),
+        ):
+            family = GaugeMetricFamily(name, help_text)
+            family.add_metric([], counts[name])
+            yield family
+
+    def _cached_counts(self) -> dict[str, int] | None:
+        with self._lock:
+            if time.monotonic() - self._counted_at >= DATABASE_COUNTS_TTL_SECONDS:
+                self._counts = _database_counts()
+                self._counted_at = time.monotonic()
+            return self._counts
+
+
+def _database_counts() -> dict[str, int] | None:
+    from django.contrib.auth import get_user_model
+    from django.db import DatabaseError, close_old_connections
+
+    from meshdash.bookmarks.models import Bookmark
+
+    close_old_connections()
+    try:
+        return {
+            "meshdash_users": get_user_model().objects.filter(is_active=True).count(),
+            "meshdash_bookmarks": Bookmark.objects.count(),
+        }
+    except DatabaseError as exc:
+        log.warning("metrics: the database does not answer: %s", exc)
+        return None
