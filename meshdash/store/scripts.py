@@ -229,6 +229,17 @@ end
 return out
 """
 
+# Several workloads by id, in one call: each one's row, or false when the version has none.
+# KEYS: id -> index hash, rows.  ARGV: workload ids (at least one).
+WORKLOADS = """
+local indexes = redis.call('HMGET', KEYS[1], unpack(ARGV))
+local out = {}
+for i = 1, #ARGV do
+  out[i] = indexes[i] and redis.call('HGET', KEYS[2], indexes[i]) or false
+end
+return out
+"""
+
 # Per-workload history: a ring of fixed-size points (codec.HISTORY_POINT, the minute first),
 # the point of minute m in slot m % slots. With ARGV[3] == '1' write each key's point into
 # its minute's slot, over an earlier point of the same minute or the one of the minute a ring

@@ -178,6 +178,7 @@ class SnapshotStore:
         self._admit = self.cache_client.register_script(scripts.ADMIT)
         self._take_token = self.cache_client.register_script(scripts.TAKE_TOKEN)
         self._workload = client.register_script(scripts.WORKLOAD)
+        self._workloads = client.register_script(scripts.WORKLOADS)
         self._history = client.register_script(scripts.HISTORY)
         self._release = client.register_script(scripts.RELEASE_LOCK)
 
@@ -684,6 +685,21 @@ class SnapshotStore:
         if not found or found[0] is None:
             return None
         return codec.workload_from_json(found[0])
+
+    @_unavailable_on_connection_error
+    def workloads(
+        self, window: str, keys: list[WorkloadKey], *, version: str | None = None
+    ) -> dict[WorkloadKey, Workload | None]:
+        """Several workloads in one call, each None when the snapshot has no such workload."""
+        version = version or self.current_version(window)
+        if version is None or not keys:
+            return dict.fromkeys(keys)
+        k = functools.partial(self._version_key, version)
+        rows = self._workloads(keys=[k("ids"), k("rows")], args=[key.id for key in keys])
+        return {
+            key: None if row is None else codec.workload_from_json(row)
+            for key, row in zip(keys, rows, strict=True)
+        }
 
     @_unavailable_on_connection_error
     def workload_detail(
