@@ -9,6 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from meshdash.lib.env import env_bool, env_float, env_int, env_list, env_str
+from meshdash.mesh.model import WINDOW_TABLE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MESHDASH_VAR_DIR", str(BASE_DIR / "var")))
@@ -155,13 +156,14 @@ KUBE_PAGE_SIZE = env_int("MESHDASH_KUBE_PAGE_SIZE", 500, minimum=1)
 KUBE_TIMEOUT_SECONDS = env_float("MESHDASH_KUBE_TIMEOUT_SECONDS", 20.0, minimum=0.1)
 LINKERD_NAMESPACE = env_str("MESHDASH_LINKERD_NAMESPACE", "linkerd")
 
-# --- Collection. The 1m window refreshes every MESHDASH_REFRESH_SECONDS; longer windows less often.
-MESHDASH_REFRESH_SECONDS = env_int("MESHDASH_REFRESH_SECONDS", 10, minimum=1)
+# --- Collection. Seconds between collections of each window (meshdash.mesh.model.WINDOW_TABLE
+# names the variable setting each): the 1m window every MESHDASH_REFRESH_SECONDS, which pages
+# also auto-refresh at; longer windows less often.
 MESHDASH_WINDOWS = {
-    "1m": MESHDASH_REFRESH_SECONDS,
-    "10m": env_int("MESHDASH_REFRESH_SECONDS_10M", 60, minimum=1),
-    "1h": env_int("MESHDASH_REFRESH_SECONDS_1H", 300, minimum=1),
+    window.name: env_int(window.refresh_setting, window.refresh_seconds, minimum=1)
+    for window in WINDOW_TABLE
 }
+MESHDASH_REFRESH_SECONDS = MESHDASH_WINDOWS["1m"]
 MESHDASH_DEFAULT_WINDOW = "1m"
 # A collection that runs longer than this gives up and keeps the previous snapshot current.
 MESHDASH_COLLECT_DEADLINE_SECONDS = env_float("MESHDASH_COLLECT_DEADLINE_SECONDS", 60.0, minimum=1)

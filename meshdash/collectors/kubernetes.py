@@ -7,6 +7,7 @@ fetched with ``_preload_content=False`` and decoded with ``json.loads``. Lists a
 
 import base64
 import json
+import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -23,22 +24,19 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
 from meshdash.collectors.waiting import WaitClock
-from meshdash.mesh.model import ControlPlane, Pod, WorkloadKey, bound_text
+from meshdash.mesh.kinds import KIND_BY_API_KIND, Kind
+from meshdash.mesh.kinds import TABLE as KIND_TABLE
+from meshdash.mesh.model import TEAM_LABEL, ControlPlane, Pod, WorkloadKey, bound_text
 
 PROXY_CONTAINER = "linkerd-proxy"
 INJECT_ANNOTATION = "linkerd.io/inject"
 PROXY_VERSION_ANNOTATION = "linkerd.io/proxy-version"
 CONTROL_PLANE_NS_LABEL = "linkerd.io/control-plane-ns"
 COMPONENT_LABEL = "linkerd.io/control-plane-component"
-TEAM_LABEL = "team"
-
-_KIND_BY_OWNER = {
-    "Deployment": "deployment",
-    "StatefulSet": "statefulset",
-    "DaemonSet": "daemonset",
-    "Job": "job",
-    "CronJob": "cronjob",
-}
+# Lists of APIs a cluster may not serve (no batch API, say): absent, they read as empty.
+_OPTIONAL_LISTS = frozenset(
+    {"controllerrevisions", *(kind.list_name for kind in KIND_TABLE if kind.api_group == "batch")}
+)
 
 
 class KubernetesError(Exception):
@@ -344,19 +342,22 @@ class KubernetesClient:
         remaining = None if deadline is None else deadline - time.monotonic()
         return self._call(method, name, self.linkerd_namespace, timeout=remaining)
 
+    def _list_method(self, kind: Kind) -> Callable:
+        """The client's cluster-wide list of a kind, named as the client names it (``StatefulSet``:
+        ``AppsV1Api.list_stateful_set_for_all_namespaces``)."""
+        api = {"apps": self.apps, "batch": self.batch}[kind.api_group]
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind.api_kind).lower()
+        return getattr(api, f"list_{snake}_for_all_namespaces")
+
     def fetch(self, *, deadline: float | None = None, max_concurrency: int = 4) -> "RawCluster":
         """Every list and object meshdash reads, fetched concurrently."""
         lists = {
             "namespaces": self.core.list_namespace,
             "pods": self.core.list_pod_for_all_namespaces,
-            "services": self.core.list_service_for_all_namespaces,
-            "deployments": self.apps.list_deployment_for_all_namespaces,
-            "statefulsets": self.apps.list_stateful_set_for_all_namespaces,
-            "daemonsets": self.apps.list_daemon_set_for_all_namespaces,
+            **{kind.list_name: self._list_method(kind) for kind in KIND_TABLE},
+            # Read for the workload that owns them and its last rollout.
             "replicasets": self.apps.list_replica_set_for_all_namespaces,
             "controllerrevisions": self.apps.list_controller_revision_for_all_namespaces,
-            "jobs": self.batch.list_job_for_all_namespaces,
-            "cronjobs": self.batch.list_cron_job_for_all_namespaces,
         }
         objects = {
             "trust_roots": (self.core.read_namespaced_config_map, "linkerd-identity-trust-roots"),
@@ -370,9 +371,7 @@ class KubernetesClient:
             try:
                 value = call()
             except KubernetesError as exc:
-                # Kinds the API does not serve (no batch API, say) are simply absent.
-                optional = name in {"jobs", "cronjobs", "controllerrevisions"}
-                if optional and exc.status == 404:
+                if name in _OPTIONAL_LISTS and exc.status == 404:
                     value = []
                 else:
                     with lock:
@@ -401,16 +400,14 @@ class RawCluster:
 def _workload_keys(raw: RawCluster) -> dict[tuple[str, str, str], dict]:
     """(namespace, kind, name) -> raw object, for every workload kind meshdash shows."""
     found = {}
-    for list_name, kind in (
-        ("deployments", "deployment"),
-        ("statefulsets", "statefulset"),
-        ("daemonsets", "daemonset"),
-        ("jobs", "job"),
-        ("cronjobs", "cronjob"),
-    ):
-        for obj in _list(raw.data.get(list_name)):
+    for kind in KIND_TABLE:
+        for obj in _list(raw.data.get(kind.list_name)):
             meta = _meta(obj)
-            key = (bound_text(meta.get("namespace", "")), kind, bound_text(meta.get("name", "")))
+            key = (
+                bound_text(meta.get("namespace", "")),
+                kind.name,
+                bound_text(meta.get("name", "")),
+            )
             if key[0] and key[2]:
                 found[key] = obj
     return found
@@ -461,12 +458,12 @@ def build_cluster_state(raw: RawCluster, linkerd_namespace: str = "linkerd") -> 
         for obj in _list(raw.data.get(list_name)):
             meta = _meta(obj)
             owner = _controller(obj)
-            if not owner or owner[0] not in _KIND_BY_OWNER:
+            if not owner or owner[0] not in KIND_BY_API_KIND:
                 continue
             if owner_kind and owner[0] != owner_kind:
                 continue
             ns = bound_text(meta.get("namespace", ""))
-            key = WorkloadKey(ns, _KIND_BY_OWNER[owner[0]], owner[1])
+            key = WorkloadKey(ns, KIND_BY_API_KIND[owner[0]], owner[1])
             if list_name == "replicasets":
                 rs_owner[(ns, bound_text(meta.get("name", "")))] = key
             _note_rollout(state, key, parse_time(meta.get("creationTimestamp")))
@@ -508,9 +505,9 @@ def _pod_owner(
     kind, name = owner
     if kind == "ReplicaSet":
         return rs_owner.get((ns, name))
-    if kind not in _KIND_BY_OWNER:
+    if kind not in KIND_BY_API_KIND:
         return None
-    key = WorkloadKey(ns, _KIND_BY_OWNER[kind], name)
+    key = WorkloadKey(ns, KIND_BY_API_KIND[kind], name)
     return state.aliases.get(key, key)
 
 

@@ -21,7 +21,8 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from urllib3.util.retry import Retry
 
 from meshdash.collectors.waiting import WaitClock
-from meshdash.mesh.model import KIND_BY_PROM_LABEL, MAX_TEXT, bound_text
+from meshdash.mesh.kinds import KIND_BY_PROM_LABEL
+from meshdash.mesh.model import MAX_TEXT, bound_text
 
 OWNER_LABELS: tuple[str, ...] = tuple(KIND_BY_PROM_LABEL)
 DST_OWNER_LABELS: tuple[str, ...] = tuple(f"dst_{label}" for label in OWNER_LABELS)

@@ -4,28 +4,13 @@ import shlex
 import string
 from urllib.parse import quote
 
-# Short resource names accepted by both kubectl and the linkerd CLI.
-KIND_ABBREVIATIONS = {
-    "deployment": "deploy",
-    "statefulset": "sts",
-    "daemonset": "ds",
-    "job": "job",
-    "cronjob": "cj",
-}
-# Kinds `kubectl rollout restart` supports.
-RESTARTABLE_KINDS = ("deployment", "statefulset", "daemonset")
-# The Prometheus label Linkerd puts on proxy series for each kind.
-PROM_LABELS = {
-    "deployment": "deployment",
-    "statefulset": "statefulset",
-    "daemonset": "daemonset",
-    "job": "k8s_job",
-    "cronjob": "cronjob",
-}
+from meshdash.mesh.kinds import BY_NAME as KIND_BY_NAME
 
 
 def resource(kind: str, name: str) -> str:
-    return f"{KIND_ABBREVIATIONS.get(kind, kind)}/{name}"
+    """``kind/name`` with the short kind name kubectl and the linkerd CLI both accept."""
+    known = KIND_BY_NAME.get(kind)
+    return f"{known.short_name if known else kind}/{name}"
 
 
 def workload_commands(namespace: str, kind: str, name: str, pod: str = "") -> list[tuple[str, str]]:
@@ -38,7 +23,7 @@ def workload_commands(namespace: str, kind: str, name: str, pod: str = "") -> li
     ]
     if pod:
         commands.append(("Proxy logs", logs_command(namespace, pod)))
-    if kind in RESTARTABLE_KINDS:
+    if kind in KIND_BY_NAME and KIND_BY_NAME[kind].restartable:
         commands.append(
             ("Restart (new pods, new proxies)", f"kubectl -n {ns} rollout restart {target}")
         )
@@ -52,7 +37,7 @@ def logs_command(namespace: str, pod: str) -> str:
 
 def workload_promql(namespace: str, kind: str, name: str, window: str) -> str:
     """Inbound success and request rate of one workload, as Prometheus would show it."""
-    label = PROM_LABELS.get(kind, kind)
+    label = KIND_BY_NAME[kind].prom_label if kind in KIND_BY_NAME else kind
     selector = (
         f'direction="inbound", namespace="{_promql_string(namespace)}", '
         f'{label}="{_promql_string(name)}"'

@@ -9,18 +9,31 @@ escape it, and the collectors bound its length (``bound_text``).
 
 from dataclasses import dataclass, field
 
-# Windows the dashboard offers, with their length in seconds.
-WINDOWS: dict[str, int] = {"1m": 60, "10m": 600, "1h": 3600}
+# Workload kinds, and the Prometheus label naming each: views of the table in mesh.kinds.
+from meshdash.mesh.kinds import KIND_BY_PROM_LABEL as KIND_BY_PROM_LABEL
+from meshdash.mesh.kinds import KINDS as KINDS
 
-# Workload kinds meshdash knows, keyed by the Prometheus label Linkerd puts on proxy series.
-KIND_BY_PROM_LABEL: dict[str, str] = {
-    "deployment": "deployment",
-    "statefulset": "statefulset",
-    "daemonset": "daemonset",
-    "k8s_job": "job",
-    "cronjob": "cronjob",
-}
-KINDS: tuple[str, ...] = ("deployment", "statefulset", "daemonset", "job", "cronjob")
+
+@dataclass(frozen=True)
+class Window:
+    """A time window the dashboard offers."""
+
+    name: str  # in URLs, and the range of its PromQL
+    seconds: int
+    refresh_seconds: int  # how often it is collected, unless its setting says otherwise
+    refresh_setting: str  # the environment variable that says otherwise
+
+
+WINDOW_TABLE: tuple[Window, ...] = (
+    Window("1m", 60, 10, "MESHDASH_REFRESH_SECONDS"),
+    Window("10m", 600, 60, "MESHDASH_REFRESH_SECONDS_10M"),
+    Window("1h", 3600, 300, "MESHDASH_REFRESH_SECONDS_1H"),
+)
+# Windows with their length in seconds.
+WINDOWS: dict[str, int] = {window.name: window.seconds for window in WINDOW_TABLE}
+
+# The workload label (on the object or its pod template) naming the team that owns it.
+TEAM_LABEL = "team"
 
 MAX_TEXT = 253  # the longest Kubernetes name; label values are cut to this too
 
@@ -62,7 +75,7 @@ class Workload:
     tcp_open_connections: float = 0.0
     tcp_read_bytes_per_second: float = 0.0
     tcp_write_bytes_per_second: float = 0.0
-    team: str = ""  # value of the owner-team label, if any
+    team: str = ""  # value of its TEAM_LABEL, if any
     last_rollout: float | None = None  # unix seconds
     inject_annotation: str = ""  # linkerd.io/inject on the pod template
     health: str = ""  # set by meshdash.mesh.health
