@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.core import checks
 
-from meshdash.accounts.checks import check_proxy_lists
+from meshdash.accounts.checks import check_proxy_lists, check_team_selectors
 
 
 class AccountsConfig(AppConfig):
@@ -11,3 +11,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         checks.register(check_proxy_lists)
+        checks.register(check_team_selectors, checks.Tags.database)

@@ -8,6 +8,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 
+from meshdash.mesh.model import TEAM_LABEL
+
 TOKEN_PREFIX = "mdt_"
 READ, WRITE = "read", "write"
 SCOPE_CHOICES = [(READ, "read only"), (WRITE, "read and write")]
@@ -23,7 +25,8 @@ class TeamProfile(models.Model):
     team = models.OneToOneField(Group, models.CASCADE, related_name="profile")
     # Namespaces as a list of names, so a team may own several.
     namespaces = models.JSONField(default=list, blank=True)
-    # A single `key=value` selector matched against each workload's owner-team label.
+    # A single `team=value` selector matched against each workload's TEAM_LABEL (the only label
+    # the collector reads: meshdash.accounts.teams.label_selector_error refuses other keys).
     label_selector = models.CharField(max_length=300, blank=True)
     admins = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="administered_teams"
@@ -34,8 +37,10 @@ class TeamProfile(models.Model):
 
     @property
     def label_value(self) -> str:
-        """The value part of the label selector (`team=payments` -> `payments`)."""
-        return self.label_selector.partition("=")[2].strip()
+        """The value the selector asks of TEAM_LABEL (`team=payments` -> `payments`); "" for a
+        selector on another key, which selects nothing: the collector reads no other label."""
+        key, _, value = self.label_selector.partition("=")
+        return value.strip() if key.strip() == TEAM_LABEL else ""
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from meshdash.accounts.models import TeamProfile
+from meshdash.mesh.model import TEAM_LABEL
 
 # Kubernetes namespace names (RFC 1123 labels); a team can only own names like these.
 NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -15,6 +16,25 @@ LABEL_SELECTOR_RE = re.compile(
     r"=([a-z0-9A-Z]([-a-z0-9A-Z_.]{0,61}[a-z0-9A-Z])?)?$"
 )
 MAX_TEAM_NAME = 150
+
+
+def label_selector_error(selector: str) -> str:
+    """Why ``selector`` cannot give a team its workloads; "" when it can (or is empty).
+
+    The collector reads one label of each workload, TEAM_LABEL: a selector on any other key
+    would select nothing, so it is refused rather than kept.
+    """
+    if not selector:
+        return ""
+    if not LABEL_SELECTOR_RE.fullmatch(selector):
+        return f"not a label selector of the form key=value: {selector[:300]!r}"
+    key = selector.partition("=")[0]
+    if key != TEAM_LABEL:
+        return (
+            f"workloads are matched on their {TEAM_LABEL!r} label only: "
+            f"use {TEAM_LABEL}=<value>, not {key}=..."
+        )
+    return ""
 
 
 def profile_of(team: Group) -> TeamProfile:

@@ -3,7 +3,10 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.management import CommandError, call_command
+from django.forms import modelform_factory
 
+from meshdash.accounts.admin import TeamProfileForm
+from meshdash.accounts.checks import check_team_selectors
 from meshdash.accounts.models import TeamProfile
 from meshdash.accounts.teams import administered_team_ids, team_scope
 
@@ -80,3 +83,37 @@ def test_it_manages_team_profiles_in_the_admin(client, payments):
     response = client.get(f"/admin/auth/group/{payments.pk}/change/")
     assert response.status_code == 200
     assert b"label_selector" in response.content
+
+
+def test_it_refuses_a_selector_on_a_label_workloads_are_not_matched_on(payments):
+    with pytest.raises(CommandError, match="'team' label only: use team=<value>, not owner="):
+        team("label", "payments", "owner=payments")
+    with pytest.raises(CommandError, match="'team' label only"):
+        team("create", "platform", "--label", "app.kubernetes.io/part-of=platform")
+    assert payments.profile.label_selector == "team=payments"
+    assert not Group.objects.filter(name="platform").exists()
+
+
+def test_it_refuses_such_a_selector_in_the_admin():
+    form_class = modelform_factory(TeamProfile, form=TeamProfileForm, fields=["label_selector"])
+    refused = form_class(data={"label_selector": "owner=payments"})
+    assert not refused.is_valid()
+    assert "'team' label only" in refused.errors["label_selector"][0]
+    assert form_class(data={"label_selector": "team=payments"}).is_valid()
+    assert form_class(data={"label_selector": ""}).is_valid()
+
+
+def test_it_scopes_no_workloads_by_a_stored_selector_on_another_label(alice):
+    extra = Group.objects.create(name="platform")
+    TeamProfile.objects.create(team=extra, namespaces=["ingress"], label_selector="owner=platform")
+    alice.groups.add(extra)
+    assert team_scope(alice) == ({"payments", "ingress"}, {"payments"})
+
+
+def test_it_warns_of_stored_selectors_on_another_label(payments):
+    extra = Group.objects.create(name="platform")
+    TeamProfile.objects.create(team=extra, label_selector="owner=platform")
+    assert check_team_selectors(None) == []
+    (warning,) = check_team_selectors(None, databases=["default"])
+    assert warning.id == "accounts.W001"
+    assert "'platform'" in warning.msg and "'owner=platform'" in warning.msg

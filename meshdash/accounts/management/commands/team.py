@@ -3,9 +3,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from meshdash.accounts.teams import (
-    LABEL_SELECTOR_RE,
     MAX_TEAM_NAME,
     NAMESPACE_RE,
+    label_selector_error,
     profile_of,
 )
 
@@ -59,8 +59,9 @@ class Command(BaseCommand):
             raise CommandError(f"not a namespace name: {', '.join(bad)}")
 
     def _check_label(self, selector):
-        if selector and not LABEL_SELECTOR_RE.fullmatch(selector):
-            raise CommandError(f"not a label selector of the form key=value: {selector!r}")
+        why = label_selector_error(selector)
+        if why:
+            raise CommandError(why)
 
     def create(self, team, namespaces, label, **_):
         if not team.strip() or len(team) > MAX_TEAM_NAME:
