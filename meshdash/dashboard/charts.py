@@ -1,7 +1,9 @@
 """Geometry for the inline SVG the pages draw: sparklines, hour charts and the neighbourhood graph.
 
 Pure functions returning coordinates; the templates turn them into SVG elements, so every
-name that ends up in a chart is escaped by the template engine like any other text.
+name that ends up in a chart is escaped by the template engine like any other text. The one
+exception is the list rows' sparkline, written here whole (``sparkline_svg``) for the rows that
+meshdash.dashboard.rows builds without templates: it holds only numbers this module formats.
 """
 
 from dataclasses import dataclass, field
