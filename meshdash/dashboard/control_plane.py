@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from meshdash.lib.timefmt import days_left
 from meshdash.mesh.metrics import normalise_version, versions_comparable
-from meshdash.store.overview import bad_inject_namespaces
+from meshdash.mesh.overview import bad_inject_namespaces
 
 __all__ = ["bad_inject_namespaces", "certificates", "proxy_versions"]
 

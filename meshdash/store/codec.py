@@ -12,7 +12,8 @@ import json
 import operator
 import struct
 
-from meshdash.mesh.model import Workload
+from meshdash.mesh.model import ControlPlane, Namespace, Workload
+from meshdash.mesh.overview import Drop, Overview, Totals
 
 # One encoder for every value: json.dumps with options builds a new one per call, which a write
 # of 5,000 workloads (tens of thousands of rows) notices.
@@ -68,6 +69,70 @@ def decode_rows(cls, raw: bytes | str | None) -> list:
 
 def workload_from_json(raw: bytes | str) -> Workload:
     return from_row(Workload, json.loads(raw))
+
+
+def _as_rows(cls) -> tuple:
+    return (
+        lambda objs: [to_row(o) for o in objs],
+        lambda rows: [from_row(cls, row) for row in rows],
+    )
+
+
+def _as_dicts(cls) -> tuple:
+    return (
+        lambda objs: [to_dict(o) for o in objs],
+        lambda items: [from_dict(cls, item) for item in items],
+    )
+
+
+def _drop_rows(drops: list[Drop]) -> list:
+    return [[to_row(d.workload), *to_row(d)[1:]] for d in drops]
+
+
+def _drops(rows: list) -> list[Drop]:
+    return [Drop(from_row(Workload, row[0]), *row[1 : _field_count(Drop)]) for row in rows]
+
+
+def _plain(value):
+    return value
+
+
+# How each field of the overview is kept in its JSON blob, plain JSON unless named here:
+# workloads as rows, drops as rows led by their workload's row. The control plane is not in
+# the blob: a version keeps it under a key of its own.
+_OVERVIEW_FIELDS = {
+    "totals": (to_dict, functools.partial(from_dict, Totals)),
+    "attention": _as_rows(Workload),
+    "drops": (_drop_rows, _drops),
+    "namespaces": _as_dicts(Namespace),
+    "bad_inject_namespaces": _as_dicts(Namespace),
+    "injection_failures": _as_rows(Workload),
+}
+_PLAIN = (_plain, _plain)
+_OVERVIEW_BLOB = tuple(f.name for f in dataclasses.fields(Overview) if f.name != "control_plane")
+
+
+def overview_json(overview: Overview) -> str:
+    return dumps(
+        {
+            name: _OVERVIEW_FIELDS.get(name, _PLAIN)[0](getattr(overview, name))
+            for name in _OVERVIEW_BLOB
+        }
+    )
+
+
+def overview_from_json(raw: bytes | str | None, control_plane: ControlPlane) -> Overview | None:
+    """The overview kept in ``raw``, with the version's ``control_plane``: fields this build
+    does not know are ignored, missing ones get their defaults."""
+    data = loads(raw)
+    if data is None:
+        return None
+    fields = {
+        name: _OVERVIEW_FIELDS.get(name, _PLAIN)[1](data[name])
+        for name in _OVERVIEW_BLOB
+        if name in data
+    }
+    return Overview(control_plane=control_plane, **fields)
 
 
 # History points are fixed-size binary records: the minute (unix seconds // 60, unsigned

@@ -1,11 +1,11 @@
-"""The namespaces list: its sort orders and the ones that need attention, computed once per
-snapshot from plain data (no Redis here)."""
+"""The namespaces list: its sort keys and orders, computed once per snapshot from plain data
+(no Redis here)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from meshdash.mesh.health import CRITICAL, NOT_MESHED, WARNING
 from meshdash.mesh.model import Namespace
+from meshdash.mesh.overview import namespace_worst_first
 from meshdash.store import ordering
 
 NAMESPACE_SORT_KEYS: tuple[str, ...] = (
@@ -17,33 +17,20 @@ NAMESPACE_SORT_KEYS: tuple[str, ...] = (
     "rps",
 )
 DEFAULT_NAMESPACE_SORT = "name"
-# How many namespaces the overview shows: the first of the "health" order.
-OVERVIEW_NAMESPACES = 10
 
 
 @dataclass(frozen=True)
 class NamespaceQuery:
     search: str = ""  # case-insensitive substring of the name
-    sort: str = DEFAULT_NAMESPACE_SORT  # ascending "health": the ones needing attention first
+    sort: str = DEFAULT_NAMESPACE_SORT  # ascending "health": worst first (namespace_worst_first)
     descending: bool = False
     page: int = 1
     per_page: int = 50
 
 
-def _worst_first(namespace: Namespace) -> tuple:
-    """Most critical workloads first, then warnings, then unmeshed ones, then the busiest."""
-    counts = namespace.health_counts or {}
-    return (
-        -counts.get(CRITICAL, 0),
-        -counts.get(WARNING, 0),
-        -counts.get(NOT_MESHED, 0),
-        -(namespace.rps or 0.0),
-    )
-
-
 def sort_values(namespaces: Sequence[Namespace], key: str) -> list:
     if key == "health":
-        return [_worst_first(n) for n in namespaces]
+        return [namespace_worst_first(n) for n in namespaces]
     attribute = {"meshed": "meshed_pods"}.get(key, key)
     values = [getattr(n, attribute) for n in namespaces]
     return [None if v is None or v != v else v for v in values]

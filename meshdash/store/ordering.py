@@ -60,3 +60,14 @@ def order(
     # Python's sort is stable, also with reverse=True: ties keep the identity order.
     valued.sort(key=values.__getitem__, reverse=descending)
     return valued + missing
+
+
+def orders(workloads: Sequence[Workload]) -> dict[tuple[str, bool], list[int]]:
+    """``order`` per sort key and direction."""
+    by_identity = identity_order(workloads)
+    found = {}
+    for key in SORT_KEYS:
+        values = sort_values(workloads, key)
+        for descending in (False, True):
+            found[key, descending] = order(workloads, key, descending, by_identity, values)
+    return found

@@ -5,17 +5,17 @@ Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a ra
 - ``P:{window}:current``: the window's current version id. Switching it is the only step that
   makes a new version visible, done by one Lua script (``scripts.SWITCH``).
 - ``P:{window}:failure``, ``P:{window}:lock``: the last failure (JSON), the collection lock.
-- ``P:s:V:*``: the version's keys. Workloads are numbered 0..n-1 in the version; everything
-  else refers to that number.
-  ``rows`` (hash number -> JSON array of the Workload's fields), ``ids`` (hash
+- ``P:s:V:*``: the version's keys, as ``layout.version_values`` makes them from a snapshot and
+  its overview. Workloads are numbered 0..n-1 in the version; everything else refers to that
+  number. ``rows`` (hash number -> JSON array of the Workload's fields), ``ids`` (hash
   "namespace/kind/name" -> number), ``z:{sort}:{asc|desc}`` (sorted set number -> position in
   that order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``,
   ``meshed:{0|1}``, ``team:{team}``, ``names`` ("number<TAB>lowercased name" lines for the
   name search), ``in`` / ``out`` / ``pods`` / ``routes`` (hash number -> JSON rows), ``meta``,
-  ``namespaces``, ``namespace_names``, ``control_plane``, ``overview`` (JSON: everything the
-  overview shows, bounded), and ``keys``, the registry of the version's keys. The namespaces
-  list is kept like the workloads for its pages: ``ns_rows``, ``ns_ids``, ``ns_names``,
-  ``ns_z:{sort}:{asc|desc}``.
+  ``namespaces``, ``namespace_names``, ``control_plane``, ``overview``
+  (``codec.overview_json``: everything the overview shows, bounded), and ``keys``, the
+  registry of the version's keys. The namespaces list is kept like the workloads for its
+  pages: ``ns_rows``, ``ns_ids``, ``ns_names``, ``ns_z:{sort}:{asc|desc}``.
 - ``P:q:V:*``, in the result cache's Redis (``cache_client``, by default the same one):
   the order of a filtered view or name search (``codec.ORDER_MARK`` then 4 bytes a workload
   number), kept ``result_ttl_seconds`` for the following pages of the same view, and
@@ -51,16 +51,17 @@ import functools
 import hashlib
 import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
 
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from meshdash.mesh import overview as mesh_overview
 from meshdash.mesh.model import (
     ControlPlane,
     Edge,
+    HistoryPoint,
     Namespace,
     Pod,
     Route,
@@ -68,22 +69,14 @@ from meshdash.mesh.model import (
     Workload,
     WorkloadKey,
 )
+from meshdash.mesh.overview import Overview
 from meshdash.mesh.query import SORT_KEYS, Page, WorkloadQuery
-from meshdash.store import codec, ordering, overview, scripts
-from meshdash.store.namespaces import (
-    NAMESPACE_SORT_KEYS,
-    OVERVIEW_NAMESPACES,
-    NamespaceQuery,
-)
-from meshdash.store.namespaces import orders as namespace_orders
+from meshdash.store import codec, layout, scripts
+from meshdash.store.namespaces import NAMESPACE_SORT_KEYS, NamespaceQuery
 from meshdash.store.results import (
-    Drop,
-    HistoryPoint,
-    Overview,
     SnapshotMeta,
     SparkPoint,
     StoreUnavailable,
-    Totals,
     WorkloadDetail,
 )
 
@@ -98,8 +91,6 @@ HISTORY_MINUTES = 60
 WRITE_BATCH = 1000
 # What a cached view costs beyond its packed order: key, value and expiry bookkeeping in Redis.
 CACHE_ENTRY_OVERHEAD_BYTES = 100
-# The most namespaces a list URL may name (meshdash.dashboard.filters.MAX_NAMESPACES).
-MAX_URL_NAMESPACES = 100
 
 
 def _unavailable_on_connection_error(method):
@@ -214,7 +205,11 @@ class SnapshotStore:
         version = f"{snapshot.window}.{int(snapshot.taken_at * 1000)}.{secrets.token_hex(4)}"
         minute = int(snapshot.taken_at // 60)
         oldest = self._update_history(snapshot.workloads, minute, snapshot.window == HISTORY_WINDOW)
-        values = self._version_values(snapshot, version, oldest, minute * 60)
+        summary = mesh_overview.summarise(snapshot, oldest, minute * 60)
+        values = {
+            self._version_key(version, what): value
+            for what, value in layout.version_values(snapshot, version, summary).items()
+        }
         # The registry comes last: a version without it can never be switched to.
         registry = self._version_key(version, "keys")
         values[registry] = ("set", list(values))
@@ -261,155 +256,6 @@ class SnapshotStore:
             else:
                 raise ValueError(f"unknown kind of key {kind!r}")
         pipe.execute()
-
-    def _version_values(
-        self, snapshot: Snapshot, version: str, oldest: dict, now_minute_t: int
-    ) -> dict[str, tuple[str, object]]:
-        """Every key of the new version with its kind and content (see ``_create_keys``);
-        empty ones left out."""
-        workloads = snapshot.workloads
-        k = functools.partial(self._version_key, version)
-        values: dict[str, tuple[str, object]] = {}
-
-        values[k("rows")] = ("hash", {i: codec.row_json(w) for i, w in enumerate(workloads)})
-        values[k("ids")] = (
-            "hash",
-            {f"{w.namespace}/{w.kind}/{w.name}": i for i, w in enumerate(workloads)},
-        )
-        # One line per workload for the name search; a newline inside a name would end it early.
-        values[k("names")] = (
-            "string",
-            "".join(
-                f"{i}\t{w.name.lower().replace(chr(10), ' ')}\n" for i, w in enumerate(workloads)
-            ),
-        )
-        by_identity = ordering.identity_order(workloads)
-        for sort in SORT_KEYS:
-            sort_values = ordering.sort_values(workloads, sort)
-            for direction, descending in (("asc", False), ("desc", True)):
-                in_order = ordering.order(workloads, sort, descending, by_identity, sort_values)
-                values[k(f"z:{sort}:{direction}")] = ("order", in_order)
-
-        filters: dict[tuple[str, object], list[int]] = defaultdict(list)
-        for i, w in enumerate(workloads):
-            filters["ns", w.namespace].append(i)
-            filters["kind", w.kind].append(i)
-            filters["meshed", 1 if w.meshed_pods > 0 else 0].append(i)
-            if w.health:
-                filters["health", w.health].append(i)
-            if w.team:
-                filters["team", w.team].append(i)
-        for (name, value), members in filters.items():
-            values[k(f"{name}:{value}")] = ("members", members)
-
-        # Plain tuples: building a WorkloadKey per edge and pod is what a large write spends on.
-        # Each row is encoded once, also an edge that is both a caller's and a callee's.
-        number = {(w.namespace, w.kind, w.name): i for i, w in enumerate(workloads)}
-        callers, callees = defaultdict(list), defaultdict(list)
-        for edge in sorted(snapshot.edges, key=_edge_order):
-            row = codec.row_json(edge)
-            dst = number.get((edge.dst_namespace, edge.dst_kind, edge.dst_name))
-            if dst is not None:
-                callers[dst].append(row)
-            src = number.get((edge.src_namespace, edge.src_kind, edge.src_name))
-            if src is not None:
-                callees[src].append(row)
-        pods = defaultdict(list)
-        for pod in sorted(snapshot.pods, key=lambda p: p.name):
-            owner = number.get((pod.namespace, pod.workload_kind, pod.workload_name))
-            if owner is not None:
-                pods[owner].append(codec.row_json(pod))
-        routes = defaultdict(list)
-        for route in sorted(snapshot.routes, key=lambda r: (r.route, r.service)):
-            owner = number.get((route.namespace, route.kind, route.name))
-            if owner is not None:
-                routes[owner].append(codec.row_json(route))
-        for name, grouped in (
-            ("in", callers),
-            ("out", callees),
-            ("pods", pods),
-            ("routes", routes),
-        ):
-            values[k(name)] = ("hash", {i: f"[{','.join(rows)}]" for i, rows in grouped.items()})
-
-        namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
-        names = sorted({n.name for n in namespaces} | {w.namespace for w in workloads})
-        values[k("namespaces")] = ("string", codec.dumps([codec.to_dict(n) for n in namespaces]))
-        values[k("namespace_names")] = ("string", codec.dumps(names))
-        values[k("control_plane")] = ("string", codec.dumps(codec.to_dict(snapshot.control_plane)))
-        values.update(self._namespace_values(k, namespaces))
-        failures = overview.injection_failures(workloads, namespaces)
-        failing_namespaces = sorted({w.namespace for w in failures})
-        bad_inject = overview.bad_inject_namespaces(namespaces)
-        top_namespaces = namespace_orders(namespaces)["health", False][:OVERVIEW_NAMESPACES]
-        values[k("overview")] = (
-            "string",
-            codec.dumps(
-                {
-                    "namespaces": [codec.to_dict(namespaces[i]) for i in top_namespaces],
-                    "namespace_count": len(namespaces),
-                    "bad_inject_namespaces": [
-                        codec.to_dict(n) for n in bad_inject[: overview.INJECTION_LIMIT]
-                    ],
-                    "bad_inject_count": len(bad_inject),
-                    "injection_failures": [
-                        codec.to_row(w) for w in failures[: overview.INJECTION_LIMIT]
-                    ],
-                    "injection_failure_count": len(failures),
-                    "injection_failure_namespaces": (
-                        failing_namespaces if len(failing_namespaces) <= MAX_URL_NAMESPACES else []
-                    ),
-                    "totals": codec.to_dict(overview.totals(workloads)),
-                    "attention": [codec.to_row(w) for w in overview.attention(workloads)],
-                    "drops": [
-                        [
-                            codec.to_row(d.workload),
-                            d.since,
-                            d.success_rate_before,
-                            d.rps_before,
-                            d.fall,
-                        ]
-                        for d in overview.drops(workloads, oldest, now_minute_t)
-                    ],
-                }
-            ),
-        )
-        values[k("meta")] = (
-            "string",
-            codec.dumps(
-                {
-                    "version": version,
-                    "window": snapshot.window,
-                    "taken_at": snapshot.taken_at,
-                    "collect_seconds": snapshot.collect_seconds,
-                    "errors": snapshot.errors,
-                    "prometheus_seconds": snapshot.prometheus_seconds,
-                    "kubernetes_seconds": snapshot.kubernetes_seconds,
-                    "query_count": snapshot.query_count,
-                    "workload_count": len(workloads),
-                }
-            ),
-        )
-        return {key: value for key, value in values.items() if value[1]}
-
-    def _namespace_values(self, k, namespaces: list[Namespace]) -> dict[str, tuple[str, object]]:
-        """The namespaces list as the workload list is kept: rows by number (in name order),
-        a sorted set per order and a names blob, so that a page of it is one PAGE call."""
-        values: dict[str, tuple[str, object]] = {
-            k("ns_rows"): ("hash", {i: codec.row_json(n) for i, n in enumerate(namespaces)}),
-            k("ns_ids"): ("hash", {n.name: i for i, n in enumerate(namespaces)}),
-            k("ns_names"): (
-                "string",
-                "".join(
-                    f"{i}\t{n.name.lower().replace(chr(10), ' ')}\n"
-                    for i, n in enumerate(namespaces)
-                ),
-            ),
-        }
-        for (sort, descending), in_order in namespace_orders(namespaces).items():
-            direction = "desc" if descending else "asc"
-            values[k(f"ns_z:{sort}:{direction}")] = ("order", in_order)
-        return values
 
     @_unavailable_on_connection_error
     def record_history(self, workloads: list[Workload], taken_at: float) -> None:
@@ -505,21 +351,18 @@ class SnapshotStore:
         """
         if query.sort not in SORT_KEYS:
             raise ValueError(f"unknown sort key {query.sort!r}")
-        per_page = max(1, query.per_page)
-        version = version or self.current_version(window)
-        if version is None:
-            return Page(items=[], total=0, page=1, per_page=per_page)
-        keys, namespace_count, needle, cached = self._page_keys(version, query)
-        page = min(max(1, query.page), 2**53)
-        total, page, rows = self._read_page(
-            version, keys, cached, [page, per_page, namespace_count, needle], on_cold
-        )
-        return Page(
-            items=[codec.workload_from_json(row) for row in rows if row is not None],
-            total=total,
-            page=page,
-            per_page=per_page,
-            extra={"version": version},
+        filters = []
+        if query.kind:
+            filters.append(layout.filter_set("kind", query.kind))
+        if query.health:
+            filters.append(layout.filter_set("health", query.health))
+        if query.meshed is not None:
+            filters.append(layout.filter_set("meshed", 1 if query.meshed else 0))
+        if query.team:
+            filters.append(layout.filter_set("team", query.team))
+        namespace_sets = [layout.filter_set("ns", name) for name in sorted(set(query.namespaces))]
+        return self._list_page(
+            window, version, layout.WORKLOADS, query, namespace_sets, filters, on_cold
         )
 
     @_unavailable_on_connection_error
@@ -531,36 +374,59 @@ class SnapshotStore:
         version: str | None = None,
         on_cold: Callable[[], None] | None = None,
     ) -> Page:
-        """One page of namespace rollups; the page number is clamped into 1..pages."""
+        """One page of namespace rollups, as ``workload_page``."""
         if query.sort not in NAMESPACE_SORT_KEYS:
             raise ValueError(f"unknown namespace sort key {query.sort!r}")
+        return self._list_page(window, version, layout.NAMESPACES, query, [], [], on_cold)
+
+    def _list_page(
+        self,
+        window: str,
+        version: str | None,
+        of: layout.ListKeys,
+        query: WorkloadQuery | NamespaceQuery,
+        namespace_sets: list[str],
+        filters: list[str],
+        on_cold: Callable[[], None] | None,
+    ) -> Page:
+        """One page of the list ``of`` in ``query``'s order, of the items matching its search,
+        in one of the ``namespace_sets`` (none: any) and in every one of the ``filters`` sets
+        (both relative key names)."""
         per_page = max(1, query.per_page)
         version = version or self.current_version(window)
         if version is None:
             return Page(items=[], total=0, page=1, per_page=per_page)
         k = functools.partial(self._version_key, version)
-        direction = "desc" if query.descending else "asc"
-        sorted_key = k(f"ns_z:{query.sort}:{direction}")
+        sorted_key = k(of.sorted(query.sort, query.descending))
         needle = query.search.lower()
-        keys = [
-            sorted_key,
-            k("ns_rows"),
-            self._temporary("result") if needle else sorted_key,
-            k("ns_names"),
-            self._temporary("search"),
-            self._temporary("namespaces"),
-        ]
+        filtered = bool(namespace_sets or needle or filters)
+        # The view's key in the result cache; none unfiltered: a range of a sorted set is cheap.
         cached = (
-            self._query_key(version, "ns_page:" + _digest(query.sort, direction, needle))
-            if needle
+            self._query_key(
+                version,
+                _digest(
+                    of.sorted(query.sort, query.descending), namespace_sets, needle, sorted(filters)
+                ),
+            )
+            if filtered
             else None
         )
+        keys = [
+            sorted_key,
+            k(of.rows),
+            self._temporary("result") if filtered else sorted_key,
+            k(of.names),
+            self._temporary("search"),
+            self._temporary("namespaces"),
+            *map(k, namespace_sets),
+            *map(k, filters),
+        ]
         page = min(max(1, query.page), 2**53)
         total, page, rows = self._read_page(
-            version, keys, cached, [page, per_page, 0, needle], on_cold
+            version, keys, cached, [page, per_page, len(namespace_sets), needle], on_cold
         )
         return Page(
-            items=[codec.from_row(Namespace, codec.loads(row)) for row in rows if row],
+            items=[codec.from_row(of.item, codec.loads(row)) for row in rows if row is not None],
             total=total,
             page=page,
             per_page=per_page,
@@ -627,45 +493,6 @@ class SnapshotStore:
     def _temporary(self, what: str) -> str:
         """A key that scripts.PAGE creates and deletes within one call: no call sees another's."""
         return f"{self.prefix}:tmp:{what}"
-
-    def _page_keys(
-        self, version: str, query: WorkloadQuery
-    ) -> tuple[list[str], int, str, str | None]:
-        """Keys of scripts.PAGE for ``query``, its namespace count and search, and the view's
-        key in the result cache (None when unfiltered: a range of a sorted set is cheap)."""
-        k = functools.partial(self._version_key, version)
-        direction = "desc" if query.descending else "asc"
-        sorted_key = k(f"z:{query.sort}:{direction}")
-        namespaces = sorted(set(query.namespaces))
-        needle = query.search.lower()
-        others = []
-        if query.kind:
-            others.append(k(f"kind:{query.kind}"))
-        if query.health:
-            others.append(k(f"health:{query.health}"))
-        if query.meshed is not None:
-            others.append(k(f"meshed:{1 if query.meshed else 0}"))
-        if query.team:
-            others.append(k(f"team:{query.team}"))
-        filtered = bool(namespaces or needle or others)
-        cached = (
-            self._query_key(
-                version, _digest(query.sort, direction, namespaces, needle, sorted(others))
-            )
-            if filtered
-            else None
-        )
-        keys = [
-            sorted_key,
-            k("rows"),
-            self._temporary("result") if filtered else sorted_key,
-            k("names"),
-            self._temporary("search"),
-            self._temporary("namespaces"),
-            *(k(f"ns:{name}") for name in namespaces),
-            *others,
-        ]
-        return keys, len(namespaces), needle, cached
 
     def _workload_read(self, window, namespace, kind, name, detail: bool, version):
         version = version or self.current_version(window)
@@ -770,11 +597,11 @@ class SnapshotStore:
         version = version or self.current_version(window)
         if version is None:
             return None
-        index = self.client.hget(self._version_key(version, "ns_ids"), name)
+        index = self.client.hget(self._version_key(version, layout.NAMESPACES.ids), name)
         raw = (
             None
             if index is None
-            else self.client.hget(self._version_key(version, "ns_rows"), index)
+            else self.client.hget(self._version_key(version, layout.NAMESPACES.rows), index)
         )
         return None if raw is None else codec.from_row(Namespace, codec.loads(raw))
 
@@ -794,25 +621,8 @@ class SnapshotStore:
             return None
         k = functools.partial(self._version_key, version)
         raw_overview, raw_cp = self.client.mget(k("overview"), k("control_plane"))
-        data = codec.loads(raw_overview)
-        if data is None:
-            return None
-        return Overview(
-            totals=codec.from_dict(Totals, data["totals"]),
-            attention=[codec.from_row(Workload, row) for row in data["attention"]],
-            drops=[_drop(row) for row in data["drops"]],
-            namespaces=[codec.from_dict(Namespace, n) for n in data.get("namespaces", [])],
-            control_plane=codec.from_dict(ControlPlane, codec.loads(raw_cp) or {}),
-            namespace_count=data.get("namespace_count", 0),
-            bad_inject_namespaces=[
-                codec.from_dict(Namespace, n) for n in data.get("bad_inject_namespaces", [])
-            ],
-            bad_inject_count=data.get("bad_inject_count", 0),
-            injection_failures=[
-                codec.from_row(Workload, row) for row in data.get("injection_failures", [])
-            ],
-            injection_failure_count=data.get("injection_failure_count", 0),
-            injection_failure_namespaces=data.get("injection_failure_namespaces", []),
+        return codec.overview_from_json(
+            raw_overview, codec.from_dict(ControlPlane, codec.loads(raw_cp) or {})
         )
 
     # --- the collection lock
@@ -831,23 +641,5 @@ class SnapshotStore:
         self._release(keys=[self._window_key(window, "lock")], args=[token])
 
 
-def _edge_order(edge: Edge):
-    """Busiest first, then by source and destination."""
-    return (
-        -edge.rps,
-        edge.src_namespace,
-        edge.src_kind,
-        edge.src_name,
-        edge.dst_namespace,
-        edge.dst_kind,
-        edge.dst_name,
-    )
-
-
 def _batches(items: list, size: int) -> list[list]:
     return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def _drop(row: list) -> Drop:
-    workload, since, success_rate_before, rps_before, fall = row
-    return Drop(codec.from_row(Workload, workload), since, success_rate_before, rps_before, fall)

@@ -3,8 +3,9 @@ import random
 import pytest
 
 from meshdash.mesh.model import Namespace, Workload
+from meshdash.mesh.overview import OVERVIEW_NAMESPACES
 from meshdash.store import NAMESPACE_SORT_KEYS, NamespaceQuery
-from meshdash.store.namespaces import OVERVIEW_NAMESPACES, sort_values
+from meshdash.store.namespaces import sort_values
 from tests.store import synthetic
 
 

@@ -1,0 +1,207 @@
+"""What the overview calls out, worked out once per snapshot from plain data: the totals, the
+workloads that need attention, the biggest drops against the last hour, injection problems and
+the namespaces to look at first. The collecting worker computes it; the store keeps it as one
+bounded blob, so the overview page costs the same at any size of mesh.
+"""
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from meshdash.mesh.health import CRITICAL, HEALTH_ORDER, NOT_MESHED, WARNING
+from meshdash.mesh.model import (
+    ControlPlane,
+    HistoryPoint,
+    Namespace,
+    Snapshot,
+    Workload,
+    WorkloadKey,
+)
+
+# How many of each the overview shows: bounded whatever the size of the mesh.
+ATTENTION_LIMIT = 10
+DROPS_LIMIT = 10
+INJECTION_LIMIT = 10
+OVERVIEW_NAMESPACES = 10
+# The most namespaces a list URL may name (meshdash.dashboard.filters.MAX_NAMESPACES).
+MAX_URL_NAMESPACES = 100
+# States that ask someone to look; "no traffic" and "healthy" do not.
+ATTENTION_STATES = frozenset({CRITICAL, WARNING, NOT_MESHED})
+# A fall of ten points of success rate counts as much as losing all traffic.
+SUCCESS_FALL_WEIGHT = 10.0
+# linkerd.io/inject values the proxy injector acts on or knowingly skips.
+VALID_INJECT_VALUES = ("enabled", "disabled", "ingress", "")
+
+
+@dataclass
+class Totals:
+    workloads: int = 0
+    meshed_workloads: int = 0
+    meshed_pods: int = 0
+    total_pods: int = 0
+    rps: float = 0.0
+    success_rate: float | None = None  # weighted by RPS
+    health_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def meshed_workload_share(self) -> float | None:
+        return self.meshed_workloads / self.workloads if self.workloads else None
+
+    @property
+    def meshed_pod_share(self) -> float | None:
+        return self.meshed_pods / self.total_pods if self.total_pods else None
+
+
+@dataclass
+class Drop:
+    """A workload whose success rate or request rate fell against its oldest history point."""
+
+    workload: Workload
+    since: int  # unix seconds of the point compared against
+    success_rate_before: float | None
+    rps_before: float | None
+    fall: float  # the score drops are ranked by, see ``drop_of``
+
+
+@dataclass
+class Overview:
+    """Everything on the overview, bounded: read as one small blob whatever the mesh's size."""
+
+    totals: Totals = field(default_factory=Totals)
+    attention: list[Workload] = field(default_factory=list)
+    drops: list[Drop] = field(default_factory=list)
+    namespaces: list[Namespace] = field(default_factory=list)  # the worst few first
+    control_plane: ControlPlane = field(default_factory=ControlPlane)
+    namespace_count: int = 0
+    bad_inject_namespaces: list[Namespace] = field(default_factory=list)  # the first few
+    bad_inject_count: int = 0
+    injection_failures: list[Workload] = field(default_factory=list)  # the first few
+    injection_failure_count: int = 0
+    # Namespaces holding injection failures; empty when they are too many for one URL.
+    injection_failure_namespaces: list[str] = field(default_factory=list)
+
+
+def summarise(
+    snapshot: Snapshot, oldest: Mapping[WorkloadKey, HistoryPoint], now_minute_t: int
+) -> Overview:
+    """The overview of ``snapshot``; ``oldest`` holds each workload's oldest point of the last
+    hour, ``now_minute_t`` the snapshot's minute (unix seconds)."""
+    workloads = snapshot.workloads
+    namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
+    failures = injection_failures(workloads, namespaces)
+    failing_namespaces = sorted({w.namespace for w in failures})
+    bad_inject = bad_inject_namespaces(namespaces)
+    return Overview(
+        totals=totals(workloads),
+        attention=attention(workloads),
+        drops=drops(workloads, oldest, now_minute_t),
+        namespaces=worst_namespaces(namespaces)[:OVERVIEW_NAMESPACES],
+        control_plane=snapshot.control_plane,
+        namespace_count=len(namespaces),
+        bad_inject_namespaces=bad_inject[:INJECTION_LIMIT],
+        bad_inject_count=len(bad_inject),
+        injection_failures=failures[:INJECTION_LIMIT],
+        injection_failure_count=len(failures),
+        injection_failure_namespaces=(
+            failing_namespaces if len(failing_namespaces) <= MAX_URL_NAMESPACES else []
+        ),
+    )
+
+
+def totals(workloads: Sequence[Workload]) -> Totals:
+    judged = [w for w in workloads if w.success_rate is not None and w.rps > 0]
+    judged_rps = sum(w.rps for w in judged)
+    return Totals(
+        workloads=len(workloads),
+        meshed_workloads=sum(1 for w in workloads if w.meshed_pods > 0),
+        meshed_pods=sum(w.meshed_pods for w in workloads),
+        total_pods=sum(w.total_pods for w in workloads),
+        rps=sum(w.rps for w in workloads),
+        success_rate=(
+            sum(w.success_rate * w.rps for w in judged) / judged_rps if judged_rps > 0 else None
+        ),
+        health_counts=dict(Counter(w.health for w in workloads if w.health)),
+    )
+
+
+def workload_worst_first(workload: Workload) -> tuple:
+    """Sort key: worst health first, then lowest success, then highest p99, then identity."""
+    rate = workload.success_rate
+    p99 = workload.latency_ms_p99
+    return (
+        HEALTH_ORDER.get(workload.health, len(HEALTH_ORDER)),
+        rate is None,
+        rate if rate is not None else 0.0,
+        p99 is None,
+        -(p99 or 0.0),
+        workload.namespace,
+        workload.kind,
+        workload.name,
+    )
+
+
+def attention(workloads: Sequence[Workload], limit: int = ATTENTION_LIMIT) -> list[Workload]:
+    """Workloads in a worrying state, worst first (``workload_worst_first``)."""
+    worrying = [w for w in workloads if w.health in ATTENTION_STATES]
+    return sorted(worrying, key=workload_worst_first)[:limit]
+
+
+def drop_of(workload: Workload, before: HistoryPoint) -> float:
+    """How far a workload fell against an earlier point: 0 when it did not fall."""
+    success_fall = 0.0
+    if before.success_rate is not None and workload.success_rate is not None:
+        success_fall = (before.success_rate - workload.success_rate) * SUCCESS_FALL_WEIGHT
+    rps_fall = 0.0
+    if before.rps:
+        rps_fall = (before.rps - workload.rps) / before.rps
+    return max(0.0, success_fall, rps_fall)
+
+
+def drops(
+    workloads: Sequence[Workload],
+    oldest: Mapping[WorkloadKey, HistoryPoint],
+    now_minute_t: int,
+    limit: int = DROPS_LIMIT,
+) -> list[Drop]:
+    """The workloads that fell the most against their oldest point of the last hour."""
+    found = []
+    for workload in workloads:
+        before = oldest.get(workload.key)
+        if before is None or before.t >= now_minute_t:
+            continue
+        fall = drop_of(workload, before)
+        if fall > 0:
+            found.append(Drop(workload, before.t, before.success_rate, before.rps, fall))
+    found.sort(key=lambda d: (-d.fall, d.workload.namespace, d.workload.kind, d.workload.name))
+    return found[:limit]
+
+
+def bad_inject_namespaces(namespaces: Sequence[Namespace]) -> list[Namespace]:
+    """Namespaces whose ``linkerd.io/inject`` value the proxy injector ignores (``true``, typos)."""
+    return [ns for ns in namespaces if ns.inject_annotation not in VALID_INJECT_VALUES]
+
+
+def injection_failures(
+    workloads: Sequence[Workload], namespaces: Sequence[Namespace]
+) -> list[Workload]:
+    """Workloads without a proxy in namespaces that ask for injection, by identity."""
+    injecting = {ns.name for ns in namespaces if ns.inject_annotation == "enabled"}
+    failed = [w for w in workloads if w.namespace in injecting and w.meshed_pods == 0]
+    return sorted(failed, key=lambda w: (w.namespace, w.kind, w.name))
+
+
+def namespace_worst_first(namespace: Namespace) -> tuple:
+    """Sort key: most critical workloads first, then warnings, then unmeshed ones, then the
+    busiest."""
+    counts = namespace.health_counts or {}
+    return (
+        -counts.get(CRITICAL, 0),
+        -counts.get(WARNING, 0),
+        -counts.get(NOT_MESHED, 0),
+        -(namespace.rps or 0.0),
+    )
+
+
+def worst_namespaces(namespaces: Sequence[Namespace]) -> list[Namespace]:
+    """Namespaces worst first (``namespace_worst_first``), ties by name."""
+    return sorted(sorted(namespaces, key=lambda n: n.name), key=namespace_worst_first)

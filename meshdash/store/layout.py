@@ -1,0 +1,170 @@
+"""What a snapshot version consists of: its keys, the kind of each and its content, worked out
+from plain data (no Redis here: ``SnapshotStore`` creates the keys and reads them back).
+
+Key names are relative to the version (``SnapshotStore._version_key`` adds the prefix and the
+version id). Kinds, as ``SnapshotStore._create_keys`` creates them: "string"; "hash" and "set"
+(any text); "members" (numbers for a set) and "order" (numbers in display order, each scored by
+its position). ``version_values`` leaves out keys whose content is empty: Redis keeps no empty
+hash or set.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from meshdash.mesh.model import Edge, Namespace, Snapshot, Workload
+from meshdash.mesh.overview import Overview
+from meshdash.store import codec, ordering
+from meshdash.store.namespaces import orders as namespace_orders
+
+# Relative key name -> (kind, content).
+Values = dict[str, tuple[str, object]]
+Orders = dict[tuple[str, bool], list[int]]
+
+
+@dataclass(frozen=True)
+class ListKeys:
+    """The keys a paged list keeps per version: ``rows`` (hash number -> JSON row), ``ids``
+    (hash id -> number), ``names`` ("number<TAB>lowercased name" lines for the name search) and
+    a sorted set per sort key and direction (number -> position in that order). ``item`` is
+    the dataclass of a row."""
+
+    item: type
+    rows: str
+    ids: str
+    names: str
+    sorted_prefix: str
+
+    def sorted(self, sort: str, descending: bool) -> str:
+        return f"{self.sorted_prefix}:{sort}:{'desc' if descending else 'asc'}"
+
+
+WORKLOADS = ListKeys(Workload, "rows", "ids", "names", "z")
+NAMESPACES = ListKeys(Namespace, "ns_rows", "ns_ids", "ns_names", "ns_z")
+
+
+def filter_set(name: str, value: object) -> str:
+    """The set of the workload numbers whose ``name`` ("ns", "kind", "health", "meshed" or
+    "team") is ``value``."""
+    return f"{name}:{value}"
+
+
+def version_values(snapshot: Snapshot, version: str, overview: Overview) -> Values:
+    """Every key of the version ``version`` of ``snapshot``, with its kind and content."""
+    workloads = snapshot.workloads
+    values = list_values(
+        WORKLOADS,
+        workloads,
+        [f"{w.namespace}/{w.kind}/{w.name}" for w in workloads],
+        ordering.orders(workloads),
+    )
+    values.update(_filter_values(workloads))
+    values.update(_detail_values(snapshot))
+    namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
+    names = sorted({n.name for n in namespaces} | {w.namespace for w in workloads})
+    values["namespaces"] = ("string", codec.dumps([codec.to_dict(n) for n in namespaces]))
+    values["namespace_names"] = ("string", codec.dumps(names))
+    values["control_plane"] = ("string", codec.dumps(codec.to_dict(snapshot.control_plane)))
+    values.update(namespace_values(namespaces))
+    values["overview"] = ("string", codec.overview_json(overview))
+    values["meta"] = (
+        "string",
+        codec.dumps(
+            {
+                "version": version,
+                "window": snapshot.window,
+                "taken_at": snapshot.taken_at,
+                "collect_seconds": snapshot.collect_seconds,
+                "errors": snapshot.errors,
+                "prometheus_seconds": snapshot.prometheus_seconds,
+                "kubernetes_seconds": snapshot.kubernetes_seconds,
+                "query_count": snapshot.query_count,
+                "workload_count": len(workloads),
+            }
+        ),
+    )
+    return {key: value for key, value in values.items() if value[1]}
+
+
+def namespace_values(namespaces: list[Namespace]) -> Values:
+    """The namespaces list (sorted by name) kept as the workload list is, so that a page of it
+    is one page read."""
+    return list_values(
+        NAMESPACES, namespaces, [n.name for n in namespaces], namespace_orders(namespaces)
+    )
+
+
+def list_values(keys: ListKeys, items: Sequence, ids: list[str], orders: Orders) -> Values:
+    """A list's keys (``ListKeys``): ``items`` numbered in their order, ``ids`` theirs."""
+    values: Values = {
+        keys.rows: ("hash", {i: codec.row_json(item) for i, item in enumerate(items)}),
+        keys.ids: ("hash", {id_: i for i, id_ in enumerate(ids)}),
+        # One line an item; a newline inside a name would end it early.
+        keys.names: (
+            "string",
+            "".join(
+                f"{i}\t{item.name.lower().replace(chr(10), ' ')}\n" for i, item in enumerate(items)
+            ),
+        ),
+    }
+    for (sort, descending), in_order in orders.items():
+        values[keys.sorted(sort, descending)] = ("order", in_order)
+    return values
+
+
+def _filter_values(workloads: list[Workload]) -> Values:
+    filters: dict[tuple[str, object], list[int]] = defaultdict(list)
+    for i, w in enumerate(workloads):
+        filters["ns", w.namespace].append(i)
+        filters["kind", w.kind].append(i)
+        filters["meshed", 1 if w.meshed_pods > 0 else 0].append(i)
+        if w.health:
+            filters["health", w.health].append(i)
+        if w.team:
+            filters["team", w.team].append(i)
+    return {
+        filter_set(name, value): ("members", members) for (name, value), members in filters.items()
+    }
+
+
+def _detail_values(snapshot: Snapshot) -> Values:
+    """``in`` / ``out`` / ``pods`` / ``routes``: hashes of workload number -> JSON rows."""
+    # Plain tuples: building a WorkloadKey per edge and pod is what a large write spends on.
+    # Each row is encoded once, also an edge that is both a caller's and a callee's.
+    number = {(w.namespace, w.kind, w.name): i for i, w in enumerate(snapshot.workloads)}
+    callers, callees = defaultdict(list), defaultdict(list)
+    for edge in sorted(snapshot.edges, key=edge_order):
+        row = codec.row_json(edge)
+        dst = number.get((edge.dst_namespace, edge.dst_kind, edge.dst_name))
+        if dst is not None:
+            callers[dst].append(row)
+        src = number.get((edge.src_namespace, edge.src_kind, edge.src_name))
+        if src is not None:
+            callees[src].append(row)
+    pods = defaultdict(list)
+    for pod in sorted(snapshot.pods, key=lambda p: p.name):
+        owner = number.get((pod.namespace, pod.workload_kind, pod.workload_name))
+        if owner is not None:
+            pods[owner].append(codec.row_json(pod))
+    routes = defaultdict(list)
+    for route in sorted(snapshot.routes, key=lambda r: (r.route, r.service)):
+        owner = number.get((route.namespace, route.kind, route.name))
+        if owner is not None:
+            routes[owner].append(codec.row_json(route))
+    return {
+        name: ("hash", {i: f"[{','.join(rows)}]" for i, rows in grouped.items()})
+        for name, grouped in (("in", callers), ("out", callees), ("pods", pods), ("routes", routes))
+    }
+
+
+def edge_order(edge: Edge) -> tuple:
+    """Busiest first, then by source and destination."""
+    return (
+        -edge.rps,
+        edge.src_namespace,
+        edge.src_kind,
+        edge.src_name,
+        edge.dst_namespace,
+        edge.dst_kind,
+        edge.dst_name,
+    )

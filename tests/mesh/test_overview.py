@@ -1,0 +1,154 @@
+import pytest
+
+from meshdash.mesh.model import ControlPlane, HistoryPoint, Namespace, Snapshot, Workload
+from meshdash.mesh.overview import (
+    OVERVIEW_NAMESPACES,
+    attention,
+    bad_inject_namespaces,
+    drop_of,
+    drops,
+    injection_failures,
+    summarise,
+    totals,
+    worst_namespaces,
+)
+
+
+def w(name, health="healthy", **fields):
+    return Workload("shop", "deployment", name, health=health, **fields)
+
+
+def test_totals_weigh_success_by_request_rate():
+    got = totals(
+        [
+            w("a", rps=90.0, success_rate=1.0, meshed_pods=2, total_pods=2),
+            w("b", rps=10.0, success_rate=0.5, meshed_pods=0, total_pods=3, health="not-meshed"),
+            w("c", rps=0.0, success_rate=None, meshed_pods=1, total_pods=1, health="no-traffic"),
+        ]
+    )
+    assert got.workloads == 3
+    assert got.meshed_workloads == 2
+    assert got.meshed_workload_share == pytest.approx(2 / 3)
+    assert (got.meshed_pods, got.total_pods, got.meshed_pod_share) == (3, 6, 0.5)
+    assert got.rps == 100.0
+    assert got.success_rate == pytest.approx(0.95)
+    assert got.health_counts == {"healthy": 1, "not-meshed": 1, "no-traffic": 1}
+
+
+def test_totals_of_nothing():
+    got = totals([])
+    assert (got.workloads, got.success_rate, got.meshed_pod_share) == (0, None, None)
+
+
+def test_attention_lists_the_worst_first():
+    items = [
+        w("fine", rps=5, success_rate=1.0),
+        w("slow", "warning", rps=5, success_rate=0.999, latency_ms_p99=3000.0),
+        w("slower", "warning", rps=5, success_rate=0.999, latency_ms_p99=9000.0),
+        w("erroring", "warning", rps=5, success_rate=0.98),
+        w("down", "critical", rps=5, success_rate=0.2),
+        w("worse", "critical", rps=5, success_rate=0.1),
+        w("bare", "not-meshed"),
+        w("idle", "no-traffic"),
+    ]
+    assert [x.name for x in attention(items)] == [
+        "worse",
+        "down",
+        "erroring",
+        "slower",
+        "slow",
+        "bare",
+    ]
+    many = [w(f"c{i:02}", "critical", success_rate=i / 100) for i in range(30)]
+    assert [x.name for x in attention(many)] == [f"c{i:02}" for i in range(10)]
+
+
+def test_a_drop_weighs_success_ten_times_traffic():
+    before = HistoryPoint(t=0, success_rate=1.0, rps=100.0, latency_ms_p99=5.0)
+    assert drop_of(w("a", rps=100.0, success_rate=0.97), before) == pytest.approx(0.3)
+    assert drop_of(w("a", rps=50.0, success_rate=1.0), before) == pytest.approx(0.5)
+    assert drop_of(w("a", rps=150.0, success_rate=1.0), before) == 0.0
+    assert drop_of(w("a", rps=0.0, success_rate=None), before) == 1.0
+
+
+def test_drops_skip_workloads_without_an_older_point():
+    a, b, c = w("a", rps=10.0), w("b", rps=10.0), w("c", rps=1.0)
+    old = {
+        a.key: HistoryPoint(t=60, success_rate=None, rps=20.0, latency_ms_p99=None),
+        b.key: HistoryPoint(t=120, success_rate=None, rps=20.0, latency_ms_p99=None),
+        c.key: HistoryPoint(t=60, success_rate=None, rps=10.0, latency_ms_p99=None),
+    }
+    got = drops([a, b, c], old, now_minute_t=120)
+    assert [(d.workload.name, d.fall) for d in got] == [("c", pytest.approx(0.9)), ("a", 0.5)]
+
+
+def ns(name, inject="", **fields):
+    return Namespace(name, inject, **fields)
+
+
+def test_it_names_namespaces_whose_inject_value_the_injector_ignores():
+    namespaces = [ns("a", "true"), ns("b", "enabled"), ns("c", "disabled"), ns("d", "Enabled")]
+    namespaces += [ns("e", "ingress"), ns("f")]
+    assert [n.name for n in bad_inject_namespaces(namespaces)] == ["a", "d"]
+
+
+def test_injection_failures_are_unmeshed_workloads_where_injection_is_asked_for():
+    namespaces = [ns("on", "enabled"), ns("off", "disabled"), ns("typo", "true")]
+    workloads = [
+        Workload("on", "deployment", "zeta", meshed_pods=0, total_pods=1),
+        Workload("on", "deployment", "alpha", meshed_pods=0, total_pods=1),
+        Workload("on", "deployment", "meshed", meshed_pods=1, total_pods=1),
+        Workload("off", "deployment", "plain", meshed_pods=0, total_pods=1),
+        Workload("typo", "deployment", "plain", meshed_pods=0, total_pods=1),
+        Workload("elsewhere", "deployment", "plain", meshed_pods=0, total_pods=1),
+    ]
+    assert [w.name for w in injection_failures(workloads, namespaces)] == ["alpha", "zeta"]
+
+
+def test_namespaces_worst_first_count_critical_then_warning_then_unmeshed_then_traffic():
+    namespaces = [
+        ns("quiet"),
+        ns("busy", rps=50.0),
+        ns("unmeshed", health_counts={"not-meshed": 3}),
+        ns("warned", health_counts={"warning": 1, "not-meshed": 9}),
+        ns("b-down", health_counts={"critical": 1}),
+        ns("a-down", health_counts={"critical": 1}),
+        ns("worst", health_counts={"critical": 2}, rps=1.0),
+    ]
+    assert [n.name for n in worst_namespaces(namespaces)] == [
+        "worst",
+        "a-down",
+        "b-down",
+        "warned",
+        "unmeshed",
+        "busy",
+        "quiet",
+    ]
+
+
+def test_the_summary_is_bounded_and_counts_everything():
+    namespaces = [ns(f"on-{i:03d}", "enabled") for i in range(150)]
+    namespaces += [ns(f"bad-{i:02d}", "true") for i in range(12)]
+    workloads = [w(f"app-{i:03d}", "critical", success_rate=0.5, rps=1.0) for i in range(20)] + [
+        Workload(f"on-{i:03d}", "deployment", "app", health="not-meshed") for i in range(150)
+    ]
+    snapshot = Snapshot("1m", taken_at=600.0, workloads=workloads, namespaces=namespaces)
+    snapshot.control_plane = ControlPlane(version="edge-25.1.1")
+    oldest = {x.key: HistoryPoint(60, 1.0, 1.0, None) for x in workloads[:15]}
+    got = summarise(snapshot, oldest, now_minute_t=600)
+    assert got.totals.workloads == 170
+    assert [x.name for x in got.attention] == [f"app-{i:03d}" for i in range(10)]
+    assert len(got.drops) == 10 and got.drops[0].fall == pytest.approx(5.0)
+    assert got.namespace_count == 162
+    assert len(got.namespaces) == OVERVIEW_NAMESPACES
+    assert [n.name for n in got.bad_inject_namespaces] == [f"bad-{i:02d}" for i in range(10)]
+    assert got.bad_inject_count == 12
+    assert [x.namespace for x in got.injection_failures] == [f"on-{i:03d}" for i in range(10)]
+    assert got.injection_failure_count == 150
+    # Too many namespaces for one list URL.
+    assert got.injection_failure_namespaces == []
+    assert got.control_plane.version == "edge-25.1.1"
+    snapshot.workloads = workloads[:23]
+    got = summarise(snapshot, {}, now_minute_t=600)
+    assert got.injection_failure_namespaces == ["on-000", "on-001", "on-002"]
+    assert got.drops == []
