@@ -151,8 +151,9 @@ def _age(name: str, now: float) -> float | None:
 def check_worker(
     node: str, max_age: float, max_task_seconds: float, *, now: float | None = None
 ) -> Verdict:
-    """Alive when the node's main loop beat within ``max_age`` seconds and none of its tasks
-    that still have a process has run longer than ``max_task_seconds``."""
+    """Alive when none of the node's tasks that still have a process has run longer than
+    ``max_task_seconds`` and its main loop beat within ``max_age`` seconds, or is running one
+    of them (Celery's solo pool runs tasks in the main loop, which then cannot beat)."""
     now = time.time() if now is None else now
     try:
         age = _age(worker_name(node), now)
@@ -165,27 +166,30 @@ def check_worker(
             f"worker {node}: no heartbeat (not started yet, another node name: see --node, "
             "or run with --without-heartbeat)",
         )
-    if age > max_age:
+    busy = None  # a task within its time: with the solo pool it holds the main loop
+    for field, value in running.items():
+        pid, task_id = field.decode().split(":", 1)
+        started, _, task_name = value.decode().partition(" ")
+        ran = now - float(started)
+        if not _process_exists(int(pid)):
+            # Its process died before task_postrun: Celery has failed the task already.
+            _safely("hdel", key("running", node), field)
+            continue
+        if ran > max_task_seconds:
+            return Verdict(
+                False,
+                f"worker {node}: task {task_name} [{task_id}] has run {ran:.0f} s in process "
+                f"{pid}, more than {max_task_seconds:g} s: it is hung",
+            )
+        busy = f"{task_name} for {ran:.0f} s"
+    if age > max_age and busy is None:
         return Verdict(
             False,
             f"worker {node}: last heartbeat {age:.0f} s ago, more than {max_age:g} s: its main "
             "loop is hung or it lost the broker",
         )
-    for field, value in running.items():
-        pid, task_id = field.decode().split(":", 1)
-        started, _, task_name = value.decode().partition(" ")
-        ran = now - float(started)
-        if ran <= max_task_seconds:
-            continue
-        if not _process_exists(int(pid)):
-            # Its process died before task_postrun: Celery has failed the task already.
-            _safely("hdel", key("running", node), field)
-            continue
-        return Verdict(
-            False,
-            f"worker {node}: task {task_name} [{task_id}] has run {ran:.0f} s in process {pid}, "
-            f"more than {max_task_seconds:g} s: it is hung",
-        )
+    if age > max_age:
+        return Verdict(True, f"worker {node}: alive, busy with {busy}")
     return Verdict(True, f"worker {node}: alive, last heartbeat {age:.0f} s ago")
 
 
