@@ -17,8 +17,7 @@ test:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: bootstrap
-	@if [ -f scripts/bench.py ]; then $(PYTHON) scripts/bench.py; \
-	else echo "scripts/bench.py is not there yet: nothing to run"; fi
+	$(PYTHON) scripts/bench.py
 
 # Load, soak and faults against the demo at 5,000 workloads (about an hour); a quick try:
 # make bench-load BENCH_LOAD_ARGS='--workloads 300 --soak-minutes 2 --users 8,32'

@@ -2,8 +2,9 @@
 
 The official ``kubernetes`` client talks to it as to a real cluster (with the kubeconfig that
 ``start_demo`` writes): ``/version``; lists of namespaces, pods, services, serviceaccounts,
-configmaps and secrets (``/api/v1/...``) and of deployments, statefulsets, daemonsets and
-replicasets (``/apis/apps/v1/...``), cluster-wide and per namespace; GET of one object. Lists
+configmaps and secrets (``/api/v1/...``), of deployments, statefulsets, daemonsets, replicasets
+and controllerrevisions (``/apis/apps/v1/...``) and of jobs and cronjobs (``/apis/batch/v1/...``;
+no CronJobs: that list is served empty), cluster-wide and per namespace; GET of one object. Lists
 have the real envelope (``apiVersion``, ``kind``, ``metadata.resourceVersion``,
 ``metadata.continue``, ``metadata.remainingItemCount``, ``items``), ``limit``/``continue``
 paging with an opaque token (a bad one answers 400, a stale one 410, each with a ``Status``),

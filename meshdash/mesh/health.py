@@ -4,7 +4,7 @@ A workload is judged on its application's HTTP (or gRPC) requests; one that serv
 all (a database, a cache: opaque TCP) on its TCP connections. Linkerd's own traffic (probes,
 scrapes) never counts.
 
-States, worst first: critical, warning, no-traffic, not-meshed, healthy. ``HEALTH_ORDER`` gives
+States, worst first: critical, warning, not-meshed, no-traffic, healthy. ``HEALTH_ORDER`` gives
 each its rank so that "worst first" is a plain numeric sort.
 """
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from meshdash.mesh import health
 from meshdash.mesh.health import (
     CRITICAL,
     HEALTHY,
@@ -86,3 +87,8 @@ def test_it_keeps_an_idle_http_workload_no_traffic_whatever_its_connections():
     unmeshed = _workload(tcp_open_connections=1.0)
     unmeshed.meshed_pods = 0
     assert judge_workload(RULES, unmeshed, serves_http=False) == (NOT_MESHED, "")
+
+
+def test_it_states_the_order_of_the_health_states_as_they_rank():
+    assert list(health.HEALTH_ORDER) == list(health.HEALTH_STATES)
+    assert f"States, worst first: {', '.join(health.HEALTH_STATES)}." in health.__doc__
