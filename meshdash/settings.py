@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # meshdash's template library ({% load meshdash %}), shared by every app's templates.
+    "meshdash.lib",
     "meshdash.collectors",
     "meshdash.dashboard",
     "meshdash.accounts",

@@ -5,10 +5,10 @@ import logging
 
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import resolve_url
+from django.contrib.auth import middleware as auth_middleware
+from django.http import JsonResponse
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 
 from meshdash.accounts.models import ApiToken
 from meshdash.accounts.network import in_networks
@@ -130,30 +130,23 @@ def unauthorized(reason: str) -> JsonResponse:
     return response
 
 
-class LoginRequiredMiddleware:
-    """Every view needs a signed-in user unless marked with Django's `@login_not_required`, its
-    path is listed in MESHDASH_PUBLIC_PATHS, or anonymous reading is allowed and this is a read.
-    API calls answer 401 JSON; pages redirect to the login page."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's rule that every view needs a signed-in user unless marked with
+    `@login_not_required`, with meshdash's exemptions: paths listed in MESHDASH_PUBLIC_PATHS,
+    and reads when anonymous reading is allowed. API calls answer 401 JSON; an htmx swap loads
+    the login page whole, not into the region it swaps."""
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.user.is_authenticated or not getattr(view_func, "login_required", True):
-            return None
         if any(request.path.startswith(prefix) for prefix in settings.MESHDASH_PUBLIC_PATHS):
             return None
         if settings.MESHDASH_ANONYMOUS_READ and request.method in SAFE_METHODS:
             return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
+    def handle_no_permission(self, request, view_func):
         if is_api(request):
             return unauthorized("authentication required")
-        login = redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
-        if request.headers.get("HX-Request") == "true":
-            # An expired session during an htmx swap: load the login page whole, not in the table.
-            response = HttpResponse()
-            response["HX-Redirect"] = login["Location"]
-            return response
+        login = super().handle_no_permission(request, view_func)
+        if request.htmx:
+            return HttpResponseClientRedirect(login["Location"])
         return login

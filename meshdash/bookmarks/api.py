@@ -13,11 +13,9 @@ from meshdash.bookmarks.forms import BookmarkForm, first_error
 from meshdash.bookmarks.freeze import NothingToFreeze, UnfreezableUrl
 from meshdash.bookmarks.models import Bookmark
 from meshdash.bookmarks.quotas import QuotaExceeded
+from meshdash.mesh.query import MAX_PAGE, MAX_PER_PAGE
 
 MAX_BODY = 16 * 1024
-# Paging of the bookmark list: ``per_page`` up to this; pages up to this (a sane bound).
-MAX_PER_PAGE = 200
-MAX_PAGE = 10**6
 FIELDS = {"title", "url", "note", "visibility", "team", "pinned", "freeze"}
 
 
@@ -78,7 +76,8 @@ def read_body(request) -> dict:
 
 
 def page_params(request) -> tuple[int, int]:
-    """``page`` and ``per_page`` from the query string; ValueError with the reason otherwise."""
+    """``page`` and ``per_page`` from the query string, within the bounds of every list of
+    meshdash (MAX_PAGE, MAX_PER_PAGE); ValueError with the reason otherwise."""
     numbers = []
     for name, default, maximum in (
         ("page", 1, MAX_PAGE),

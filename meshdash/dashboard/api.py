@@ -17,34 +17,11 @@ from meshdash.dashboard.filters import (
 )
 from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
+from meshdash.mesh.columns import CSV_FIELDS
 from meshdash.mesh.model import KINDS
-from meshdash.mesh.query import PER_PAGE_CHOICES
+from meshdash.mesh.query import MAX_PER_PAGE
 from meshdash.store import SnapshotStore, StoreUnavailable
 
-CSV_FIELDS = (
-    "namespace",
-    "kind",
-    "name",
-    "health",
-    "meshed_pods",
-    "total_pods",
-    "success_rate",
-    "rps",
-    "latency_ms_p50",
-    "latency_ms_p95",
-    "latency_ms_p99",
-    "tcp_open_connections",
-    "outbound_rps",
-    "outbound_success_rate",
-    "team",
-    "last_rollout",
-    "judged_on",
-    "tcp_opened_per_second",
-    "tcp_close_error_rate",
-    "probe_rps",
-    "probe_success_rate",
-    "scrape_rps",
-)
 # Spreadsheets run cells starting with these as formulas, also after leading whitespace and line
 # breaks; cluster text must stay text.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -223,7 +200,7 @@ def workloads_csv(request):
     meta = store.meta(params.window)
     if meta is None:
         return _no_snapshot(params.window)
-    batch = max(PER_PAGE_CHOICES)
+    batch = MAX_PER_PAGE
 
     def read(number: int, on_cold=None):
         # Every batch from the same snapshot version, even if a new one lands meanwhile.

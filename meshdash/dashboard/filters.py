@@ -9,24 +9,26 @@ exception is a page past the end, which the store clamps to the last page.
 import re
 from dataclasses import dataclass
 
+from django.http import QueryDict
+
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import KINDS, WINDOWS
+from meshdash.mesh.names import MAX_SUBDOMAIN, is_namespace_name
 from meshdash.mesh.query import (
     DEFAULT_PER_PAGE,
     DEFAULT_SORT,
-    PER_PAGE_CHOICES,
+    MAX_NAMESPACES,
+    MAX_PAGE,
+    MAX_PER_PAGE,
     SORT_KEYS,
     WorkloadQuery,
 )
-from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT, NAMESPACE_SORT_KEYS, NamespaceQuery
+from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT, NamespaceQuery
 
-MAX_VALUE_LENGTH = 253  # the longest Kubernetes name; nothing legitimate is longer
-MAX_NAMESPACES = 100
-MAX_PAGE = 1_000_000  # far beyond any mesh; keeps arithmetic on page numbers small
-MAX_PER_PAGE = max(PER_PAGE_CHOICES)
+# The longest Kubernetes name; nothing legitimate is longer.
+MAX_VALUE_LENGTH = MAX_SUBDOMAIN
 
-# DNS-1123 label: what Kubernetes accepts as a namespace name.
-NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 # Workload names are DNS-1123 subdomains; searching for anything else cannot match, and
 # refusing it keeps glob, regex and SQL syntax out of every layer below.
 SEARCH_RE = re.compile(r"[a-z0-9._-]*")
@@ -83,8 +85,16 @@ def parse_window(params, default: str) -> str:
     return _choice(params, "window", tuple(WINDOWS), default)
 
 
+def window_params(window: str, default: str) -> QueryDict:
+    """The query that keeps ``window`` in a link: empty for the default window."""
+    params = QueryDict(mutable=True)
+    if window != default:
+        params["window"] = window
+    return params
+
+
 def parse_namespace(value: str) -> str:
-    if len(value) > 63 or not NAMESPACE_RE.fullmatch(value):
+    if not is_namespace_name(value):
         raise BadQuery(f"{value[:70]!r} is not a valid namespace name")
     return value
 
@@ -130,7 +140,7 @@ def parse_namespace_query(params) -> NamespaceQuery:
     direction = _choice(params, "dir", tuple(DIRECTIONS), "asc")
     return NamespaceQuery(
         search=search,
-        sort=_choice(params, "sort", NAMESPACE_SORT_KEYS, DEFAULT_NAMESPACE_SORT),
+        sort=_choice(params, "sort", tuple(NAMESPACE_SORT_KEYS), DEFAULT_NAMESPACE_SORT),
         descending=DIRECTIONS[direction],
         page=_positive_int(params, "page", 1, MAX_PAGE),
         per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),

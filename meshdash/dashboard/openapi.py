@@ -1,9 +1,10 @@
 """The JSON API (`/api/v1/`) described in OpenAPI 3.1, served at `/api/v1/openapi.json`.
 
 Built from the code's own definitions: the filters' choices and bounds (filters.py, mesh/query.py,
-store/namespaces.py), the mesh dataclasses the API serialises, the bookmark form. So a new sort
-key, kind or field shows up here by itself; tests/dashboard/test_openapi.py checks that every API
-URL is described, that the parameters each view reads are, and fuzzes the API from this document.
+mesh/columns.py, mesh/names.py), the mesh dataclasses the API serialises, the bookmark form. So a
+new sort key, kind or field shows up here by itself; tests/dashboard/test_openapi.py checks that
+every API URL is described, that the parameters each view reads are, and fuzzes the API from this
+document.
 
 The document itself is public: it holds no data, and clients and tools fetch it before they have
 credentials.
@@ -29,11 +30,28 @@ from meshdash.lib.openapi import (
     ref,
     unauthorized_response,
 )
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.health import HEALTH_STATES
-from meshdash.mesh.model import KINDS, WINDOWS, Edge, Namespace, Pod, Route, Workload
-from meshdash.mesh.query import DEFAULT_PER_PAGE, DEFAULT_SORT, SORT_KEYS
-from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT, NAMESPACE_SORT_KEYS
-from meshdash.store.results import HistoryPoint
+from meshdash.mesh.model import (
+    KINDS,
+    WINDOWS,
+    Edge,
+    HistoryPoint,
+    Namespace,
+    Pod,
+    Route,
+    Workload,
+)
+from meshdash.mesh.names import DNS1123_LABEL, MAX_LABEL
+from meshdash.mesh.query import (
+    DEFAULT_PER_PAGE,
+    DEFAULT_SORT,
+    MAX_NAMESPACES,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    SORT_KEYS,
+)
+from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT
 
 API_VERSION = "1"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -95,8 +113,8 @@ def _number(name: str, maximum: int, default: int, description: str) -> dict:
 
 def _page_parameters() -> list[dict]:
     return [
-        _number("page", filters.MAX_PAGE, 1, "Page number; one past the last gives the last page."),
-        _number("per_page", filters.MAX_PER_PAGE, DEFAULT_PER_PAGE, "Items per page."),
+        _number("page", MAX_PAGE, 1, "Page number; one past the last gives the last page."),
+        _number("per_page", MAX_PER_PAGE, DEFAULT_PER_PAGE, "Items per page."),
     ]
 
 
@@ -140,7 +158,7 @@ def workload_list_parameters() -> list[dict]:
             "schema": {
                 "type": "array",
                 "items": {"anyOf": [namespace, EMPTY]},
-                "maxItems": filters.MAX_NAMESPACES,
+                "maxItems": MAX_NAMESPACES,
             },
         },
         _enum("kind", KINDS, None, "Only workloads of this kind."),
@@ -180,7 +198,7 @@ def namespace_list_parameters() -> list[dict]:
 
 
 def namespace_name_schema() -> dict:
-    return {"type": "string", "maxLength": 63, "pattern": anchored(filters.NAMESPACE_RE.pattern)}
+    return {"type": "string", "maxLength": MAX_LABEL, "pattern": anchored(DNS1123_LABEL.pattern)}
 
 
 def workload_path_parameters() -> list[dict]:

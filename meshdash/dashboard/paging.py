@@ -1,41 +1,8 @@
-"""Links for a list page: page numbers, per-page choices and sortable column headers."""
+"""What a list page shows around its rows: sortable headings, page numbers and per-page choices.
+The links themselves are built in the templates, with Django's ``{% querystring %}``."""
 
-from urllib.parse import urlencode
-
+from meshdash.mesh.columns import WORKLOAD_COLUMNS
 from meshdash.mesh.query import PER_PAGE_CHOICES
-
-# (sort key, heading, numeric). Numeric columns sort biggest first on the first click.
-COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    ("health", "Health", False),
-    ("namespace", "Namespace", False),
-    ("kind", "Kind", False),
-    ("name", "Name", False),
-    ("meshed", "Meshed", True),
-    ("success_rate", "Success", True),
-    ("rps", "RPS", True),
-    ("p50", "P50", True),
-    ("p95", "P95", True),
-    ("p99", "P99", True),
-    ("tcp", "TCP", True),
-)
-
-NAMESPACE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    ("name", "Namespace", False),
-    ("workloads", "Workloads", True),
-    ("meshed", "Meshed pods", True),
-    ("success_rate", "Success", True),
-    ("rps", "RPS", True),
-    ("health", "Health", False),
-)
-
-
-def query_url(params, **changes) -> str:
-    """``?...`` with ``params`` (a QueryDict) changed; a None value drops the key."""
-    pairs = [
-        (key, value) for key, values in params.lists() if key not in changes for value in values
-    ]
-    pairs += [(key, value) for key, value in changes.items() if value is not None]
-    return "?" + urlencode(pairs) if pairs else "?"
 
 
 def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
@@ -49,35 +16,37 @@ def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
     return numbers
 
 
-def page_links(params, page) -> list[dict]:
-    return [
-        {"number": n, "href": query_url(params, page=n) if n else "", "current": n == page.page}
-        for n in page_numbers(page.page, page.pages)
-    ]
+def pager(page) -> dict:
+    """Context for the pager and per-page links of a list (templates/dashboard/_pager.html)."""
+    return {
+        "page": page,
+        "page_numbers": [
+            {"number": n, "current": n == page.page} for n in page_numbers(page.page, page.pages)
+        ],
+        "per_page_choices": [
+            {"number": n, "current": n == page.per_page} for n in PER_PAGE_CHOICES
+        ],
+        "first_item": (page.page - 1) * page.per_page + 1,
+        "last_item": min(page.total, page.page * page.per_page),
+    }
 
 
-def per_page_links(params, page) -> list[dict]:
-    return [
-        {
-            "number": n,
-            "href": query_url(params, per_page=n, page=None),
-            "current": n == page.per_page,
-        }
-        for n in PER_PAGE_CHOICES
-    ]
-
-
-def column_headers(params, query, columns=COLUMNS) -> list[dict]:
+def column_headers(query, columns=WORKLOAD_COLUMNS) -> list[dict]:
+    """The headings of ``columns``. A sortable one offers the direction its link sorts in: the
+    other one for the current sort, biggest first for numbers. Without a query (a list shown
+    in its one order), no heading sorts."""
     headers = []
-    for key, label, numeric in columns:
-        current = query.sort == key
-        descending = not query.descending if current else numeric
+    for column in columns:
+        current = query is not None and query.sort == column.key
+        descending = not query.descending if current else column.numeric
         headers.append(
             {
-                "key": key,
-                "label": label,
-                "numeric": numeric,
-                "href": query_url(params, sort=key, dir="desc" if descending else "asc", page=None),
+                "key": column.key,
+                "label": column.heading,
+                "title": column.title,
+                "numeric": column.numeric,
+                "sortable": query is not None and column.sortable,
+                "dir": "desc" if descending else "asc",
                 "sorted": ("desc" if query.descending else "asc") if current else "",
             }
         )

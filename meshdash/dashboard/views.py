@@ -2,23 +2,23 @@
 
 import time
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django_htmx.http import HttpResponseClientRefresh
 
 from meshdash.accounts.teams import team_scope
-from meshdash.bookmarks.models import Watch
 from meshdash.dashboard import charts, paging
 from meshdash.dashboard.control_plane import certificates, proxy_versions
 from meshdash.dashboard.filters import (
-    MAX_NAMESPACES,
     BadQuery,
     parse_list_params,
     parse_namespace,
     parse_namespace_query,
     parse_window,
+    window_params,
 )
 from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
@@ -29,14 +29,17 @@ from meshdash.dashboard.next_steps import (
     workload_commands,
     workload_promql,
 )
-from meshdash.dashboard.rows import workload_rows
+from meshdash.dashboard.rows import namespace_rows, workload_rows
 from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
+from meshdash.lib.templatetags.meshdash import with_query
+from meshdash.mesh.columns import NAMESPACE_COLUMNS
 from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import KINDS, WINDOWS
+from meshdash.mesh.names import MAX_LABEL, MAX_SUBDOMAIN
+from meshdash.mesh.query import DEFAULT_PER_PAGE, MAX_NAMESPACES
 from meshdash.store import SnapshotStore, StoreUnavailable
 
-MAX_WATCHED = 30
 NAMESPACE_PICKER_SIZE = 40
 
 
@@ -82,10 +85,10 @@ def dashboard_page(view):
             response["Retry-After"] = str(exc.retry_after)
             return response
         except NoSnapshot as exc:
-            context = _base_context(request, exc.window)
-            response = render(request, "dashboard/collecting.html", context)
             # A table that polls into a missing snapshot reloads as the whole waiting page.
-            response["HX-Refresh"] = "true"
+            response = HttpResponseClientRefresh()
+            context = _base_context(request, exc.window)
+            response.write(render_to_string("dashboard/collecting.html", context, request))
             return response
 
     return wrapper
@@ -96,16 +99,16 @@ def _default_window() -> str:
 
 
 def _base_context(request, window: str | None = None) -> dict:
+    window = window or _default_window()
     return {
-        "window": window or _default_window(),
+        "window": window,
         "windows": list(WINDOWS),
         "default_window": _default_window(),
+        # What every link on the page carries, so that moving around keeps the window.
+        "window_params": window_params(window, _default_window()),
+        "default_per_page": DEFAULT_PER_PAGE,
         "refresh_seconds": settings.MESHDASH_REFRESH_SECONDS,
     }
-
-
-def window_query(window: str) -> str:
-    return "" if window == _default_window() else f"?window={window}"
 
 
 def _read_meta(store, window: str):
@@ -125,75 +128,46 @@ def _freshness(meta) -> dict:
     }
 
 
-def _workload_table(request, store, meta, query, pinned_namespace: str = "") -> dict:
-    """Context for the shared workload table: one page, sparklines, links that keep the URL."""
+def _workload_table(request, store, meta, query, window_query: str) -> dict:
+    """Context for the shared workload table: one page, with sparklines."""
     page = store.workload_page(
         meta.window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
     histories = store.sparklines([item.key for item in page.items], charts.SPARK_POINTS)
-    params = request.GET
-    csv_changes = {"page": None, "per_page": None}
-    if pinned_namespace:
-        csv_changes["ns"] = pinned_namespace
     return {
-        "csv_query": paging.query_url(params, **csv_changes),
         "query": query,
-        "page": page,
         "rows": workload_rows(
-            [(item, histories.get(item.key)) for item in page.items],
-            window_query(meta.window),
+            [(item, histories.get(item.key)) for item in page.items], window_query
         ),
-        "columns": paging.column_headers(params, query),
-        **_paging(params, page),
+        "columns": paging.column_headers(query),
+        **paging.pager(page),
     }
 
 
-def _paging(params, page) -> dict:
-    """Context for the pager and per-page links under a list (templates/dashboard/_pager.html)."""
-    return {
-        "page": page,
-        "page_links": paging.page_links(params, page),
-        "per_page_links": paging.per_page_links(params, page),
-        "previous_href": paging.query_url(params, page=page.page - 1),
-        "next_href": paging.query_url(params, page=page.page + 1),
-        "first_item": (page.page - 1) * page.per_page + 1,
-        "last_item": min(page.total, page.page * page.per_page),
-    }
-
-
-def _team_links(user, window: str) -> list[tuple[str, str]]:
+def _team_links(user) -> list[dict]:
     """ "My team's workloads": the namespaces the user's teams own, and each team label."""
     namespaces, labels = team_scope(user)
-    extra = [] if window == _default_window() else [("window", window)]
     links = []
     if namespaces:
-        pairs = [("ns", name) for name in sorted(namespaces)[:MAX_NAMESPACES]]
-        links.append(("My teams' namespaces", "?" + urlencode(pairs + extra)))
+        links.append(
+            {
+                "label": "My teams' namespaces",
+                "namespaces": sorted(namespaces)[:MAX_NAMESPACES],
+                "team": None,
+            }
+        )
     links += [
-        (f"Team {label}", "?" + urlencode([("team", label), *extra])) for label in sorted(labels)
+        {"label": f"Team {label}", "namespaces": None, "team": label} for label in sorted(labels)
     ]
     return links
 
 
-def _watched(user, store, meta) -> list[tuple[tuple[str, str, str], object]]:
-    """Workloads the user or their teams watch, as (namespace, kind, name) and the current
-    Workload (None when the snapshot no longer has it)."""
-    watches = Watch.objects.visible_to(user).order_by("namespace", "kind", "name")
-    found = {}
-    for watch in watches[:MAX_WATCHED]:
-        key = (watch.namespace, watch.kind, watch.name)
-        if key not in found:
-            found[key] = store.workload(meta.window, *key, version=meta.version)
-    return list(found.items())
-
-
-def _list_context(
-    request, store, params, extra: dict | None = None, pinned_namespace: str = "", meta=None
-) -> dict:
+def _list_context(request, store, params, extra: dict | None = None, meta=None) -> dict:
     meta = meta or _read_meta(store, params.window)
     context = _base_context(request, params.window)
     context.update(_freshness(meta))
-    context.update(_workload_table(request, store, meta, params.query, pinned_namespace))
+    window_query = with_query("", context["window_params"])
+    context.update(_workload_table(request, store, meta, params.query, window_query))
     context.update(extra or {})
     if wants_partial(request):  # the filter form is outside the swapped table
         return context
@@ -209,7 +183,7 @@ def _list_context(
             "kinds": KINDS,
             "health_states": HEALTH_STATES,
             "selected_namespaces": selected,
-            "team_links": _team_links(request.user, params.window),
+            "team_links": _team_links(request.user),
         }
     )
     return context
@@ -227,20 +201,16 @@ def overview(request):
         raise NoSnapshot(params.window)
     control_plane = overview_.control_plane
     # Every list here is bounded when the store writes it: the page costs the same at any size.
-    extra_window = [] if params.window == _default_window() else [("window", params.window)]
     context.update(
         {
             "overview": overview_,
-            "watched": _watched(request.user, store, context["meta"]),
+            "namespace_columns": paging.column_headers(None, NAMESPACE_COLUMNS),
+            "namespace_rows": namespace_rows(
+                overview_.namespaces, with_query("", context["window_params"])
+            ),
             "certificates": certificates(control_plane, context["now"]),
             "proxy_versions": proxy_versions(control_plane),
             "skewed_proxies": sum(v.proxies for v in proxy_versions(control_plane) if v.skewed),
-            "injection_failures_query": urlencode(
-                [("ns", ns) for ns in overview_.injection_failure_namespaces]
-                + [("meshed", "no")]
-                + extra_window
-            ),
-            "namespaces_query": urlencode(extra_window),
             "more_bad_inject": overview_.bad_inject_count - len(overview_.bad_inject_namespaces),
         }
     )
@@ -266,12 +236,13 @@ def namespace_list(request):
     )
     context = _base_context(request, window)
     context.update(_freshness(meta))
-    context.update(_paging(request.GET, page))
+    context.update(paging.pager(page))
+    empty = "No namespaces match." if query.search else "No namespaces in this snapshot."
     context.update(
         {
             "query": query,
-            "namespaces": page.items,
-            "columns": paging.column_headers(request.GET, query, paging.NAMESPACE_COLUMNS),
+            "rows": namespace_rows(page.items, with_query("", context["window_params"]), empty),
+            "columns": paging.column_headers(query, NAMESPACE_COLUMNS),
             "list_url": request.path,
         }
     )
@@ -299,7 +270,6 @@ def namespace_detail(request, namespace):
             "rollup": rollup,
             "list_url": request.path,
         },
-        pinned_namespace=namespace,
         meta=meta,
     )
     return render_page(request, "dashboard/namespace.html", context, "table")
@@ -308,7 +278,7 @@ def namespace_detail(request, namespace):
 @dashboard_page
 def workload_detail(request, namespace, kind, name):
     window = parse_window(request.GET, _default_window())
-    if kind not in KINDS or len(name) > 253 or len(namespace) > 63:
+    if kind not in KINDS or len(name) > MAX_SUBDOMAIN or len(namespace) > MAX_LABEL:
         raise Http404("no such workload")
     store = SnapshotStore.from_settings()
     meta = _read_meta(store, window)

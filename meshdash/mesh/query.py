@@ -5,23 +5,16 @@ lives in meshdash/dashboard/filters.py; running it lives in the snapshot store.
 
 from dataclasses import dataclass, field
 
-# Sort key -> Workload attribute. None values sort last whatever the direction.
-SORT_KEYS: dict[str, str] = {
-    "name": "name",
-    "namespace": "namespace",
-    "kind": "kind",
-    "health": "health",  # by HEALTH_ORDER rank, worst first when ascending
-    "meshed": "meshed_pods",
-    "success_rate": "success_rate",
-    "rps": "rps",
-    "p50": "latency_ms_p50",
-    "p95": "latency_ms_p95",
-    "p99": "latency_ms_p99",
-    "tcp": "tcp_open_connections",
-}
+# The list's sort keys, defined with its columns; a query names one of them.
+from meshdash.mesh.columns import SORT_KEYS as SORT_KEYS
+
 DEFAULT_SORT = "health"
 PER_PAGE_CHOICES: tuple[int, ...] = (25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = max(PER_PAGE_CHOICES)
+MAX_PAGE = 1_000_000  # far beyond any list; keeps arithmetic on page numbers small
+# The most namespaces one list URL may name: a bound on the sets one page intersects.
+MAX_NAMESPACES = 100
 
 
 @dataclass(frozen=True)

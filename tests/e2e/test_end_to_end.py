@@ -12,7 +12,7 @@ import pytest
 from celery import Celery
 
 from meshdash.collectors.tasks import collect_window
-from meshdash.dashboard.templatetags.meshdash import percent, rps
+from meshdash.lib.templatetags.meshdash import percent, rps
 from tests import servers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]

@@ -3,8 +3,14 @@ from django import template
 from meshdash.bookmarks.menu import menu_sections
 from meshdash.bookmarks.models import Watch
 from meshdash.bookmarks.models import may_share_with_everyone as _may_share_with_everyone
+from meshdash.bookmarks.watches import watched_workloads
+from meshdash.mesh.model import WorkloadKey
+from meshdash.store import SnapshotStore
 
 register = template.Library()
+
+# The overview's watched panel shows this many, the first by name: a bound on its one read.
+MAX_WATCHED = 30
 
 
 @register.simple_tag
@@ -42,4 +48,18 @@ def watch_button(context, namespace: str, kind: str, name: str):
         "name": name,
         "mine": mine,
         "teams": list(user.groups.values_list("name", flat=True)) if user.is_authenticated else [],
+    }
+
+
+@register.inclusion_tag("bookmarks/_watched.html", takes_context=True)
+def watched_panel(context, window: str, version: str):
+    """The workloads the user or their teams watch, as they are in this snapshot version of
+    ``window``, read from the store in one call; "gone" for those it no longer has."""
+    watched = watched_workloads(context["request"].user)[:MAX_WATCHED]
+    found = SnapshotStore.from_settings().workloads(
+        window, [WorkloadKey(*key) for key in watched], version=version
+    )
+    return {
+        "watched": [(key, found[WorkloadKey(*key)]) for key in watched],
+        "window_params": context.get("window_params"),
     }

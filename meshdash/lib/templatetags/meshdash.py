@@ -1,4 +1,5 @@
-"""Formatting for numbers from the mesh: compact, aligned, and "—" where there is nothing."""
+"""meshdash's template library, for every app's templates: numbers from the mesh formatted
+compactly, with "—" where there is nothing, and links that keep the page's window."""
 
 import time
 
@@ -106,9 +107,24 @@ def unix_iso(timestamp):
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
 
 
+@register.filter
+def without(params, keys: str):
+    """A copy of the QueryDict ``params`` without the space-separated ``keys``. Before
+    ``{% querystring %}`` changes them, so that a link lists what it keeps, then what it sets."""
+    kept = params.copy()
+    for key in keys.split():
+        kept.pop(key, None)
+    return kept
+
+
+def with_query(url: str, params) -> str:
+    """``url`` with the QueryDict ``params`` as its query string, when there are any."""
+    return f"{url}?{params.urlencode()}" if params else url
+
+
 def _keep_window(context, url: str) -> str:
-    window = context.get("window")
-    return f"{url}?window={window}" if window and window != context.get("default_window") else url
+    """``window_params``: the page's window, unless the default (dashboard.filters)."""
+    return with_query(url, context.get("window_params"))
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,88 @@
+"""What a dashboard URL shows, as plain JSON-ready data: the dashboard's interface for anything
+that keeps a copy of a view (frozen bookmarks). Reads the current snapshot of the URL's window.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.http import QueryDict
+from django.urls import Resolver404, resolve
+
+from meshdash.dashboard.filters import BadQuery, parse_window, parse_workload_query
+from meshdash.store import SnapshotStore, StoreUnavailable
+
+
+class NothingToShow(ValueError):
+    """``str()`` says why: no snapshot yet, the workload is gone, or the URL is wrong."""
+
+
+class NotAView(NothingToShow):
+    """The URL itself is the problem (no page of ours, a bad filter or window), whatever the
+    snapshot."""
+
+
+@dataclass(frozen=True)
+class ViewData:
+    kind: str  # "workload" (one workload's detail) or "workloads" (a page of the list)
+    data: dict  # JSON-ready
+    window: str
+    taken_at: float  # unix seconds: when the snapshot shown was taken
+
+
+def plain(value):
+    """Dataclasses, lists and dicts as JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [plain(v) for v in value]
+    return value
+
+
+def view_for_url(path: str, query: str) -> ViewData:
+    """The data the page at ``path`` (percent-encoded, as in a URL) with the query string
+    ``query`` shows now.
+
+    A workload page gives the workload's detail; every other page the workload list its
+    filters select (the overview and namespace list: the default list, worst health first).
+    """
+    try:
+        kwargs = resolve(unquote(path)).kwargs
+        params = QueryDict(query)
+        window = parse_window(params, settings.MESHDASH_DEFAULT_WINDOW)
+    except Resolver404:
+        raise NotAView("the URL is not a meshdash page") from None
+    except BadQuery as exc:
+        raise NotAView(str(exc)) from None
+    store = SnapshotStore.from_settings()
+    try:
+        meta = store.meta(window)
+        if meta is None:
+            raise NothingToShow(f"no snapshot of the {window} window yet")
+        if {"namespace", "kind", "name"} <= kwargs.keys():
+            detail = store.workload_detail(
+                window, kwargs["namespace"], kwargs["kind"], kwargs["name"], version=meta.version
+            )
+            if detail is None:
+                raise NothingToShow("this workload is not in the current snapshot")
+            kind, data = "workload", plain(detail)
+        else:
+            namespaces = (kwargs["namespace"],) if "namespace" in kwargs else ()
+            page = store.workload_page(
+                window, parse_workload_query(params, namespaces=namespaces), version=meta.version
+            )
+            kind = "workloads"
+            data = {
+                "items": plain(page.items),
+                "total": page.total,
+                "page": page.page,
+                "pages": page.pages,
+            }
+    except StoreUnavailable:
+        raise NothingToShow("the snapshot store cannot be reached") from None
+    except BadQuery as exc:
+        raise NotAView(str(exc)) from None
+    return ViewData(kind=kind, data=data, window=window, taken_at=meta.taken_at)
