@@ -27,8 +27,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from meshdash.lib import processes  # noqa: E402
+from meshdash.lib.processes import free_port, port_open  # noqa: E402
+
 PYTHON = sys.executable
 WINDOWS = ("1m", "10m", "1h")
 SCRAPE_INTERVAL = os.environ.get("MESHDASH_BENCH_SCRAPE_INTERVAL", "10s")
@@ -60,55 +63,29 @@ VIZ_LIST_QUERIES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until(check, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what}: the process exited with {proc.returncode}")
+    """Until ``check()`` is true; a check that cannot connect yet counts as false."""
+
+    def ready() -> bool:
         try:
-            if check():
-                return
+            return bool(check())
         except OSError:
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"{what}: not ready after {timeout:.0f}s")
+            return False
 
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    try:
+        processes.wait_until(ready, timeout, 0.25, proc=proc)
+    except processes.ProcessExited:
+        raise RuntimeError(f"{what}: the process exited with {proc.returncode}") from None
+    except TimeoutError:
+        raise TimeoutError(f"{what}: not ready after {timeout:.0f}s") from None
 
 
 def start(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return processes.start(args, log, env)
 
 
 def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
+    processes.stop(proc, timeout=15)
 
 
 def prom_query(base: str, query: str, timeout: float = 60.0) -> dict:
@@ -148,26 +125,22 @@ class Stack:
         redis_dir = self.dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         self.procs["redis"] = start(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--dir", str(redis_dir), "--save", "", "--appendonly", "no"],
-            self.dir / "logs" / "redis.log",
-        )  # fmt: skip
+            processes.redis_command(self.redis_port, redis_dir), self.dir / "logs" / "redis.log"
+        )
         wait_until(lambda: port_open(self.redis_port), 20, "redis", self.procs["redis"])
-        self.procs["demo"] = start(
-            [PYTHON, "manage.py", "demo_mesh", "--workloads", str(self.workloads),
-             "--seed", "1", "--host", "127.0.0.1", "--kube-port", "0", "--metrics-port", "0",
-             "--shards", "8", "--scrape-interval", SCRAPE_INTERVAL,
-             "--out-dir", str(self.demo_dir)],
-            self.dir / "logs" / "demo.log",
-        )  # fmt: skip
-        wait_until(lambda: (self.demo_dir / "ready").exists(), 300, "demo mesh", self.procs["demo"])
-        self.procs["prometheus"] = start(
-            ["prometheus", f"--config.file={self.demo_dir / 'prometheus.yml'}",
-             f"--storage.tsdb.path={self.dir / 'prometheus'}",
-             f"--web.listen-address=127.0.0.1:{self.prom_port}",
-             "--storage.tsdb.retention.time=2h", "--log.level=warn"],
-            self.dir / "logs" / "prometheus.log",
-        )  # fmt: skip
+        mesh = processes.demo_mesh_command(
+            self.demo_dir, self.workloads, scrape_interval=SCRAPE_INTERVAL
+        )
+        self.procs["demo"] = start(mesh, self.dir / "logs" / "demo.log")
+        ready = processes.demo_mesh_ready(self.demo_dir)
+        wait_until(ready.exists, 300, "demo mesh", self.procs["demo"])
+        prometheus = processes.prometheus_command(
+            self.demo_dir / "prometheus.yml",
+            self.dir / "prometheus",
+            self.prom_port,
+            extra=["--log.level=warn"],
+        )
+        self.procs["prometheus"] = start(prometheus, self.dir / "logs" / "prometheus.log")
         wait_until(lambda: port_open(self.prom_port), 60, "prometheus", self.procs["prometheus"])
 
     def wait_for_samples(self, samples: int = 4) -> float:
@@ -355,10 +328,11 @@ def main() -> int:
     repeats = int(os.environ.get("MESHDASH_BENCH_COLLECTIONS", "3"))
     requests_each = int(os.environ.get("MESHDASH_BENCH_REQUESTS", "200"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meshdash.settings")
-    sys.path.insert(0, str(ROOT))
     for binary in ("redis-server", "prometheus"):
-        if shutil.which(binary) is None:
-            print(f"{binary} is missing: run `make bootstrap` first", file=sys.stderr)
+        try:
+            processes.binary(binary)
+        except processes.MissingBinary as exc:
+            print(exc, file=sys.stderr)
             return 2
     report: dict = {"sizes": {}, "scrape_interval": SCRAPE_INTERVAL, "started": time.time()}
     work_root = Path(tempfile.mkdtemp(prefix="meshdash-bench-"))

@@ -47,6 +47,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import demo  # noqa: E402  (scripts/demo.py: the stack and its children)
 
+from meshdash.lib import processes  # noqa: E402
 from tests.resilience.faults import FaultProxy  # noqa: E402
 
 OUT_DIR = ROOT / "var" / "bench-load"
@@ -179,7 +180,7 @@ class Bench:
     def respawn(self, name: str) -> demo.Child:
         """The child started again with the same command (same port, same data directory)."""
         old = self.child(name)
-        demo.signal_group(old.proc, signal.SIGKILL)
+        processes.signal_group(old.proc, signal.SIGKILL)
         old.proc.wait()
         self.stack.children.remove(old)
         if old.log.exists():
@@ -188,7 +189,7 @@ class Bench:
 
     def start(self) -> None:
         workloads = self.args.workloads
-        prometheus_port = demo.free_port()
+        prometheus_port = processes.free_port()
         demo.start_stack(
             self.stack,
             self.env,
@@ -198,7 +199,7 @@ class Bench:
             prometheus_port,
         )
         self.kube = KubeFaults(Path(self.env["KUBECONFIG"]))
-        web_port = demo.free_port()
+        web_port = processes.free_port()
         demo.start_web(self.stack, web_port, self.env)
         self.base = f"http://127.0.0.1:{web_port}"
 
@@ -249,11 +250,11 @@ class Bench:
 
     def stop_locust(self) -> None:
         if self.locust is not None and self.locust.poll() is None:
-            demo.signal_group(self.locust, signal.SIGTERM)
+            processes.signal_group(self.locust, signal.SIGTERM)
             try:
                 self.locust.wait(30)
             except subprocess.TimeoutExpired:
-                demo.signal_group(self.locust, signal.SIGKILL)
+                processes.signal_group(self.locust, signal.SIGKILL)
                 self.locust.wait()
 
 
@@ -584,7 +585,7 @@ def faults(bench: Bench) -> list[tuple[str, object, object, float]]:
 
     def kill(name):
         def start():
-            demo.signal_group(bench.child(name).proc, signal.SIGKILL)
+            processes.signal_group(bench.child(name).proc, signal.SIGKILL)
             bench.child(name).proc.wait()
 
         return start
@@ -598,7 +599,7 @@ def faults(bench: Bench) -> list[tuple[str, object, object, float]]:
 
     def prom_ready():
         demo.wait_until(
-            lambda: demo.http_ok(bench.env["PROMETHEUS_URL"] + "/-/ready"),
+            lambda: processes.http_ok(bench.env["PROMETHEUS_URL"] + "/-/ready"),
             "Prometheus",
             bench.child("prometheus"),
             300,
@@ -606,10 +607,10 @@ def faults(bench: Bench) -> list[tuple[str, object, object, float]]:
 
     def redis_ready():
         port = int(bench.env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
-        demo.wait_until(lambda: demo.port_open(port), "Redis", bench.child("redis"), 30)
+        demo.wait_until(lambda: processes.port_open(port), "Redis", bench.child("redis"), 30)
 
     def prometheus(signum):
-        return lambda: demo.signal_group(bench.child("prometheus").proc, signum)
+        return lambda: processes.signal_group(bench.child("prometheus").proc, signum)
 
     def kube(**fault):
         def start():

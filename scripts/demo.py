@@ -4,11 +4,11 @@
 Starts Redis (REDIS_URL when set, otherwise a private redis-server), the demo mesh, a Prometheus
 scraping it, a Celery worker, Celery beat and the web server, after migrating the database and
 creating the login demo/demo. Each child runs in its own process group with its log under
-var/demo/logs/; if one dies, everything stops. `--prepare` only migrates and creates the login.
+var/demo/logs/; if one dies, everything stops. `--prepare` only migrates and creates the login;
+`--dev` (`make dev`) serves with Django's autoreloading runserver and DEBUG on.
 """
 
 import argparse
-import contextlib
 import http.cookiejar
 import json
 import os
@@ -26,6 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from meshdash.lib import processes  # noqa: E402
+from meshdash.lib.processes import free_port, http_ok, port_open, signal_group  # noqa: E402
+
 DEMO_DIR = ROOT / "var" / "demo"
 LOG_DIR = DEMO_DIR / "logs"
 MESH_DIR = DEMO_DIR / "mesh"
@@ -57,18 +62,8 @@ class Stack:
 
     def start(self, name: str, args: list, env: dict[str, str]) -> Child:
         log = LOG_DIR / f"{name}.log"
-        with open(log, "wb") as out:
-            # Own session and process group: Ctrl-C reaches only us, and we stop each child whole.
-            proc = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        child = Child(name, proc, log)
+        # Own session and process group: Ctrl-C reaches only us, and we stop each child whole.
+        child = Child(name, processes.start(args, log, env), log)
         self.children.append(child)
         return child
 
@@ -94,11 +89,6 @@ class Stack:
                 # The group may outlive its leader (a Celery pool, gunicorn workers).
                 signal_group(child.proc, signal.SIGKILL)
                 child.proc.wait()
-
-
-def signal_group(proc: subprocess.Popen, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signum)
 
 
 def env_port(name: str, default: int) -> int:
@@ -130,55 +120,30 @@ def require_free(port: int, what: str, variable: str) -> None:
             ) from exc
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until(check, what: str, child: Child | None, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child is not None and child.proc.poll() is not None:
-            raise DemoError(
-                f"{child.name} exited with code {child.proc.returncode} while starting: "
-                f"see {child.log.relative_to(ROOT)}"
-            )
-        if check():
-            return
-        time.sleep(0.2)
-    raise DemoError(
-        f"{what} not ready after {timeout:.0f} s"
-        + (f": see {child.log.relative_to(ROOT)}" if child else "")
-    )
-
-
-def port_open(port: int) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback URL)
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
+        processes.wait_until(check, timeout, 0.2, proc=child.proc if child else None)
+    except processes.ProcessExited:
+        raise DemoError(
+            f"{child.name} exited with code {child.proc.returncode} while starting: "
+            f"see {child.log.relative_to(ROOT)}"
+        ) from None
+    except TimeoutError:
+        raise DemoError(
+            f"{what} not ready after {timeout:.0f} s"
+            + (f": see {child.log.relative_to(ROOT)}" if child else "")
+        ) from None
 
 
 def binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise DemoError(f"{name} is missing: run `make bootstrap` (it installs Debian's {name})")
-    return path
+    try:
+        return processes.binary(name)
+    except processes.MissingBinary as exc:
+        raise DemoError(str(exc)) from None
 
 
 def prepare_database() -> None:
     """Migrates the database and creates (or resets) the login demo/demo."""
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meshdash.settings")
     import django
 
@@ -230,7 +195,7 @@ class Web:
             return 0
 
 
-def run() -> int:
+def run(dev: bool = False) -> int:
     started = time.monotonic()
     workloads = env_workloads()
     web_port = env_port("MESHDASH_DEMO_PORT", 8000)
@@ -254,7 +219,7 @@ def run() -> int:
     stack = Stack()
     try:
         start_stack(stack, env, workloads, redis_server, prometheus, prometheus_port)
-        start_web(stack, web_port, env)
+        start_web(stack, web_port, env, dev)
         base = f"http://127.0.0.1:{web_port}"
         print(
             f"""
@@ -263,7 +228,7 @@ def run() -> int:
   redis       {env["REDIS_URL"]}{"" if redis_server is None else " (private)"}
   cache redis {env.get("MESHDASH_CACHE_REDIS_URL") or env["REDIS_URL"]}
   demo mesh   {workloads} workloads, scraped every {scrape_interval(workloads)}
-  kubeconfig  {env["KUBECONFIG"]}
+  kubeconfig  {env["KUBECONFIG"]}{DEV_NOTE if dev else ""}
   logs        {LOG_DIR}/{{{",".join(c.name for c in stack.children)}}}.log
   Ctrl-C stops everything. Waiting for the first snapshot...""",
             flush=True,
@@ -292,7 +257,6 @@ def start_stack(
     prometheus_port: int,
 ) -> None:
     """Redis, the demo mesh, Prometheus, the Celery worker and beat; sets their URLs in env."""
-    python = sys.executable
     if redis_server:
         # Snapshots and Celery's queues: never evicted; past the ceiling Redis refuses writes
         # (collections fail, the pages say stale) rather than drop a snapshot or a task.
@@ -305,30 +269,27 @@ def start_stack(
         )
 
     # A `ready` left by an earlier run must not be taken for this one's.
-    (MESH_DIR / "ready").unlink(missing_ok=True)
-    mesh_args = f"--workloads {workloads} --seed 1 --host 127.0.0.1 --kube-port 0 --metrics-port 0"
-    mesh_args += f" --shards 8 --scrape-interval {scrape_interval(workloads)}"
-    mesh_command = [python, "manage.py", "demo_mesh", *mesh_args.split(), "--out-dir", MESH_DIR]
+    ready = processes.demo_mesh_ready(MESH_DIR)
+    ready.unlink(missing_ok=True)
+    mesh_command = processes.demo_mesh_command(
+        MESH_DIR, workloads, scrape_interval=scrape_interval(workloads)
+    )
     mesh = stack.start("demo-mesh", mesh_command, env)
-    wait_until((MESH_DIR / "ready").exists, "the demo mesh", mesh, 300)
+    wait_until(ready.exists, "the demo mesh", mesh, 300)
     env["KUBECONFIG"] = str(MESH_DIR / "kubeconfig")
 
     prometheus_url = f"http://127.0.0.1:{prometheus_port}"
-    prometheus_args = [
-        f"--config.file={MESH_DIR / 'prometheus.yml'}",
-        f"--storage.tsdb.path={DEMO_DIR / 'prometheus'}",
-        "--storage.tsdb.retention.time=2h",
-        f"--web.listen-address=127.0.0.1:{prometheus_port}",
-    ]
-    prom = stack.start("prometheus", [prometheus, *prometheus_args], env)
+    prometheus_command = processes.prometheus_command(
+        MESH_DIR / "prometheus.yml", DEMO_DIR / "prometheus", prometheus_port, server=prometheus
+    )
+    prom = stack.start("prometheus", prometheus_command, env)
     wait_until(lambda: http_ok(prometheus_url + "/-/ready"), "Prometheus", prom, 60)
     env["PROMETHEUS_URL"] = prometheus_url
 
-    celery = [python, "-m", "celery", "-A", "meshdash"]
-    worker_args = ["worker", "--loglevel", "INFO", "--concurrency", "2"]
-    stack.start("worker", [*celery, *worker_args, "--hostname", "demo-worker@%h"], env)
-    beat_args = ["beat", "--loglevel", "INFO", "--schedule", DEMO_DIR / "celerybeat-schedule"]
-    stack.start("beat", [*celery, *beat_args], env)
+    worker_args = ["--loglevel", "INFO", "--concurrency", "2", "--hostname", "demo-worker@%h"]
+    stack.start("worker", processes.celery_command("worker", *worker_args), env)
+    beat_args = ["--loglevel", "INFO", "--schedule", DEMO_DIR / "celerybeat-schedule"]
+    stack.start("beat", processes.celery_command("beat", *beat_args), env)
 
 
 # README, "Redis": the snapshot store's ceiling grows with the mesh (about 22 MB per 1,000
@@ -345,10 +306,10 @@ def start_redis(stack: Stack, name: str, server: str, maxmemory: str, policy: st
     port = free_port()
     directory = DEMO_DIR / name
     directory.mkdir(parents=True, exist_ok=True)
-    args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", directory]
-    args += ["--save", "", "--appendonly", "no"]
-    args += ["--maxmemory", maxmemory, "--maxmemory-policy", policy]
-    redis = stack.start(name, [server, *args], dict(os.environ))
+    args = processes.redis_command(
+        port, directory, maxmemory=maxmemory, policy=policy, server=server
+    )
+    redis = stack.start(name, args, dict(os.environ))
     wait_until(lambda: port_open(port), name, redis, 20)
     return f"redis://127.0.0.1:{port}/0"
 
@@ -371,9 +332,15 @@ def watch(stack: Stack, browser: "Web", started: float) -> None:
         time.sleep(1.0 if listed else 0.5)
 
 
-def start_web(stack: Stack, port: int, env: dict[str, str]) -> Child:
-    """gunicorn with two workers; Django's runserver only if gunicorn does not come up."""
+def start_web(stack: Stack, port: int, env: dict[str, str], dev: bool = False) -> Child:
+    """gunicorn with two workers; Django's runserver only if gunicorn does not come up. With
+    ``dev``, Django's runserver reloading the code at each change, with DEBUG on."""
     python = sys.executable
+    if dev:
+        dev_env = dict(env, MESHDASH_DEBUG="true")
+        web = stack.start("web", [python, "manage.py", "runserver", f"127.0.0.1:{port}"], dev_env)
+        wait_until(lambda: port_open(port), "runserver", web, 30)
+        return web
     gunicorn_args = f"meshdash.wsgi --bind 127.0.0.1:{port} --workers 2 --access-logfile -"
     web = stack.start("web", [python, "-m", "gunicorn", *gunicorn_args.split()], env)
     try:
@@ -390,6 +357,12 @@ def start_web(stack: Stack, port: int, env: dict[str, str]) -> Child:
     return web
 
 
+DEV_NOTE = """
+  web         Django's runserver with DEBUG on, reloading at each change of the code or a
+              template; the worker and beat keep the code they started with (Ctrl-C and
+              start again after a change to what collects)"""
+
+
 def interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -400,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--prepare",
         action="store_true",
         help="only migrate the database and create the login demo/demo",
+    )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="serve with Django's autoreloading runserver and DEBUG on (make dev)",
     )
     return parser
 
@@ -418,7 +396,7 @@ def main() -> int:
             prepare_database()
             print(f"database migrated; login {LOGIN[0]} / {LOGIN[1]}")
             return 0
-        return run()
+        return run(dev=args.dev)
     except DemoError as exc:
         print(f"meshdash demo: {exc}", file=sys.stderr)
         return 1

@@ -32,37 +32,31 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """A Redis URL for the tests. With REDIS_URL set the tests use database 15 of that server."""
+def private_redis(tmp_path_factory, name: str, memory: tuple[str, str], database: int):
+    """The URL of a private Redis run with ``memory`` (maxmemory, policy) for the session, or
+    of ``database`` on REDIS_URL's server when that is set."""
     if os.environ.get("REDIS_URL"):
         base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
-        yield f"{base}/15"
+        yield f"{base}/{database}"
         return
-    proc, port = servers.start_redis(
-        tmp_path_factory.mktemp("redis"), memory=servers.STORE_REDIS_MEMORY
-    )
+    proc, port = servers.start_redis(tmp_path_factory.mktemp(name), memory=memory)
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         servers.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis URL for the tests. With REDIS_URL set the tests use database 15 of that server."""
+    yield from private_redis(tmp_path_factory, "redis", servers.STORE_REDIS_MEMORY, 15)
 
 
 @pytest.fixture(scope="session")
 def cache_redis_url(tmp_path_factory):
     """The result cache's Redis, an instance of its own as meshdash runs it (database 14 of
     REDIS_URL's server when that is set)."""
-    if os.environ.get("REDIS_URL"):
-        base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
-        yield f"{base}/14"
-        return
-    proc, port = servers.start_redis(
-        tmp_path_factory.mktemp("cache-redis"), memory=servers.CACHE_REDIS_MEMORY
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        servers.stop(proc)
+    yield from private_redis(tmp_path_factory, "cache-redis", servers.CACHE_REDIS_MEMORY, 14)
 
 
 @pytest.fixture(autouse=True)

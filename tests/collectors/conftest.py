@@ -2,7 +2,6 @@
 known values, and a small Kubernetes API server, each on a free port and stopped at the end."""
 
 import json
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -14,29 +13,21 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from meshdash.collectors.kubernetes import KubernetesClient
+from meshdash.lib import processes
 from tests import servers
 from tests.collectors import fixture_data, kube_server
 
 
 def start_prometheus(data_dir: Path, config: str = "global: {}\n") -> tuple[subprocess.Popen, str]:
     """A Prometheus on a free loopback port over ``data_dir``; its URL."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        raise RuntimeError("prometheus is missing: run `make bootstrap`")
+    server = processes.binary("prometheus")
     config_file = data_dir / "prometheus.yml"
     config_file.write_text(config)
     port = servers.free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config_file}",
-            f"--storage.tsdb.path={data_dir / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--storage.tsdb.retention.time=30d",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir / "prometheus.log").open("w"),
+    args = processes.prometheus_command(
+        config_file, data_dir / "tsdb", port, retention="30d", server=server
     )
+    proc = processes.start(args, data_dir / "prometheus.log", own_group=False)
     servers.wait_for_port(port, timeout=30, proc=proc)
     return proc, f"http://127.0.0.1:{port}"
 

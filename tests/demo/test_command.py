@@ -1,6 +1,5 @@
 """`manage.py demo_mesh` as an operator runs it: files written, servers up, clean exit."""
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import yaml
 from kubernetes import client, config
 
 from meshdash.demo.runner import load_mesh
+from meshdash.lib import processes
 from tests.servers import ROOT
 
 
@@ -47,11 +47,10 @@ def test_it_serves_until_signalled_and_exits_cleanly(tmp_path, stop_signal):
         for target in targets:
             with urllib.request.urlopen(f"http://{target}/metrics", timeout=10) as response:
                 assert b"request_total{" in response.read()
-        promtool = shutil.which("promtool")
-        if promtool:
-            check = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
-                                   capture_output=True)  # fmt: skip
-            assert check.returncode == 0, check.stdout + check.stderr
+        promtool = processes.binary("promtool")
+        check = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+                               capture_output=True)  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
     finally:
         proc.send_signal(stop_signal)
         output = proc.communicate(timeout=20)[0].decode()

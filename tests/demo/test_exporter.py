@@ -1,5 +1,4 @@
 import re
-import shutil
 import subprocess
 import urllib.request
 
@@ -9,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from meshdash.demo import model
 from meshdash.demo.exporter import MetricsExporter, _dst_labels, build_shards, series_count
 from meshdash.demo.model import LATENCY_BOUNDS_MS, build_mesh, histogram_quantile
+from meshdash.lib import processes
 from tests.demo import promtext
 
 # The application's own traffic: neither the admin port nor the kubelet's probes.
@@ -69,9 +69,7 @@ def _sample_lines(text: str) -> list[str]:
 
 
 def test_it_serves_text_that_promtool_and_prometheus_client_parse(text):
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is missing: run `make bootstrap`")
+    promtool = processes.binary("promtool")  # Debian's prometheus package has it
     result = subprocess.run(
         [promtool, "check", "metrics"], input=text.encode(), capture_output=True
     )

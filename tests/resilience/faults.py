@@ -14,6 +14,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from meshdash.lib import processes
 from tests import servers
 
 GARBAGE = b"<html><body>502 Bad Gateway, or something</body></html>"
@@ -179,18 +180,11 @@ class PrometheusOnPort:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / "prometheus.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    "prometheus",
-                    f"--config.file={self.config_file}",
-                    f"--storage.tsdb.path={self.data_dir}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                    "--storage.tsdb.retention.time=1h",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        args = processes.prometheus_command(
+            self.config_file, self.data_dir, self.port, retention="1h"
+        )
+        log = self.data_dir / "prometheus.log"
+        self.proc = processes.start(args, log, own_group=False, append=True)
         servers.wait_for_http(f"{self.url}/-/ready", timeout=60, proc=self.proc)
 
     @property
@@ -222,27 +216,7 @@ class RedisOnPort:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.data_dir),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(self.data_dir / "redis.log"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        servers.wait_for_port(self.port, proc=self.proc)
+        self.proc, _ = servers.start_redis(self.data_dir, self.port)
 
     def stop(self) -> None:
         if self.proc is not None:
