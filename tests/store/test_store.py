@@ -6,7 +6,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from meshdash.mesh.model import ControlPlane, Namespace, Snapshot
+from meshdash.mesh.model import ControlPlane, Namespace, Snapshot, WorkloadKey
 from meshdash.mesh.query import WorkloadQuery
 from meshdash.store import SnapshotMeta, SnapshotStore, StoreUnavailable
 from tests import servers
@@ -52,6 +52,19 @@ def test_it_round_trips_every_workload_exactly(store, mesh):
     for workload in mesh.workloads:
         assert store.workload("1m", workload.namespace, workload.kind, workload.name) == workload
     assert store.workload("1m", "nowhere", "deployment", "api-1") is None
+
+
+def test_it_reads_several_workloads_in_one_call(store, mesh):
+    assert store.workloads("1m", [mesh.workloads[0].key]) == {mesh.workloads[0].key: None}
+    store.write(mesh)
+    missing = WorkloadKey("nowhere", "deployment", "api-1")
+    wanted = [mesh.workloads[5].key, missing, mesh.workloads[2].key]
+    assert store.workloads("1m", wanted) == {
+        mesh.workloads[5].key: mesh.workloads[5],
+        missing: None,
+        mesh.workloads[2].key: mesh.workloads[2],
+    }
+    assert store.workloads("1m", []) == {}
 
 
 def test_it_keeps_none_and_hostile_text(store):
