@@ -13,11 +13,13 @@ demo:
 	$(PYTHON) scripts/demo.py
 
 test:
-	bash scripts/bootstrap.sh --browser
+	bash scripts/bootstrap.sh --browser --kubectl
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# scripts/bench.py, then the memory figures deploy/'s requests and limits come from (bench_sizing.py).
 bench: bootstrap
 	$(PYTHON) scripts/bench.py
+	$(PYTHON) scripts/bench_sizing.py
 
 # Load, soak and faults against the demo at 5,000 workloads (about an hour); a quick try:
 # make bench-load BENCH_LOAD_ARGS='--workloads 300 --soak-minutes 2 --users 8,32'
@@ -31,5 +33,5 @@ lint: bootstrap
 
 # Removes what runs leave behind; keeps .venv (delete it by hand to reinstall from scratch).
 clean:
-	rm -rf var staticfiles bench-results.json bench-load-results.json .pytest_cache .ruff_cache .hypothesis
+	rm -rf var staticfiles bench-results.json bench-load-results.json bench-sizing-results.json .pytest_cache .ruff_cache .hypothesis
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -3,7 +3,9 @@
 # (redis-server, prometheus; chromium with --browser; postgresql-client with --psql) and a .venv
 # with requirements-dev.txt. Idempotent: when everything is in place it only checks and returns.
 #
-#   scripts/bootstrap.sh [--browser] [--psql]
+#   scripts/bootstrap.sh [--browser] [--psql] [--kubectl]
+#
+# --kubectl: kubectl, whose built-in kustomize renders deploy/ for tests/deploy.
 #
 # As root it installs missing packages with apt-get; otherwise it stops and prints the exact
 # `sudo apt-get install` command to run first.
@@ -13,11 +15,13 @@ cd "$(dirname "$0")/.."
 
 want_browser=false
 want_psql=false
+want_kubectl=false
 for arg in "$@"; do
     case "$arg" in
         --browser) want_browser=true ;;
         --psql) want_psql=true ;;
-        *) echo "bootstrap: unknown option $arg (use --browser, --psql)" >&2; exit 2 ;;
+        --kubectl) want_kubectl=true ;;
+        *) echo "bootstrap: unknown option $arg (use --browser, --psql, --kubectl)" >&2; exit 2 ;;
     esac
 done
 
@@ -73,6 +77,34 @@ if [ ${#missing[@]} -gt 0 ]; then
     done
 fi
 
+# --- kubectl: Debian's kubernetes-client (1.20) is too old for deploy/'s kustomization, so the
+# upstream binary, checked against its published sha256.
+KUBECTL_VERSION=v1.32.4
+if $want_kubectl && ! command -v kubectl >/dev/null 2>&1; then
+    arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+    url="https://dl.k8s.io/release/$KUBECTL_VERSION/bin/linux/$arch/kubectl"
+    if [ "$(id -u)" -ne 0 ]; then
+        say "kubectl is missing (tests/deploy renders deploy/ with it). Install it first with:" >&2
+        echo "    sudo curl -fsSLo /usr/local/bin/kubectl $url && sudo chmod +x /usr/local/bin/kubectl" >&2
+        exit 1
+    fi
+    say "installing kubectl $KUBECTL_VERSION into /usr/local/bin"
+    "$PYTHON" - "$url" <<'PY'
+import hashlib
+import sys
+import urllib.request
+
+url = sys.argv[1]
+data = urllib.request.urlopen(url, timeout=300).read()
+expected = urllib.request.urlopen(url + ".sha256", timeout=60).read().decode().split()[0]
+if hashlib.sha256(data).hexdigest() != expected:
+    sys.exit(f"bootstrap: {url} does not match its sha256")
+with open("/usr/local/bin/kubectl", "wb") as out:
+    out.write(data)
+PY
+    chmod 0755 /usr/local/bin/kubectl
+fi
+
 # --- The virtual environment, reinstalled only when the requirements (or the Python) change.
 if [ ! -x "$VENV/bin/python" ]; then
     say "creating $VENV with $("$PYTHON" --version 2>&1)"
@@ -84,4 +116,4 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$wanted" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     echo "$wanted" >"$STAMP"
 fi
-say "ready ($VENV, redis-server, prometheus$($want_browser && echo ", chromium" || true))"
+say "ready ($VENV, redis-server, prometheus$($want_browser && echo ", chromium" || true)$($want_kubectl && echo ", kubectl" || true))"

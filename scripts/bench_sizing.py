@@ -1,0 +1,479 @@
+"""`make bench` (sizing): the memory meshdash's pods need, for the manifests' requests and limits.
+
+1. At 1,000 and 5,000 demo workloads (MESHDASH_SIZING_SIZES), with the demo mesh scraped by a
+   real Prometheus (the stack of scripts/bench.py): a Celery worker (``--concurrency 2``, as
+   deploy/ runs it) and beat collect every window on the default schedule for
+   MESHDASH_SIZING_WORKER_SECONDS after the first snapshot of each window; the worker's RSS (its
+   main process and pool children summed, as a container's memory counts them) is sampled every
+   half second. Then Prometheus and the demo mesh are stopped and gunicorn (2 workers, as
+   deploy/ runs it) serves MESHDASH_SIZING_REQUESTS pages of each kind (lists with random sorts,
+   filters and pages, workload pages, the overview); its RSS likewise. Redis's used memory too.
+2. At 20,000 workloads without a 20,000-workload Prometheus: the worker's Prometheus answers at
+   the largest size are recorded on their way through a small proxy, then scaled four times with
+   renamed namespaces (``payments`` -> ``payments-1`` ...; the Linkerd control plane is not
+   copied), and so are the demo mesh's Kubernetes objects. A replaying Prometheus and the demo's
+   Kubernetes API stand-in serve them, and a child process runs the 1m collection into Redis
+   three times, as the worker does: wall time of each and the child's peak RSS.
+
+It prints a table and writes bench-sizing-results.json.
+"""
+
+import copy
+import json
+import os
+import random
+import re
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from unittest import mock
+
+import bench  # scripts/bench.py: the demo stack, process helpers
+
+ROOT = bench.ROOT
+PYTHON = bench.PYTHON
+COPIES = 4
+WINDOWS = ("1m", "10m", "1h")
+# Namespaces of the control plane: one per cluster, never copied when the mesh is scaled.
+CONTROL_NAMESPACES = {"linkerd", "linkerd-viz"}
+_IDENTITY = re.compile(r"^([^.]+)\.([^.]+)(\.serviceaccount\..*)$")
+
+
+# --- Memory of a process tree.
+
+
+def rss_tree_bytes(pid: int) -> int:
+    """RSS of ``pid`` and all its descendants (shared pages counted in each: an upper bound)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        total += int(match[1]) * 1024 if match else 0
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int, interval: float = 0.5):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.samples: list[int] = []
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.samples.append(rss_tree_bytes(self.pid))
+
+    def finish(self) -> dict:
+        self._done.set()
+        self.join()
+        samples = self.samples or [0]
+        return {"peak_mb": mb(max(samples)), "last_mb": mb(samples[-1])}
+
+
+def mb(value: float) -> float:
+    return round(value / 1e6, 1)
+
+
+# --- Prometheus answers: recorded through a proxy, replayed without Prometheus.
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, handler):
+        super().__init__(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def _query_of(path: str) -> str:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get("query", [""])[0]
+
+
+class RecordingPrometheus(_Server):
+    """Forwards instant queries to ``upstream`` and keeps the latest good answer of each."""
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream
+        self.answers: dict[str, bytes] = {}
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server API)
+                try:
+                    with urllib.request.urlopen(recorder.upstream + self.path, timeout=120) as up:  # noqa: S310
+                        code, body = up.status, up.read()
+                except urllib.error.HTTPError as exc:
+                    code, body = exc.code, exc.read()
+                if code == 200 and self.path.startswith("/api/v1/query?"):
+                    recorder.answers[_query_of(self.path)] = body
+                _answer(self, code, body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+
+class ReplayingPrometheus(_Server):
+    """Answers each instant query with its recorded answer, at whatever time it is asked for."""
+
+    def __init__(self, answers: dict[str, bytes]):
+        self.answers = answers
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the http.server API)
+                body = replay.answers.get(_query_of(self.path))
+                if body is None:
+                    _answer(self, 400, b'{"status":"error","error":"not recorded"}')
+                else:
+                    _answer(self, 200, body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+
+def _answer(handler: BaseHTTPRequestHandler, code: int, body: bytes) -> None:
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def renamed(namespace: str, copy_index: int) -> str:
+    if copy_index == 0 or namespace in CONTROL_NAMESPACES:
+        return namespace
+    return f"{namespace}-{copy_index}"
+
+
+def scale_labels(labels: dict[str, str], copy_index: int) -> dict[str, str]:
+    out = {}
+    for name, value in labels.items():
+        if name == "namespace" or name.endswith("_namespace"):
+            value = renamed(value, copy_index)
+        else:
+            identity = _IDENTITY.match(value)
+            if identity:
+                value = identity[1] + "." + renamed(identity[2], copy_index) + identity[3]
+        out[name] = value
+    return out
+
+
+def scale_answer(body: bytes, copies: int) -> bytes:
+    answer = json.loads(body)
+    result = answer.get("data", {}).get("result")
+    if isinstance(result, list):
+        scaled = []
+        for series in result:
+            scaled.append(series)
+            namespace = series.get("metric", {}).get("namespace", "")
+            if namespace in CONTROL_NAMESPACES:
+                continue
+            for index in range(1, copies):
+                scaled.append(dict(series, metric=scale_labels(series["metric"], index)))
+        answer["data"]["result"] = scaled
+    return json.dumps(answer, separators=(",", ":")).encode()
+
+
+def scale_objects(objects: dict[str, list[dict]], copies: int) -> dict[str, list[dict]]:
+    """The demo's Kubernetes objects, each namespace but the control plane's ``copies`` times."""
+    scaled: dict[str, list[dict]] = {}
+    for resource_name, items in objects.items():
+        out = []
+        for obj in items:
+            out.append(obj)
+            meta = obj["metadata"]
+            own = meta["name"] if resource_name == "namespaces" else meta.get("namespace", "")
+            if not own or own in CONTROL_NAMESPACES:
+                continue
+            for index in range(1, copies):
+                twin = copy.deepcopy(obj)
+                key = "name" if resource_name == "namespaces" else "namespace"
+                twin["metadata"][key] = renamed(own, index)
+                twin["metadata"]["uid"] = f"{meta.get('uid', '')}-{index}"
+                out.append(twin)
+        scaled[resource_name] = out
+    return scaled
+
+
+# --- The phases.
+
+
+def meshdash_env(stack: bench.Stack, **extra: str) -> dict:
+    return dict(
+        os.environ,
+        REDIS_URL=stack.redis_url,
+        MESHDASH_LOG_LEVEL="WARNING",
+        DATABASE_URL=f"sqlite:///{stack.dir / 'db.sqlite3'}",
+        **extra,
+    )
+
+
+def redis_used_mb(url: str) -> float:
+    import redis
+
+    return mb(redis.Redis.from_url(url).info("memory")["used_memory"])
+
+
+def measure_worker(stack: bench.Stack, prometheus_url: str, seconds: float) -> dict:
+    import redis
+
+    client = redis.Redis.from_url(stack.redis_url)
+    client.flushdb()
+    env = meshdash_env(
+        stack, PROMETHEUS_URL=prometheus_url, KUBECONFIG=str(stack.demo_dir / "kubeconfig")
+    )
+    celery = str(Path(PYTHON).parent / "celery")
+    worker = bench.start(
+        [celery, "-A", "meshdash", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
+        stack.dir / "logs" / "worker.log",
+        env,
+    )
+    sampler = RssSampler(worker.pid)
+    sampler.start()
+    beat = bench.start(
+        [celery, "-A", "meshdash", "beat", "--loglevel", "WARNING",
+         "--schedule", str(stack.dir / "celerybeat-schedule")],
+        stack.dir / "logs" / "beat.log",
+        env,
+    )  # fmt: skip
+    try:
+        # Beat runs each window first one interval after it starts: the first ones come now.
+        for window in WINDOWS:
+            subprocess.run(
+                [celery, "-A", "meshdash", "call", "meshdash.collectors.tasks.collect_window",
+                 "--args", json.dumps([window])],
+                cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+        prefix = "meshdash"
+
+        def every_window_collected() -> bool:
+            return all(client.exists(f"{prefix}:{w}:current") for w in WINDOWS)
+
+        bench.wait_until(every_window_collected, 900, "a snapshot of every window", worker)
+        time.sleep(seconds)
+        figures = sampler.finish()
+    finally:
+        bench.stop(beat)
+        bench.stop(worker)
+    figures["redis_used_mb"] = redis_used_mb(stack.redis_url)
+    return figures
+
+
+def measure_web(stack: bench.Stack, requests_each: int) -> dict:
+    import redis
+    from django.conf import settings
+
+    from meshdash.mesh.query import SORT_KEYS, WorkloadQuery
+    from meshdash.store import SnapshotStore
+
+    store = SnapshotStore(redis.Redis.from_url(stack.redis_url), settings.MESHDASH_REDIS_PREFIX)
+    namespaces = store.namespace_names("1m")
+    rows = store.workload_page("1m", WorkloadQuery(per_page=200)).items
+    env = meshdash_env(stack, MESHDASH_ANONYMOUS_READ="true")
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    port = bench.free_port()
+    web = bench.start(
+        [str(Path(PYTHON).parent / "gunicorn"), "meshdash.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--log-level", "warning"],
+        stack.dir / "logs" / "web.log",
+        env,
+    )  # fmt: skip
+    try:
+        bench.wait_until(lambda: bench.port_open(port), 60, "gunicorn", web)
+        sampler = RssSampler(web.pid)
+        sampler.start()
+        rng = random.Random(7)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(requests_each):
+            params = [("sort", rng.choice(list(SORT_KEYS))), ("page", str(rng.randint(1, 20)))]
+            if namespaces and rng.random() < 0.4:
+                params += [("ns", ns) for ns in rng.sample(namespaces, min(2, len(namespaces)))]
+            row = rng.choice(rows)
+            for path in (
+                "/workloads/?" + urllib.parse.urlencode(params),
+                f"/workloads/{row.namespace}/{row.kind}/{row.name}/",
+                "/",
+            ):
+                bench.fetch(base + path)
+        return sampler.finish()
+    finally:
+        bench.stop(web)
+
+
+def measure_scaled_collection(stack: bench.Stack, answers: dict[str, bytes], repeats: int) -> dict:
+    from meshdash.demo import kubeapi
+    from meshdash.demo.runner import load_mesh, write_kubeconfig
+
+    started = time.monotonic()
+    objects = scale_objects(kubeapi.cluster_objects(load_mesh(stack.demo_dir)), COPIES)
+    with mock.patch.object(kubeapi, "cluster_objects", lambda mesh: objects):
+        kube = kubeapi.KubeApiServer(None).start()
+    prometheus = ReplayingPrometheus({q: scale_answer(a, COPIES) for q, a in answers.items()})
+    prepared = time.monotonic() - started
+    kubeconfig = stack.dir / "kubeconfig-scaled"
+    write_kubeconfig(kubeconfig, kube.url, "")
+    try:
+        env = meshdash_env(
+            stack,
+            PROMETHEUS_URL=prometheus.url,
+            KUBECONFIG=str(kubeconfig),
+            MESHDASH_COLLECT_DEADLINE_SECONDS="600",
+            PROMETHEUS_TIMEOUT_SECONDS="300",
+            MESHDASH_KUBE_TIMEOUT_SECONDS="300",
+        )
+        result = subprocess.run(
+            [PYTHON, __file__, "--collect", str(repeats)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+    finally:
+        kube.stop()
+        prometheus.stop()
+    figures["redis_used_mb"] = redis_used_mb(stack.redis_url)
+    figures["replay_prepared_seconds"] = round(prepared, 1)
+    return figures
+
+
+def collect_child(repeats: int) -> None:
+    """In a process of its own, so that its peak RSS is the collection's."""
+    import django
+
+    django.setup()
+    from meshdash.collectors.run import collect_and_store
+    from meshdash.store import SnapshotStore
+
+    store = SnapshotStore.from_settings()
+    store.client.flushdb()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    runs = []
+    for _ in range(repeats):
+        outcome = collect_and_store("1m", store)
+        meta = store.meta("1m")
+        runs.append(
+            {
+                "status": outcome.status,
+                "seconds": round(outcome.seconds, 2),
+                "workloads": meta.workload_count if meta else 0,
+                "errors": outcome.errors,
+            }
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"runs": runs, "rss_before_mb": mb(before), "peak_rss_mb": mb(peak)}))
+
+
+def main() -> int:
+    if not (os.environ.get("MESHDASH_SECRET_KEY") or os.environ.get("MESHDASH_SECRET_KEY_FILE")):
+        os.environ["MESHDASH_SECRET_KEY"] = secrets.token_urlsafe(50)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meshdash.settings")
+    sys.path.insert(0, str(ROOT))
+    if len(sys.argv) == 3 and sys.argv[1] == "--collect":
+        collect_child(int(sys.argv[2]))
+        return 0
+    import django
+
+    django.setup()
+    sizes = [int(s) for s in os.environ.get("MESHDASH_SIZING_SIZES", "1000,5000").split(",")]
+    worker_seconds = float(os.environ.get("MESHDASH_SIZING_WORKER_SECONDS", "120"))
+    requests_each = int(os.environ.get("MESHDASH_SIZING_REQUESTS", "100"))
+    for binary in ("redis-server", "prometheus"):
+        if shutil.which(binary) is None:
+            print(f"{binary} is missing: run `make bootstrap` first", file=sys.stderr)
+            return 2
+    report: dict = {"sizes": {}, "started": time.time()}
+    work_root = Path(tempfile.mkdtemp(prefix="meshdash-sizing-"))
+    try:
+        for index, workloads in enumerate(sizes):
+            print(f"== {workloads} workloads", flush=True)
+            stack = bench.Stack(workloads, work_root / str(workloads))
+            recorder = None
+            try:
+                stack.start()
+                stack.wait_for_samples()
+                recorder = RecordingPrometheus(stack.prom_url)
+                entry = {"worker": measure_worker(stack, recorder.url, worker_seconds)}
+                recorder.stop()
+                stack.stop_sources()
+                entry["web"] = measure_web(stack, requests_each)
+                if index == len(sizes) - 1:
+                    print(f"== {workloads * COPIES} workloads, replayed", flush=True)
+                    report["scaled"] = {
+                        "workloads_recorded": workloads,
+                        "copies": COPIES,
+                        "collection": measure_scaled_collection(stack, recorder.answers, 3),
+                    }
+                report["sizes"][str(workloads)] = entry
+                print(json.dumps(entry), flush=True)
+            finally:
+                stack.stop()
+    finally:
+        shutil.rmtree(work_root, ignore_errors=True)
+    (ROOT / "bench-sizing-results.json").write_text(json.dumps(report, indent=2))
+    print_table(report)
+    return 0
+
+
+def print_table(report: dict) -> None:
+    print(
+        "\n| workloads | worker RSS peak (concurrency 2) | web RSS peak (2 workers) | Redis used |"
+    )
+    print("| ---: | ---: | ---: | ---: |")
+    for size, entry in report["sizes"].items():
+        print(
+            f"| {int(size):,} | {entry['worker']['peak_mb']} MB | {entry['web']['peak_mb']} MB "
+            f"| {entry['worker']['redis_used_mb']} MB |"
+        )
+    scaled = report.get("scaled")
+    if scaled:
+        figures = scaled["collection"]
+        seconds = ", ".join(str(run["seconds"]) for run in figures["runs"])
+        print(
+            f"\n{scaled['workloads_recorded'] * scaled['copies']:,} workloads (replayed): "
+            f"1m collection {seconds} s, {figures['runs'][-1]['workloads']} workloads, "
+            f"peak RSS {figures['peak_rss_mb']} MB, Redis {figures['redis_used_mb']} MB"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
