@@ -1,6 +1,7 @@
 """The Redis snapshot store: collections write whole versions, pages read one slice of one."""
 
-from meshdash.store.namespaces import NAMESPACE_SORT_KEYS, NamespaceQuery
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
+from meshdash.store.namespaces import NamespaceQuery
 from meshdash.store.results import (
     HistoryPoint,
     SnapshotMeta,

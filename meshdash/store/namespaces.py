@@ -1,21 +1,14 @@
-"""The namespaces list: its sort keys and orders, computed once per snapshot from plain data
-(no Redis here)."""
+"""The namespaces list: its query and its orders (one per sort key of mesh.columns and
+direction), computed once per snapshot from plain data (no Redis here)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.model import Namespace
 from meshdash.mesh.overview import namespace_worst_first
 from meshdash.store import ordering
 
-NAMESPACE_SORT_KEYS: tuple[str, ...] = (
-    "health",
-    "name",
-    "workloads",
-    "meshed",
-    "success_rate",
-    "rps",
-)
 DEFAULT_NAMESPACE_SORT = "name"
 
 
@@ -31,8 +24,7 @@ class NamespaceQuery:
 def sort_values(namespaces: Sequence[Namespace], key: str) -> list:
     if key == "health":
         return [namespace_worst_first(n) for n in namespaces]
-    attribute = {"meshed": "meshed_pods"}.get(key, key)
-    values = [getattr(n, attribute) for n in namespaces]
+    values = [getattr(n, NAMESPACE_SORT_KEYS[key]) for n in namespaces]
     return [None if v is None or v != v else v for v in values]
 
 

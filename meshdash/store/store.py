@@ -58,6 +58,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from meshdash.mesh import overview as mesh_overview
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.model import (
     ControlPlane,
     Edge,
@@ -72,7 +73,7 @@ from meshdash.mesh.model import (
 from meshdash.mesh.overview import Overview
 from meshdash.mesh.query import SORT_KEYS, Page, WorkloadQuery
 from meshdash.store import codec, layout, scripts
-from meshdash.store.namespaces import NAMESPACE_SORT_KEYS, NamespaceQuery
+from meshdash.store.namespaces import NamespaceQuery
 from meshdash.store.results import (
     SnapshotMeta,
     SparkPoint,

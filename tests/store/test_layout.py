@@ -1,10 +1,10 @@
 """The version layout and the overview's encoding, without Redis."""
 
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.model import ControlPlane, Edge, HistoryPoint, Namespace, Pod, Snapshot, Workload
 from meshdash.mesh.overview import Drop, Overview, Totals, summarise
 from meshdash.mesh.query import SORT_KEYS
 from meshdash.store import codec, layout
-from meshdash.store.namespaces import NAMESPACE_SORT_KEYS
 
 
 def small_snapshot() -> Snapshot:
