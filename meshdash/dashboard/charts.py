@@ -8,7 +8,7 @@ meshdash.dashboard.rows builds without templates: it holds only numbers this mod
 
 from dataclasses import dataclass, field
 
-from meshdash.mesh.health import HEALTH_ORDER, HEALTHY, HealthRules, classify
+from meshdash.mesh.health import HEALTH_ORDER
 
 
 def _scale(value: float, low: float, high: float, size: float) -> float:
@@ -192,6 +192,11 @@ def _label(key, center_namespace: str, limit: int = 34) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Where an edge without a judged health ranks (one from a snapshot written before edges carried
+# it): after every state.
+UNJUDGED = len(HEALTH_ORDER)
+
+
 def _curve(x1: float, y1: float, x2: float, y2: float) -> str:
     mid = (x1 + x2) / 2
     return f"M{x1:.0f},{y1:.1f} C{mid:.0f},{y1:.1f} {mid:.0f},{y2:.1f} {x2:.0f},{y2:.1f}"
@@ -201,7 +206,6 @@ def neighbourhood(
     workload,
     callers,
     callees,
-    rules: HealthRules,
     *,
     max_side: int = 40,
     width: int = 1000,
@@ -210,14 +214,15 @@ def neighbourhood(
 ) -> Graph:
     """Callers in a column on the left, callees on the right, the workload in the middle.
 
-    Each side is ordered worst first, then busiest, and cut at ``max_side`` nodes so that a hub
-    with hundreds of neighbours still draws a readable graph; the cut is reported.
+    Each side is ordered worst first (by the health the collector judged each edge to have),
+    then busiest, and cut at ``max_side`` nodes so that a hub with hundreds of neighbours still
+    draws a readable graph; the cut is reported.
     """
     node_height, center_height = row - 4, 40
 
     def side(edges):
         ranked = sorted(
-            edges, key=lambda e: (HEALTH_ORDER[_edge_health(e, rules)], -(e.rps or 0.0))
+            edges, key=lambda e: (HEALTH_ORDER.get(e.health, UNJUDGED), -(e.rps or 0.0))
         )
         return ranked[:max_side], max(0, len(ranked) - max_side)
 
@@ -244,7 +249,7 @@ def neighbourhood(
                     label=_label(key, workload.namespace),
                     x=x,
                     y=y,
-                    health=_edge_health(edge, rules),
+                    health=edge.health,
                     rps=edge.rps or 0.0,
                     success_rate=edge.success_rate,
                     tls=edge.tls,
@@ -274,16 +279,4 @@ def neighbourhood(
         callees=column(right, width - node_width - 2, lambda e: e.dst, inbound=False),
         hidden_callers=hidden_left,
         hidden_callees=hidden_right,
-    )
-
-
-def _edge_health(edge, rules: HealthRules) -> str:
-    if edge.tcp_only:
-        return HEALTHY  # connections, and nothing an edge could judge them by
-    return classify(
-        rules,
-        meshed_pods=1,
-        rps=edge.rps or 0.0,
-        success_rate=edge.success_rate,
-        latency_ms_p99=edge.latency_ms_p99,
     )

@@ -30,7 +30,6 @@ from meshdash.dashboard.next_steps import (
     workload_promql,
 )
 from meshdash.dashboard.rows import namespace_rows, workload_rows
-from meshdash.dashboard.rules import health_rules
 from meshdash.lib.htmx import render_page, wants_partial
 from meshdash.lib.templatetags.meshdash import with_query
 from meshdash.mesh.columns import NAMESPACE_COLUMNS
@@ -287,7 +286,6 @@ def workload_detail(request, namespace, kind, name):
         raise Http404("no such workload")
     workload = detail.workload
     history = store.history(namespace, kind, name)
-    rules = health_rules()
     first_pod = detail.pods[0].name if detail.pods else ""
     context = _base_context(request, window)
     context.update(_freshness(meta))
@@ -303,7 +301,7 @@ def workload_detail(request, namespace, kind, name):
                 charts.hour_chart(history, "rps", "Requests per second", "rps"),
                 charts.hour_chart(history, "latency_ms_p99", "P99 latency", "ms"),
             ],
-            "graph": charts.neighbourhood(workload, detail.callers, detail.callees, rules),
+            "graph": charts.neighbourhood(workload, detail.callers, detail.callees),
             "commands": workload_commands(namespace, kind, name, first_pod),
             "pods": [(pod, logs_command(namespace, pod.name)) for pod in detail.pods],
             "grafana_url": fill_url_template(

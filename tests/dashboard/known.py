@@ -9,7 +9,7 @@ import time
 
 from django.conf import settings
 
-from meshdash.mesh.health import HealthRules, classify
+from meshdash.mesh.health import HealthRules, classify, judge_edge
 from meshdash.mesh.model import (
     ControlPlane,
     Edge,
@@ -116,7 +116,8 @@ def named_workloads() -> list[Workload]:
 
 
 def edges() -> list[Edge]:
-    return [
+    """The named workloads' edges, their health judged as the collector judges it."""
+    found = [
         Edge(
             "shop",
             "deployment",
@@ -159,6 +160,9 @@ def edges() -> list[Edge]:
             src_meshed=False,
         ),
     ]
+    for edge in found:
+        edge.health = judge_edge(HealthRules(), edge)
+    return found
 
 
 def pods(now: float) -> list[Pod]:

@@ -1,7 +1,7 @@
 import re
 
 from meshdash.dashboard.charts import hour_chart, neighbourhood, polyline_segments, sparkline_svg
-from meshdash.mesh.health import HealthRules
+from meshdash.mesh.health import HealthRules, judge_edge
 from meshdash.mesh.model import Edge
 from meshdash.store import HistoryPoint
 from tests.dashboard.known import named_workloads
@@ -73,15 +73,23 @@ def test_it_charts_an_hour_with_its_range_and_last_value():
     assert hour_chart(history, "latency_ms_p99", "P99", "ms").segments == []
 
 
+def _judged(edge: Edge) -> Edge:
+    """The edge as the collector stores it, its health judged."""
+    edge.health = judge_edge(HealthRules(), edge)
+    return edge
+
+
 def _edge(i, **kwargs):
-    return Edge(f"ns{i}", "deployment", f"caller-{i}", "shop", "deployment", "frontend", **kwargs)
+    return _judged(
+        Edge(f"ns{i}", "deployment", f"caller-{i}", "shop", "deployment", "frontend", **kwargs)
+    )
 
 
 def test_it_lays_out_thirty_callers_without_overlap_and_worst_first():
     frontend = named_workloads()[0]
     callers = [_edge(i, rps=float(i + 1), success_rate=1.0) for i in range(29)]
     callers.append(_edge(99, rps=5.0, success_rate=0.5))
-    graph = neighbourhood(frontend, callers, [], HealthRules())
+    graph = neighbourhood(frontend, callers, [])
     assert len(graph.callers) == 30
     assert graph.callers[0].key.name == "caller-99"  # critical first
     assert graph.callers[1].key.name == "caller-28"  # then the busiest
@@ -94,10 +102,10 @@ def test_it_lays_out_thirty_callers_without_overlap_and_worst_first():
 def test_it_caps_each_side_and_counts_the_rest():
     frontend = named_workloads()[0]
     callees = [
-        Edge("shop", "deployment", "frontend", "x", "deployment", f"d{i}", rps=1.0)
+        _judged(Edge("shop", "deployment", "frontend", "x", "deployment", f"d{i}", rps=1.0))
         for i in range(50)
     ]
-    graph = neighbourhood(frontend, [], callees, HealthRules(), max_side=40)
+    graph = neighbourhood(frontend, [], callees, max_side=40)
     assert (len(graph.callees), graph.hidden_callees, graph.hidden_callers) == (40, 10, 0)
     assert graph.callees[0].x > graph.center.x + graph.node_width
 
@@ -111,3 +119,13 @@ def test_it_tops_success_charts_at_one_hundred_percent():
     varied = [HistoryPoint(t=0, success_rate=0.5, rps=1.0, latency_ms_p99=1.0), *history]
     chart = hour_chart(varied, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
     assert (chart.low, chart.high) == (0.5, 1.0)
+
+
+def test_it_draws_the_health_the_collector_judged_and_ranks_unjudged_edges_last():
+    frontend = named_workloads()[0]
+    unjudged = Edge("ns0", "deployment", "old", "shop", "deployment", "frontend", rps=500.0)
+    # A judgement the web process could not have made itself from these figures.
+    judged = Edge("ns1", "deployment", "new", "shop", "deployment", "frontend", rps=1.0)
+    judged.health = "warning"
+    graph = neighbourhood(frontend, [unjudged, judged], [])
+    assert [(n.key.name, n.health) for n in graph.callers] == [("new", "warning"), ("old", "")]

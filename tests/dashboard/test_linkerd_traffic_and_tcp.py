@@ -10,6 +10,7 @@ import time
 import pytest
 from django.conf import settings
 
+from meshdash.mesh.health import HealthRules, judge_edge
 from meshdash.mesh.model import Edge, Route, Snapshot, Workload
 from meshdash.store import SnapshotStore
 
@@ -108,6 +109,8 @@ def _snapshot() -> Snapshot:
             tcp_opened_per_second=0.5,
         ),
     ]
+    for edge in edges:  # as the collector judges it
+        edge.health = judge_edge(HealthRules(), edge)
     return Snapshot(
         window="1m",
         taken_at=time.time(),
