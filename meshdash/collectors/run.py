@@ -12,6 +12,7 @@ from meshdash.collectors.collect import ESSENTIAL_PARTS, CollectionFailed, colle
 from meshdash.collectors.kubernetes import KubernetesClient
 from meshdash.collectors.prometheus import PrometheusClient
 from meshdash.mesh.model import Snapshot
+from meshdash.observability import collection as observed
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +48,27 @@ def collect_and_store(
     limit = settings.MESHDASH_COLLECT_DEADLINE_SECONDS
     token = store.try_lock(window, int(limit) + 5)
     if token is None:
+        observed.record(window, "skipped", started_at=time.time(), store=store)
         return Outcome("skipped")
     started = time.monotonic()
+    run = observed.Run(window, store)  # its figures for /metrics and its summary in the logs
     try:
         prometheus = prometheus or PrometheusClient.from_settings()
         if kube is None:
             kube = _kube_from_settings()
+        run.watch(prometheus, kube)
         try:
             snapshot = collect(window, prometheus=prometheus, kube=kube, deadline=started + limit)
             lost = essentials_lost(snapshot, store.meta(window))
             if lost:
+                run.lost(lost)
                 raise CollectionFailed(
                     "; ".join(f"{name}: {snapshot.errors[name]}" for name in lost)
                 )
         except CollectionFailed as exc:
             log.warning("collection of %s failed, the current snapshot kept: %s", window, exc)
             store.record_failure(window, str(exc), time.time())
+            run.finish("failed", errors={"collection": str(exc)})
             if raise_on_failure:
                 raise
             return Outcome(
@@ -75,8 +81,13 @@ def collect_and_store(
         if snapshot.errors:
             log.warning("collection of %s partial: %s", window, snapshot.errors)
         status = "partial" if snapshot.errors else "ok"
+        run.finish(status, errors=snapshot.errors, workloads=len(snapshot.workloads))
         return Outcome(status, snapshot.collect_seconds, snapshot.query_count, snapshot.errors)
+    except Exception as exc:
+        run.crashed(exc)
+        raise
     finally:
+        run.record()
         store.release_lock(window, token)
 
 

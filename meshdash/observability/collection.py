@@ -22,6 +22,7 @@ import time
 import redis
 
 from meshdash.observability import heartbeat
+from meshdash.store import StoreUnavailable
 
 log = logging.getLogger("meshdash.collections")
 
@@ -54,9 +55,11 @@ def record(
     workloads: int | None = None,
     reason: str = "",
     errors: dict[str, str] | None = None,
+    store=None,
 ) -> None:
     """Count one run of ``window`` and log its summary. ``reason`` (one of FAILURE_REASONS)
-    for a failed run; ``errors`` the parts that failed, by name, with why."""
+    for a failed run; ``errors`` the parts that failed, by name, with why. The figures go to
+    ``store``'s Redis under its prefix (default: the settings' snapshot store)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
     if status == "failed" and reason not in FAILURE_REASONS:
@@ -75,8 +78,14 @@ def record(
         reason,
         errors or {},
     )
-    client = heartbeat.redis_client()
-    key = heartbeat.key
+    if store is None:
+        client, key = heartbeat.redis_client(), heartbeat.key
+    else:
+        client = store.client
+
+        def key(*parts: str) -> str:
+            return ":".join((store.prefix, "obs", *parts))
+
     pipe = client.pipeline(transaction=False)
     pipe.hincrby(key("collections"), f"{window}|{status}", 1)
     if status != "skipped":
@@ -100,6 +109,75 @@ def record(
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("collection figures of %s not recorded: %s", window, exc)
+
+
+class Run:
+    """One collection run, holding its window's lock: what it asked its sources and how it
+    ended, recorded once by ``record`` (call it before the lock goes, so that the times a run
+    logs lie within the time it held the lock)."""
+
+    def __init__(self, window: str, store=None):
+        self.window = window
+        self.store = store
+        self.started_at = time.time()
+        self.status: str | None = None
+        self.reason = ""
+        self.errors: dict[str, str] = {}
+        self.workloads: int | None = None
+        self._sources: tuple = (None, None)
+        self._before = (0, 0)
+
+    def watch(self, prometheus, kube) -> None:
+        """Count the PromQL queries and Kubernetes requests of these clients from now on."""
+        self._sources = (prometheus, kube)
+        self._before = _requests(prometheus, kube)
+
+    def lost(self, parts: list[str]) -> None:
+        """The essential parts lost where the current snapshot has them: the reason it fails."""
+        sources = {
+            "kubernetes" if part.startswith("kubernetes/") else "prometheus" for part in parts
+        }
+        self.reason = sources.pop() if len(sources) == 1 else "sources"
+
+    def finish(self, status: str, *, errors=None, workloads: int | None = None) -> None:
+        self.status = status
+        self.errors = dict(errors or {})
+        self.workloads = workloads
+        if status == "failed" and not self.reason:
+            self.reason = "sources"
+
+    def crashed(self, exc: Exception) -> None:
+        if self.status is None:
+            self.status = "failed"
+            store_down = isinstance(exc, (StoreUnavailable, redis.RedisError))
+            self.reason = "store" if store_down else "error"
+            self.errors = {"collection": str(exc)}
+
+    def record(self) -> None:
+        if self.status is None:  # interrupted by something no Exception
+            self.status, self.reason = "failed", "error"
+        queries, requests = (
+            now - before
+            for now, before in zip(_requests(*self._sources), self._before, strict=True)
+        )
+        record(
+            self.window,
+            self.status,
+            started_at=self.started_at,
+            promql_queries=queries,
+            kubernetes_requests=requests,
+            workloads=self.workloads,
+            reason=self.reason,
+            errors=self.errors,
+            store=self.store,
+        )
+
+
+def _requests(prometheus, kube) -> tuple[int, int]:
+    return (
+        getattr(prometheus, "query_count", 0) if prometheus is not None else 0,
+        getattr(kube, "request_count", 0) if kube is not None else 0,
+    )
 
 
 def _log(

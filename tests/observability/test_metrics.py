@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from meshdash.mesh.model import Snapshot, Workload
 from meshdash.observability import collection, metrics
 from meshdash.observability.server import allowed, metrics_app
-from meshdash.store import SnapshotStore
+from meshdash.store import SnapshotStore, StoreUnavailable
 from tests import servers
 from tests.accounts.people import make_bookmark
 from tests.observability.metrics_client import call, samples, scrape, value
@@ -183,3 +183,64 @@ def test_the_probes_are_not_timed_kubelets_calls_are_not_page_views(client, redi
     client.get("/healthz")
     client.get("/readyz")
     assert requests() == before
+
+
+class Counting:
+    """A source client's request counter, as PrometheusClient and KubernetesClient have."""
+
+    def __init__(self, name: str, count: int):
+        setattr(self, name, count)
+
+
+@pytest.mark.parametrize(
+    ("lost", "reason"),
+    [
+        (["inbound"], "prometheus"),
+        (["kubernetes/pods", "kubernetes/deployments"], "kubernetes"),
+        (["inbound", "kubernetes/cluster"], "sources"),
+    ],
+)
+def test_a_run_that_lost_essentials_fails_for_the_source_that_lost_them(redis_client, lost, reason):
+    run = collection.Run("1m")
+    run.lost(lost)
+    run.finish("failed", errors={"collection": "..."})
+    run.record()
+    assert value(scrape(), "meshdash_collection_failures_total", window="1m", reason=reason) == 1
+
+
+def test_a_run_counts_only_the_requests_it_made_itself(redis_client):
+    prometheus, kube = Counting("query_count", 100), Counting("request_count", 40)
+    run = collection.Run("1h", SnapshotStore.from_settings())
+    run.watch(prometheus, kube)
+    prometheus.query_count += 9
+    kube.request_count += 5
+    run.finish("ok", workloads=12)
+    run.record()
+    found = scrape()
+    assert value(found, "meshdash_collection_promql_queries", window="1h") == 9
+    assert value(found, "meshdash_collection_kubernetes_requests", window="1h") == 5
+    assert value(found, "meshdash_collections_total", window="1h", status="ok") == 1
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [(StoreUnavailable("the snapshot store (Redis) is full"), "store"), (KeyError("x"), "error")],
+)
+def test_a_run_that_crashed_fails_with_its_reason(redis_client, exc, reason):
+    run = collection.Run("10m")
+    run.crashed(exc)
+    run.record()
+    found = scrape()
+    assert value(found, "meshdash_collection_failures_total", window="10m", reason=reason) == 1
+    assert value(found, "meshdash_collections_total", window="10m", status="failed") == 1
+
+
+def test_a_run_already_finished_keeps_its_outcome_when_the_failure_is_raised_on(redis_client):
+    run = collection.Run("1m")
+    run.lost(["inbound"])
+    run.finish("failed")
+    run.crashed(RuntimeError("raised for the task queue to retry"))
+    run.record()
+    found = scrape()
+    assert value(found, "meshdash_collection_failures_total", window="1m", reason="prometheus") == 1
+    assert value(found, "meshdash_collection_failures_total", window="1m", reason="error") == 0
