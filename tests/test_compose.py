@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,8 @@ def check(argv: list[str]) -> None:
         check_script(args[0], args[1:])
     elif program == "sh" and args[0].endswith(".sh"):
         assert (ROOT / args[0]).is_file(), f"{args[0]} is missing"
-        check(args[1:])
+        if args[1:]:
+            check(args[1:])
     elif program == "celery":
         check_celery(args)
     elif program == "gunicorn":
@@ -110,17 +112,73 @@ def check(argv: list[str]) -> None:
         pytest.fail(f"unknown program {program!r} in {argv}")
 
 
+DEMO = {name for name, service in SERVICES.items() if "demo" in service.get("profiles", [])}
+
+
 def test_it_has_the_services_of_the_stack():
-    assert set(SERVICES) == {
+    assert set(SERVICES) - DEMO == {"migrate", "web", "worker", "beat", "redis", "redis-cache"}
+    assert {"demo-mesh", "demo-kubeconfig", "demo-login", "prometheus"} == DEMO
+    assert set(OWN_IMAGE) == {
+        "migrate",
         "web",
         "worker",
         "beat",
-        "redis",
-        "redis-cache",
-        "prometheus",
         "demo-mesh",
+        "demo-kubeconfig",
+        "demo-login",
     }
-    assert set(OWN_IMAGE) == {"web", "worker", "beat", "demo-mesh"}
+
+
+def test_a_deployment_without_the_demo_profile_needs_nothing_of_the_demo():
+    demo_volumes = {"demo"}
+    for name, service in SERVICES.items():
+        if name in DEMO:
+            continue
+        assert not set(service.get("depends_on", {})) & DEMO, name
+        assert not {v.split(":")[0] for v in service.get("volumes", [])} & demo_volumes, name
+        assert not service.get("profiles"), name
+    # Your Prometheus and your kubeconfig's directory, from the environment.
+    environment = SERVICES["worker"]["environment"]
+    assert environment["PROMETHEUS_URL"] == "${PROMETHEUS_URL:-http://prometheus:9090}"
+    kube_dir = next(v for v in SERVICES["worker"]["volumes"] if v.endswith(":/app/var/kube:ro"))
+    assert kube_dir.startswith("${MESHDASH_COMPOSE_KUBE_DIR:-kube}:")
+    assert environment["KUBECONFIG"] == "/app/var/kube/config"
+
+
+def test_it_migrates_once_before_the_web_server_starts():
+    migrate = SERVICES["migrate"]
+    assert commands_of(migrate["command"]) == [["python", "manage.py", "migrate", "--noinput"]]
+    assert migrate["restart"] == "no"
+    for name in ("web", "worker", "demo-login"):
+        condition = SERVICES[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully", name
+    # They share the database: SQLite in one volume.
+    database = SERVICES["web"]["environment"]["DATABASE_URL"]
+    for name in ("migrate", "web", "worker", "demo-login"):
+        assert SERVICES[name]["environment"]["DATABASE_URL"] == database
+        assert "data:/app/var/data" in SERVICES[name]["volumes"], name
+    assert database == "sqlite:////app/var/data/db.sqlite3"
+    assert commands_of(SERVICES["demo-login"]["command"]) == [
+        ["python", "scripts/demo.py", "--prepare"]
+    ]
+
+
+def test_its_image_runs_as_a_numeric_non_root_user_owning_the_volumes():
+    text = dockerfile()
+    (user,) = re.findall(r"^USER (\d+)(?::\d+)?$", text, re.MULTILINE)
+    assert int(user) != 0
+    assert f"--uid {user}" in text
+    made = re.search(r"mkdir -p ([^\\\n&]+)", text).group(1).split()
+    mounted = {
+        v.removesuffix(":ro").rsplit(":", 1)[1]
+        for s in SERVICES.values()
+        for v in s.get("volumes", [])
+        if ":/app/var" in v
+    }
+    assert mounted <= set(made)
+    # No moving tag: the images of a real deployment are pinned.
+    for service in SERVICES.values():
+        assert not service.get("image", "").endswith(":latest")
 
 
 def redis_option(service: str, name: str) -> str:
@@ -164,6 +222,7 @@ def test_it_starts_the_application_once_redis_is_healthy():
     assert test[0] in {"CMD", "CMD-SHELL"} and "redis-cli" in test[1] and "ping" in test
     for name in ("web", "worker", "beat"):
         assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert SERVICES[name]["depends_on"]["redis-cache"]["condition"] == "service_healthy"
 
 
 @pytest.mark.parametrize(
@@ -201,31 +260,54 @@ def test_it_mounts_and_references_files_that_exist():
 def test_it_points_the_application_at_the_other_services(tmp_path):
     environment = SERVICES["worker"]["environment"]
     assert environment["REDIS_URL"].startswith("redis://redis:6379/")
-    assert environment["PROMETHEUS_URL"] == "http://prometheus:9090"
-    # The worker's wrapper turns the kubeconfig the demo mesh writes into one for the service.
+    # The demo's kubeconfig is copied into the volume the worker reads its kubeconfig from, with
+    # the server pointed at the demo-mesh service, and copied again when the mesh restarts.
+    sync = SERVICES["demo-kubeconfig"]
+    kube_volume = next(v for v in sync["volumes"] if v.endswith(":/app/var/kube"))
+    assert f"{kube_volume.split(':')[0]}:/app/var/kube:ro" in [
+        v.replace("${MESHDASH_COMPOSE_KUBE_DIR:-kube}", "kube")
+        for v in SERVICES["worker"]["volumes"]
+    ]
     demo_command = SERVICES["demo-mesh"]["command"]
+    assert f"demo:{option(demo_command, '--out-dir')}" in SERVICES["demo-mesh"]["volumes"]
+    assert f"demo:{option(demo_command, '--out-dir')}:ro" in sync["volumes"]
     kube_port = option(demo_command, "--kube-port")
-    write_kubeconfig(tmp_path / "kubeconfig", f"http://0.0.0.0:{kube_port}", "a-token")
+    write_kubeconfig(tmp_path / "kubeconfig", f"http://0.0.0.0:{kube_port}", "first-token")
     (tmp_path / "ready").write_text("")
-    wrapper, *_ = SERVICES["worker"]["command"][1:]
-    result = subprocess.run(
-        ["sh", str(ROOT / wrapper), "true"],
-        env={
-            **os.environ,
-            "MESHDASH_COMPOSE_DEMO_DIR": str(tmp_path),
-            "KUBECONFIG": str(tmp_path / "for-worker"),
-        },
-        capture_output=True,
+    out = tmp_path / "kube" / "config"
+    out.parent.mkdir()
+    wrapper = sync["command"][1]
+    proc = subprocess.Popen(
+        ["sh", str(ROOT / wrapper)],
+        env={**os.environ, "MESHDASH_COMPOSE_DEMO_DIR": str(tmp_path), "KUBECONFIG": str(out)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=30,
     )
-    assert result.returncode == 0, result.stderr
-    config = yaml.safe_load((tmp_path / "for-worker").read_text())
-    (cluster,) = config["clusters"]
-    assert cluster["cluster"]["server"] == f"http://demo-mesh:{kube_port}"
-    assert config["users"][0]["user"]["token"] == "a-token"
-    mounts = {v.split(":")[1] for v in SERVICES["worker"]["volumes"]}
-    assert option(demo_command, "--out-dir") in mounts
+    try:
+        config = wait_for_config(out, proc, "first-token")
+        (cluster,) = config["clusters"]
+        assert cluster["cluster"]["server"] == f"http://demo-mesh:{kube_port}"
+        # The mesh restarted: a new token, then `ready` again.
+        time.sleep(1.1)
+        write_kubeconfig(tmp_path / "kubeconfig", f"http://0.0.0.0:{kube_port}", "second-token")
+        (tmp_path / "ready").write_text("")
+        wait_for_config(out, proc, "second-token")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for_config(path: Path, proc: subprocess.Popen, token: str) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        if path.exists():
+            config = yaml.safe_load(path.read_text())
+            if config and config["users"][0]["user"]["token"] == token:
+                return config
+        time.sleep(0.2)
+    raise AssertionError(f"{path} never held the token {token}")
 
 
 def option(command: list[str], name: str) -> str:

@@ -330,8 +330,11 @@ def test_the_demo_runs_its_mesh_beside_the_worker_without_cluster_access():
         a.split("=", 1)[1] for a in by_name["demo-mesh"]["command"] if a.startswith("--out-dir=")
     )
     environment = {e["name"]: e.get("value") for e in by_name["worker"]["env"]}
-    assert environment["MESHDASH_COMPOSE_DEMO_DIR"] == demo_dir
-    assert environment["MESHDASH_DEMO_KUBE_HOST"] == "127.0.0.1"
+    assert environment["KUBECONFIG"] == f"{demo_dir}/kubeconfig"
+    mounts = {m["mountPath"]: m for m in by_name["worker"]["volumeMounts"]}
+    assert mounts[demo_dir]["readOnly"] is True
+    assert {m["name"] for m in by_name["demo-mesh"]["volumeMounts"]} >= {mounts[demo_dir]["name"]}
+    assert "--host=0.0.0.0" in by_name["demo-mesh"]["command"]
     settings = find(objects, "ConfigMap", "meshdash-settings")["data"]
     assert settings["MESHDASH_KUBE_IN_CLUSTER"] == "false"
     assert settings["PROMETHEUS_URL"] == "http://meshdash-demo-prometheus:9090"
