@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from meshdash.mesh.model import Edge, Namespace, Snapshot, Workload
 from meshdash.mesh.overview import Overview
+from meshdash.mesh.query import WorkloadQuery
 from meshdash.store import codec, ordering
 from meshdash.store.namespaces import orders as namespace_orders
 
@@ -47,6 +48,21 @@ def filter_set(name: str, value: object) -> str:
     """The set of the workload numbers whose ``name`` ("ns", "kind", "health", "meshed" or
     "team") is ``value``."""
     return f"{name}:{value}"
+
+
+def filter_sets(query: WorkloadQuery) -> tuple[list[str], list[str]]:
+    """The sets ``query`` reads: its namespaces' (a workload is in one of them, none: any
+    namespace), and the others (a workload is in every one)."""
+    others = []
+    if query.kind:
+        others.append(filter_set("kind", query.kind))
+    if query.health:
+        others.append(filter_set("health", query.health))
+    if query.meshed is not None:
+        others.append(filter_set("meshed", 1 if query.meshed else 0))
+    if query.team:
+        others.append(filter_set("team", query.team))
+    return [filter_set("ns", name) for name in sorted(set(query.namespaces))], others
 
 
 def version_values(snapshot: Snapshot, version: str, overview: Overview) -> Values:

@@ -352,16 +352,7 @@ class SnapshotStore:
         """
         if query.sort not in SORT_KEYS:
             raise ValueError(f"unknown sort key {query.sort!r}")
-        filters = []
-        if query.kind:
-            filters.append(layout.filter_set("kind", query.kind))
-        if query.health:
-            filters.append(layout.filter_set("health", query.health))
-        if query.meshed is not None:
-            filters.append(layout.filter_set("meshed", 1 if query.meshed else 0))
-        if query.team:
-            filters.append(layout.filter_set("team", query.team))
-        namespace_sets = [layout.filter_set("ns", name) for name in sorted(set(query.namespaces))]
+        namespace_sets, filters = layout.filter_sets(query)
         return self._list_page(
             window, version, layout.WORKLOADS, query, namespace_sets, filters, on_cold
         )
@@ -398,24 +389,19 @@ class SnapshotStore:
         if version is None:
             return Page(items=[], total=0, page=1, per_page=per_page)
         k = functools.partial(self._version_key, version)
-        sorted_key = k(of.sorted(query.sort, query.descending))
+        order = of.sorted(query.sort, query.descending)
         needle = query.search.lower()
         filtered = bool(namespace_sets or needle or filters)
         # The view's key in the result cache; none unfiltered: a range of a sorted set is cheap.
         cached = (
-            self._query_key(
-                version,
-                _digest(
-                    of.sorted(query.sort, query.descending), namespace_sets, needle, sorted(filters)
-                ),
-            )
+            self._query_key(version, _digest(order, namespace_sets, needle, sorted(filters)))
             if filtered
             else None
         )
         keys = [
-            sorted_key,
+            k(order),
             k(of.rows),
-            self._temporary("result") if filtered else sorted_key,
+            self._temporary("result") if filtered else k(order),
             k(of.names),
             self._temporary("search"),
             self._temporary("namespaces"),

@@ -3,7 +3,7 @@
 from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.model import ControlPlane, Edge, HistoryPoint, Namespace, Pod, Snapshot, Workload
 from meshdash.mesh.overview import Drop, Overview, Totals, summarise
-from meshdash.mesh.query import SORT_KEYS
+from meshdash.mesh.query import SORT_KEYS, WorkloadQuery
 from meshdash.store import codec, layout
 
 
@@ -47,6 +47,22 @@ def test_it_lays_out_every_list_index_and_filter_set():
     assert values["health:not-meshed"] == ("members", [1])
     assert values["team:t1"] == ("members", [0])
     assert "team:" not in values
+
+
+def test_a_query_reads_the_filter_sets_the_version_has():
+    values = layout.version_values(small_snapshot(), "v1", Overview())
+    query = WorkloadQuery(
+        namespaces=("shop", "other", "shop"), kind="statefulset", health="not-meshed", meshed=False
+    )
+    namespace_sets, others = layout.filter_sets(query)
+    assert namespace_sets == ["ns:other", "ns:shop"]
+    assert others == ["kind:statefulset", "health:not-meshed", "meshed:0"]
+    assert {"ns:shop", *others} <= set(values)
+    assert layout.filter_sets(WorkloadQuery(team="t1", meshed=True)) == (
+        [],
+        ["meshed:1", "team:t1"],
+    )
+    assert layout.filter_sets(WorkloadQuery()) == ([], [])
 
 
 def test_edges_and_pods_go_to_their_workloads_numbers():
