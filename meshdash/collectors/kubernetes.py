@@ -9,7 +9,6 @@ import base64
 import json
 import re
 import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
-from meshdash.collectors.waiting import WaitClock
+from meshdash.collectors.waiting import WaitClock, seconds_left
 from meshdash.mesh.kinds import KIND_BY_API_KIND, Kind
 from meshdash.mesh.kinds import TABLE as KIND_TABLE
 from meshdash.mesh.model import TEAM_LABEL, ControlPlane, Pod, WorkloadKey, bound_text
@@ -325,7 +324,7 @@ class KubernetesClient:
         items: list[dict] = []
         token = None
         while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
+            remaining = seconds_left(deadline)
             kwargs = {"limit": self.page_size}
             if token:
                 kwargs["_continue"] = token
@@ -339,7 +338,7 @@ class KubernetesClient:
                 return items
 
     def read(self, method: Callable, name: str, *, deadline: float | None = None) -> dict:
-        remaining = None if deadline is None else deadline - time.monotonic()
+        remaining = seconds_left(deadline)
         return self._call(method, name, self.linkerd_namespace, timeout=remaining)
 
     def _list_method(self, kind: Kind) -> Callable:

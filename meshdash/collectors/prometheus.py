@@ -12,7 +12,6 @@ application query and read by a query of its own (``linkerd_traffic``).
 
 import math
 import string
-import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
@@ -20,7 +19,7 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from meshdash.collectors.waiting import WaitClock
+from meshdash.collectors.waiting import WaitClock, seconds_left
 from meshdash.mesh.kinds import KIND_BY_PROM_LABEL
 from meshdash.mesh.model import MAX_TEXT, bound_text
 
@@ -459,7 +458,7 @@ class PrometheusClient:
         """
 
         def run(promql: str) -> list[Sample]:
-            remaining = None if deadline is None else deadline - time.monotonic()
+            remaining = seconds_left(deadline)
             return self.query(promql, at=at, timeout=remaining)
 
         pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="promql")
@@ -467,7 +466,7 @@ class PrometheusClient:
             pool.submit(run, promql): name for name, shards in queries.items() for promql in shards
         }
         try:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            remaining = seconds_left(deadline)
             done, _ = wait(futures, timeout=remaining)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
