@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from meshdash import openapi
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("meshdash.accounts.urls")),
     path("bookmarks/", include("meshdash.bookmarks.urls")),
     path("api/v1/", include("meshdash.bookmarks.api_urls")),
+    # The description of both apps' API.
+    path("api/v1/openapi.json", openapi.openapi_json, name="api_openapi"),
     path("", include("meshdash.dashboard.urls")),
 ]
 

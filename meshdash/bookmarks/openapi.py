@@ -1,4 +1,4 @@
-"""The bookmarks part of the API's OpenAPI description (assembled in meshdash/dashboard/openapi.py):
+"""The bookmarks part of the API's OpenAPI description (assembled in meshdash/openapi.py):
 the request bodies come from the bookmark form, so the description accepts what the form does."""
 
 from django.conf import settings

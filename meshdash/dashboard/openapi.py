@@ -1,28 +1,16 @@
-"""The JSON API (`/api/v1/`) described in OpenAPI 3.1, served at `/api/v1/openapi.json`.
+"""The dashboard's part of the API's OpenAPI description (assembled in meshdash/openapi.py):
+the workload and namespace lists, a workload, and the mesh dataclasses they serialise.
 
 Built from the code's own definitions: the filters' choices and bounds (filters.py, mesh/query.py,
-mesh/columns.py, mesh/names.py), the mesh dataclasses the API serialises, the bookmark form. So a
-new sort key, kind or field shows up here by itself; tests/dashboard/test_openapi.py checks that
-every API URL is described, that the parameters each view reads are, and fuzzes the API from this
-document.
-
-The document itself is public: it holds no data, and clients and tools fetch it before they have
-credentials.
+mesh/columns.py, mesh/names.py) and the mesh dataclasses. So a new sort key, kind or field shows
+up here by itself.
 """
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 
-from meshdash.accounts.models import WRITE
-from meshdash.bookmarks import openapi as bookmarks_openapi
 from meshdash.dashboard import filters
-from meshdash.dashboard.api import READ_METHODS, method_not_allowed
 from meshdash.lib.openapi import (
-    BEARER,
-    SESSION,
     anchored,
     dataclass_schema,
     error_response,
@@ -52,10 +40,6 @@ from meshdash.mesh.query import (
     SORT_KEYS,
 )
 from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT
-
-API_VERSION = "1"
-HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
-
 
 RETRY_AFTER = {
     "Retry-After": {
@@ -369,65 +353,3 @@ def dashboard_paths() -> dict:
             }
         },
     }
-
-
-def security_schemes() -> dict:
-    return {
-        SESSION: {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": settings.SESSION_COOKIE_NAME,
-            "description": "The session of a user signed in at /accounts/login/ (or by the "
-            "single sign-on proxy). Requests other than GET also need the CSRF token in the "
-            f"`X-CSRFToken` header (from the `{settings.CSRF_COOKIE_NAME}` cookie).",
-        },
-        BEARER: {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "`Authorization: Bearer <token>` with a token created on /accounts/me/ "
-            "or by `manage.py token create`. Accepted on /api/ only; needs no CSRF token. A "
-            f"token reads only, unless created with the `{WRITE}` scope (operations that "
-            f"change anything list it); one past its expiry is refused with 401.",
-        },
-    }
-
-
-def security(*, read: bool) -> list[dict]:
-    """Who may call an operation: a session, or a token (with the write scope to change
-    anything); anyone for reads when MESHDASH_ANONYMOUS_READ is on."""
-    if not read:
-        return [{SESSION: []}, {BEARER: [WRITE]}]
-    requirements = [{SESSION: []}, {BEARER: []}]
-    if settings.MESHDASH_ANONYMOUS_READ:
-        requirements.append({})
-    return requirements
-
-
-def document() -> dict:
-    paths = dashboard_paths() | bookmarks_openapi.paths()
-    for operations in paths.values():
-        for method in HTTP_METHODS & operations.keys():
-            operations[method].setdefault("security", security(read=method == "get"))
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "meshdash",
-            "version": API_VERSION,
-            "description": "The dashboard's lists and workloads as JSON, read from the current "
-            "snapshot of each window (never from Prometheus or the cluster), and the bookmarks. "
-            'Errors are `{"error": reason}`.',
-        },
-        "paths": paths,
-        "components": {
-            "schemas": schemas() | bookmarks_openapi.schemas(),
-            "securitySchemes": security_schemes(),
-        },
-    }
-
-
-@login_not_required
-@csrf_exempt  # reads only, answers 405 to anything else
-def openapi_json(request):
-    if request.method not in READ_METHODS:
-        return method_not_allowed()
-    return JsonResponse(document())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from meshdash.dashboard import api, openapi, views
+from meshdash.dashboard import api, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
@@ -20,5 +20,4 @@ urlpatterns = [
         name="api_workload_detail",
     ),
     path("api/v1/namespaces", api.namespaces, name="api_namespaces"),
-    path("api/v1/openapi.json", openapi.openapi_json, name="api_openapi"),
 ]

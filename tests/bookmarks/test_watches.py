@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError
@@ -6,6 +8,8 @@ from django.test import RequestFactory
 
 from meshdash.bookmarks.models import Watch
 from meshdash.bookmarks.watches import watched_workloads
+from meshdash.store import SnapshotStore
+from tests.bookmarks.snapshots import payments_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +63,45 @@ def test_it_renders_an_unwatch_button_once_watched(alice):
 
 def test_it_renders_no_watch_button_for_anonymous_readers(db):
     assert render_watch_button(AnonymousUser()).strip() == ""
+
+
+def test_it_shows_the_watched_panel_from_one_store_read(client, alice, payments, redis_client):
+    SnapshotStore(redis_client).write(payments_snapshot())
+    Watch.objects.create(user=alice, namespace="shop", kind="deployment", name="cart")
+    Watch.objects.create(team=payments, namespace="payments", kind="deployment", name="api")
+    Watch.objects.create(user=alice, namespace="payments", kind="deployment", name="gone")
+    reads = []
+    real = SnapshotStore.workloads
+
+    def counted(self, *args, **kwargs):
+        reads.append(args)
+        return real(self, *args, **kwargs)
+
+    def one_by_one(*args, **kwargs):
+        raise AssertionError("the panel reads its workloads one by one")
+
+    client.force_login(alice)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SnapshotStore, "workloads", counted)
+        patch.setattr(SnapshotStore, "workload", one_by_one)
+        body = client.get("/?window=1m").content.decode()
+    assert len(reads) == 1
+    panel = body.split('id="watched-h"')[1].split("</section>")[0]
+    assert re.findall(r'data-watched="([^"]+)"', panel) == [
+        "payments/deployment/api",
+        "payments/deployment/gone",
+        "shop/deployment/cart",
+    ]
+    assert 'href="/workloads/payments/deployment/api/">payments/api</a>' in panel
+    assert "not in the current snapshot" in panel
+
+
+def test_it_keeps_the_window_in_the_watched_panel_links(client, alice, redis_client):
+    snapshot = payments_snapshot()
+    snapshot.window = "10m"
+    SnapshotStore(redis_client).write(snapshot)
+    Watch.objects.create(user=alice, namespace="shop", kind="deployment", name="cart")
+    client.force_login(alice)
+    body = client.get("/?window=10m").content.decode()
+    panel = body.split('id="watched-h"')[1].split("</section>")[0]
+    assert 'href="/workloads/shop/deployment/cart/?window=10m"' in panel

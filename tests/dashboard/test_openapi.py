@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from meshdash.accounts.models import WRITE, ApiToken
-from meshdash.dashboard.openapi import document
+from meshdash.openapi import document
 from meshdash.mesh.model import WINDOWS
 from tests.dashboard.known import write_known
 

@@ -3,8 +3,9 @@ import re
 
 from django.urls import reverse
 
-from meshdash.dashboard.rows import workload_rows
-from meshdash.mesh.model import Workload
+from meshdash.dashboard.rows import namespace_rows, workload_rows
+from meshdash.mesh.columns import NAMESPACE_COLUMNS, WORKLOAD_COLUMNS
+from meshdash.mesh.model import Namespace, Workload
 
 
 def test_it_escapes_every_value_and_links_the_detail_page():
@@ -47,3 +48,35 @@ def test_it_builds_the_same_paths_as_reverse():
             reverse("namespace_detail", args=[name]),
             reverse("workload_detail", args=[name, "deployment", name]),
         ]
+
+
+def test_it_fills_one_cell_per_column():
+    html = workload_rows([(Workload("shop", "deployment", "web"), [])])
+    assert html.count("<td") == len(WORKLOAD_COLUMNS)
+    assert f'colspan="{len(WORKLOAD_COLUMNS)}"' in workload_rows([])
+    html = namespace_rows([Namespace("shop", "enabled")])
+    assert html.count("<td") == len(NAMESPACE_COLUMNS)
+
+
+def test_it_escapes_namespace_rows_and_marks_what_needs_a_look():
+    ns = Namespace(
+        "shop",
+        "yes<b>",
+        workloads=3,
+        meshed_pods=1,
+        total_pods=2,
+        rps=1.5,
+        success_rate=0.5,
+        health_counts={"critical": 2, "healthy": 0},
+    )
+    html = namespace_rows([ns], "?window=10m")
+    assert '<tr data-namespace="shop">' in html
+    assert '<a href="/namespaces/shop/?window=10m">shop</a>' in html
+    assert '<td class="num warn">1/2</td>' in html
+    assert '<span class="badge h-critical" title="critical">2 critical</span>' in html
+    assert "healthy" not in html
+    assert (
+        '<td class="bad" title="The valid values are enabled and disabled">yes&lt;b&gt;</td>'
+        in html
+    )
+    assert "No namespaces match." in namespace_rows([], empty="No namespaces match.")
