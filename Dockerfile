@@ -28,5 +28,6 @@ RUN MESHDASH_SECRET_KEY=collectstatic-only python manage.py collectstatic --noin
 
 # Numeric, so that Kubernetes can check `runAsNonRoot` against the image.
 USER 10001:10001
-EXPOSE 8000
+# The web server, and its /metrics (MESHDASH_METRICS_PORT).
+EXPOSE 8000 9102
 CMD ["gunicorn", "meshdash.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
