@@ -69,3 +69,17 @@ def test_probes_refuse_writes(client):
 def test_other_paths_still_need_a_login(client):
     assert client.get("/workloads/").status_code == 302
     assert client.get("/api/v1/workloads").status_code == 401
+
+
+def test_probes_are_answered_first_before_any_other_middleware(settings):
+    # Host checks, sessions, logins and even the request timing come after: kubelet's calls
+    # are neither page views nor browsers.
+    assert settings.MIDDLEWARE[0] == "meshdash.health.middleware.HealthMiddleware"
+    assert settings.MIDDLEWARE[1] == "meshdash.observability.middleware.RequestMetricsMiddleware"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_head(client, redis_client, path):
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
