@@ -37,9 +37,10 @@ _written_at: dict[str, float] = {}
 _failing: set[str] = set()
 
 
-def redis_client() -> redis.Redis:
-    """The snapshot store's Redis, with timeouts short enough for a probe and an event loop."""
-    url = settings.REDIS_URL
+def redis_client(url: str | None = None) -> redis.Redis:
+    """The snapshot store's Redis (or the one at ``url``), with timeouts short enough for a
+    probe and an event loop."""
+    url = url or settings.REDIS_URL
     client = _clients.get(url)
     if client is None:
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)

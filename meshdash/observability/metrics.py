@@ -191,7 +191,7 @@ class StoreCollector:
         if cache_url and cache_url != settings.REDIS_URL:
             instances["cache"] = cache_url
         for name, url in instances.items():
-            client = heartbeat.redis_client() if name == "store" else _cache_client(url)
+            client = heartbeat.redis_client(url)
             try:
                 info = client.info("memory")
             except redis.RedisError as exc:
@@ -203,10 +203,6 @@ class StoreCollector:
             limit.add_metric([name], info.get("maxmemory", 0))
         yield used
         yield limit
-
-
-def _cache_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
 
 
 def _text_dict(raw: dict) -> dict[str, str]:
@@ -254,11 +250,10 @@ class DatabaseCollector:
 
 def _database_counts() -> dict[str, int] | None:
     from django.contrib.auth import get_user_model
-    from django.db import DatabaseError, close_old_connections
+    from django.db import DatabaseError, connection
 
     from meshdash.bookmarks.models import Bookmark
 
-    close_old_connections()
     try:
         return {
             "meshdash_users": get_user_model().objects.filter(is_active=True).count(),
@@ -267,3 +262,7 @@ def _database_counts() -> dict[str, int] | None:
     except DatabaseError as exc:
         log.warning("metrics: the database does not answer: %s", exc)
         return None
+    finally:
+        # Each scrape comes in a thread of its own: its connection would stay open for good.
+        if not connection.in_atomic_block:
+            connection.close()
