@@ -17,14 +17,13 @@ from meshdash.mesh.model import (
     Workload,
     WorkloadKey,
 )
+from meshdash.mesh.query import MAX_NAMESPACES
 
 # How many of each the overview shows: bounded whatever the size of the mesh.
 ATTENTION_LIMIT = 10
 DROPS_LIMIT = 10
 INJECTION_LIMIT = 10
 OVERVIEW_NAMESPACES = 10
-# The most namespaces a list URL may name (meshdash.dashboard.filters.MAX_NAMESPACES).
-MAX_URL_NAMESPACES = 100
 # States that ask someone to look; "no traffic" and "healthy" do not.
 ATTENTION_STATES = frozenset({CRITICAL, WARNING, NOT_MESHED})
 # A fall of ten points of success rate counts as much as losing all traffic.
@@ -77,7 +76,8 @@ class Overview:
     bad_inject_count: int = 0
     injection_failures: list[Workload] = field(default_factory=list)  # the first few
     injection_failure_count: int = 0
-    # Namespaces holding injection failures; empty when they are too many for one URL.
+    # Namespaces holding injection failures; empty when they are more than one list URL may
+    # name (MAX_NAMESPACES).
     injection_failure_namespaces: list[str] = field(default_factory=list)
 
 
@@ -103,7 +103,7 @@ def summarise(
         injection_failures=failures[:INJECTION_LIMIT],
         injection_failure_count=len(failures),
         injection_failure_namespaces=(
-            failing_namespaces if len(failing_namespaces) <= MAX_URL_NAMESPACES else []
+            failing_namespaces if len(failing_namespaces) <= MAX_NAMESPACES else []
         ),
     )
 
