@@ -864,17 +864,19 @@ class _Collection:
 
 
 class KubeState:
-    """The serialised cluster and the page cache: everything a request reads."""
+    """The serialised cluster and the page cache: everything a request reads. ``objects`` is
+    what ``cluster_objects`` gives, or a fixed set of the same shape (the tests'); a resource
+    it leaves out is not served (404), as an API group the cluster does not have."""
 
-    def __init__(self, mesh: DemoMesh):
+    def __init__(self, objects: dict[str, list[dict]]):
         self.resource_version = "0"
         self.collections: dict[str, _Collection] = {}
         newest = 0
-        for resource, objects in cluster_objects(mesh).items():
+        for resource, items in objects.items():
             group, kind, _ = RESOURCES[resource]
             collection = _Collection(resource)
             head = f'{{"kind":"{kind}","apiVersion":"{_api_version(resource)}",'.encode()
-            for obj in objects:
+            for obj in items:
                 meta = obj["metadata"]
                 key = (meta.get("namespace", ""), meta["name"])
                 collection.keys.append(key)
@@ -883,7 +885,7 @@ class KubeState:
                 collection.items.append(item)
                 # A single GET answers the same object with its kind and apiVersion first.
                 collection.singles[key] = head + item[1:]
-                newest = max(newest, int(meta["resourceVersion"]))
+                newest = max(newest, int(meta.get("resourceVersion", 0)))
             self.collections[resource] = collection
         self.resource_version = str(newest + 1)
         self._pages: dict[tuple, tuple[int, bytes]] = {}
@@ -1049,7 +1051,7 @@ class _KubeHandler(BaseHTTPRequestHandler):
             if len(rest) == 2 and group == "/api/v1":
                 return state.single("namespaces", "", rest[1])
             namespace, rest = rest[1], rest[2:]
-        if not rest or rest[0] not in RESOURCES or RESOURCES[rest[0]][0] != group:
+        if not rest or rest[0] not in state.collections or RESOURCES[rest[0]][0] != group:
             return _not_found()
         resource = rest[0]
         if namespace and not RESOURCES[resource][2]:
@@ -1075,19 +1077,28 @@ def _not_found() -> tuple[int, bytes]:
 
 
 class KubeApiServer(ThreadingHTTPServer):
-    """The stand-in: ``KubeApiServer(mesh).start()``; ``url`` once bound."""
+    """The stand-in: ``KubeApiServer(mesh).start()``; ``url`` once bound. ``objects``
+    serves a fixed set instead of the mesh's (``KubeState``)."""
 
     daemon_threads = True
+    handler_class: type[BaseHTTPRequestHandler] = _KubeHandler
 
     def handle_error(self, request, client_address) -> None:
         """A client that hung up mid-answer is not an error of the stand-in."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
-    def __init__(self, mesh: DemoMesh, host: str = "127.0.0.1", port: int = 0, token: str = ""):
-        self.state = KubeState(mesh)
+    def __init__(
+        self,
+        mesh: DemoMesh | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str = "",
+        objects: dict[str, list[dict]] | None = None,
+    ):
+        self.state = KubeState(cluster_objects(mesh) if objects is None else objects)
         self.token = token
-        super().__init__((host, port), _KubeHandler)
+        super().__init__((host, port), self.handler_class)
         self._thread = threading.Thread(target=self.serve_forever, name="demo-kubeapi", daemon=True)
 
     @property

@@ -993,30 +993,26 @@ def _certificates(rng: random.Random, epoch: float) -> Certificates:
     anchor_key = ec.derive_private_key(rng.getrandbits(250) + 1, ec.SECP256R1())
     issuer_key = ec.derive_private_key(rng.getrandbits(250) + 1, ec.SECP256R1())
     start = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    anchor_name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, f"root.linkerd.{TRUST_DOMAIN}")]
-    )
-    issuer_name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, f"identity.linkerd.{TRUST_DOMAIN}")]
-    )
+    anchor_name = f"root.linkerd.{TRUST_DOMAIN}"
+    issuer_name = f"identity.linkerd.{TRUST_DOMAIN}"
     anchor_not_after = start + datetime.timedelta(days=3250)
     issuer_not_after = start + datetime.timedelta(days=ISSUER_DAYS_LEFT)
-    anchor = _ca_certificate(
+    anchor = ca_certificate(
         anchor_name,
         anchor_name,
         anchor_key.public_key(),
         anchor_key,
-        rng,
+        rng.getrandbits(63) + 1,
         start - datetime.timedelta(days=400),
         anchor_not_after,
         path_length=1,
     )
-    issuer = _ca_certificate(
+    issuer = ca_certificate(
         issuer_name,
         anchor_name,
         issuer_key.public_key(),
         anchor_key,
-        rng,
+        rng.getrandbits(63) + 1,
         start - datetime.timedelta(days=345),
         issuer_not_after,
         path_length=0,
@@ -1035,15 +1031,25 @@ def _certificates(rng: random.Random, epoch: float) -> Certificates:
     )
 
 
-def _ca_certificate(
-    subject, issuer, public_key, signing_key, rng, not_before, not_after, path_length
-):
+def ca_certificate(
+    subject: str,
+    issuer: str,
+    public_key,
+    signing_key,
+    serial: int,
+    not_before: datetime.datetime,
+    not_after: datetime.datetime,
+    path_length: int | None,
+) -> x509.Certificate:
+    """A CA certificate for the common name ``subject`` signed by ``issuer``'s key, as Linkerd's
+    trust anchor and identity issuer are; signed deterministically, so that it repeats with its
+    keys and serial."""
     builder = (
         x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
+        .subject_name(_common_name(subject))
+        .issuer_name(_common_name(issuer))
         .public_key(public_key)
-        .serial_number(rng.getrandbits(63) + 1)
+        .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
@@ -1064,6 +1070,10 @@ def _ca_certificate(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     return builder.sign(signing_key, hashes.SHA256(), ecdsa_deterministic=True)
+
+
+def _common_name(name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
 
 
 def trust_root_sha256(mesh: DemoMesh) -> str:

@@ -63,12 +63,10 @@ def backfilled_prometheus(tmp_path_factory):
 
 @pytest.fixture
 def kube_api(tmp_path):
-    """A Kubernetes API server over kube_server's objects, and a kubeconfig pointing at it."""
+    """The Kubernetes API stand-in over kube_server's objects, and a kubeconfig pointing at it."""
     server = kube_server.start()
     try:
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(kube_server.kubeconfig(server.url))
-        server.kubeconfig = str(kubeconfig)
+        server.write_kubeconfig(tmp_path / "kubeconfig")
         yield server
     finally:
         server.stop()

@@ -1,20 +1,21 @@
-"""A small Kubernetes API server for the collector tests: list semantics as the real API
-(``items``, ``metadata.continue``, ``limit``), a fixed cluster matching fixture_data's metrics,
-and switches to make it fail (HTTP status or garbage) per path."""
+"""A small fixed cluster for the collector tests, matching fixture_data's metrics, served by the
+demo's Kubernetes API stand-in (``meshdash.demo.kubeapi``: list semantics as the real API, paging
+with ``limit`` and ``continue``), with switches to make it fail (HTTP status or garbage) per path
+and a record of the requests. The objects validate against the Kubernetes schemas
+(tests/demo/test_kubeapi.py)."""
 
 import base64
 import datetime
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+import random
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from tests import servers
+from meshdash.demo.kubeapi import KubeApiServer, KubeState, _KubeHandler, status_body
+from meshdash.demo.model import ca_certificate
+from meshdash.demo.runner import write_kubeconfig
 
 ANCHOR_NOT_AFTER = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
 ISSUER_NOT_AFTER = datetime.datetime(2027, 6, 7, 8, 9, 10, tzinfo=datetime.UTC)
@@ -24,23 +25,24 @@ NEWEST_REVISION = "2026-02-03T04:05:06Z"
 NEWEST_JOB = "2026-04-05T06:07:08Z"
 
 
+TOKEN = "test-token"
+# The API group of each kind an owner reference names.
+OWNER_API = {"ReplicaSet": "apps/v1", "StatefulSet": "apps/v1", "Deployment": "apps/v1"}
+OWNER_API |= {"Job": "batch/v1", "CronJob": "batch/v1"}
+
+
 def certificate_pem(common_name: str, not_after: datetime.datetime) -> bytes:
+    """A self-signed CA certificate for ``common_name`` that expires at ``not_after``."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC))
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
+    not_before = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    serial = random.getrandbits(63) + 1
+    cert = ca_certificate(
+        common_name, common_name, key.public_key(), key, serial, not_before, not_after, None
     )
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _meta(name, namespace=None, *, labels=None, annotations=None, owner=None, created=CREATED):
+def meta(name, namespace=None, *, labels=None, annotations=None, owner=None, created=CREATED):
     meta = {
         "name": name,
         "uid": f"uid-{namespace}-{name}",
@@ -51,28 +53,41 @@ def _meta(name, namespace=None, *, labels=None, annotations=None, owner=None, cr
     if namespace:
         meta["namespace"] = namespace
     if owner:
+        kind, owner_name = owner
         meta["ownerReferences"] = [
-            {"apiVersion": "v1", "kind": owner[0], "name": owner[1], "uid": "x", "controller": True}
+            {
+                "apiVersion": OWNER_API[kind],
+                "kind": kind,
+                "name": owner_name,
+                "uid": f"uid-{namespace}-{owner_name}",
+                "controller": True,
+            }
         ]
     return meta
 
 
-def _workload(kind, api, namespace, name, *, team="", inject="", created=CREATED):
-    template = {"metadata": {"labels": {"app": name}, "annotations": {}}}
+def workload(kind, namespace, name, *, team="", inject="", created=CREATED):
+    """A Deployment, StatefulSet, Job or CronJob whose pods are labelled ``app: name``."""
+    template = {
+        "metadata": {"labels": {"app": name}, "annotations": {}},
+        "spec": {"containers": [{"name": "app", "image": "example/app:1"}]},
+    }
     if inject:
         template["metadata"]["annotations"]["linkerd.io/inject"] = inject
-    spec = {"template": template}
-    if kind == "CronJob":
-        spec = {"jobTemplate": {"spec": {"template": template}}}
+    spec = {"selector": {"matchLabels": {"app": name}}, "template": template}
+    if kind == "Job":
+        template["spec"]["restartPolicy"] = "Never"
+        spec = {"template": template}
+    elif kind == "CronJob":
+        template["spec"]["restartPolicy"] = "Never"
+        spec = {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}}
     return {
-        "apiVersion": api,
-        "kind": kind,
-        "metadata": _meta(name, namespace, labels={"team": team} if team else {}, created=created),
+        "metadata": meta(name, namespace, labels={"team": team} if team else {}, created=created),
         "spec": spec,
     }
 
 
-def _pod(
+def pod(
     namespace,
     name,
     owner,
@@ -144,43 +159,38 @@ def _pod(
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": _meta(name, namespace, labels=labels, annotations=annotations, owner=owner),
+        "metadata": meta(name, namespace, labels=labels, annotations=annotations, owner=owner),
         "spec": spec,
         "status": status,
     }
 
 
-def cluster() -> dict[str, list[dict] | dict]:
-    """The objects the server serves, keyed by API path."""
+def cluster() -> dict[str, list[dict]]:
+    """The objects the server serves, by resource (as ``meshdash.demo.kubeapi.RESOURCES``)."""
     ns = [
         {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": _meta("shop", annotations={"linkerd.io/inject": "enabled"}),
+            "metadata": meta("shop", annotations={"linkerd.io/inject": "enabled"}),
         },
         {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": _meta("batch", annotations={"linkerd.io/inject": "true"}),
+            "metadata": meta("batch", annotations={"linkerd.io/inject": "true"}),
         },
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta("legacy")},
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta("linkerd")},
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta("empty")},
+        {"metadata": meta("legacy")},
+        {"metadata": meta("linkerd")},
+        {"metadata": meta("empty")},
     ]
     deployments = [
-        _workload("Deployment", "apps/v1", "shop", "web", team="storefront", inject="enabled"),
-        _workload("Deployment", "apps/v1", "shop", "api", team="storefront"),
-        _workload("Deployment", "apps/v1", "shop", "idle"),
-        _workload("Deployment", "apps/v1", "shop", "quiet"),
-        _workload("Deployment", "apps/v1", "legacy", "mainframe"),
-        _workload("Deployment", "apps/v1", "linkerd", "linkerd-identity"),
-        _workload("Deployment", "apps/v1", "linkerd", "linkerd-destination"),
+        workload("Deployment", "shop", "web", team="storefront", inject="enabled"),
+        workload("Deployment", "shop", "api", team="storefront"),
+        workload("Deployment", "shop", "idle"),
+        workload("Deployment", "shop", "quiet"),
+        workload("Deployment", "legacy", "mainframe"),
+        workload("Deployment", "linkerd", "linkerd-identity"),
+        workload("Deployment", "linkerd", "linkerd-destination"),
     ]
     replicasets = [
         {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": _meta(rs, namespace, owner=("Deployment", dep), created=created),
+            "metadata": meta(rs, namespace, owner=("Deployment", dep), created=created),
+            "spec": {"selector": {"matchLabels": {"app": dep}}},
         }
         for namespace, dep, rs, created in [
             ("shop", "web", "web-old11", "2026-02-01T00:00:00Z"),
@@ -194,35 +204,31 @@ def cluster() -> dict[str, list[dict] | dict]:
         ]
     ]
     statefulsets = [
-        _workload("StatefulSet", "apps/v1", "shop", "db"),
-        _workload("StatefulSet", "apps/v1", "shop", "cache"),
+        workload("StatefulSet", "shop", "db"),
+        workload("StatefulSet", "shop", "cache"),
     ]
     revisions = [
         {
-            "apiVersion": "apps/v1",
-            "kind": "ControllerRevision",
-            "metadata": _meta(f"db-{i}", "shop", owner=("StatefulSet", "db"), created=created),
+            "metadata": meta(f"db-{i}", "shop", owner=("StatefulSet", "db"), created=created),
+            "data": {"spec": {"template": {"$patch": "replace"}}},
+            "revision": i + 1,
         }
         for i, created in enumerate(["2026-01-15T00:00:00Z", NEWEST_REVISION])
     ]
-    cronjobs = [_workload("CronJob", "batch/v1", "batch", "nightly")]
+    cronjobs = [workload("CronJob", "batch", "nightly")]
     jobs = [
         {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": _meta("report", "batch", owner=("CronJob", "nightly"), created=NEWEST_JOB),
+            "metadata": meta("report", "batch", owner=("CronJob", "nightly"), created=NEWEST_JOB),
             "spec": {"template": {"metadata": {}}},
         },
         {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": _meta("migrate", "batch", created=NEWEST_JOB),
+            "metadata": meta("migrate", "batch", created=NEWEST_JOB),
             "spec": {"template": {"metadata": {}}},
         },
     ]
     pods = [
-        _pod("shop", "web-abc12-x1", ("ReplicaSet", "web-abc12"), sa="web"),
-        _pod(
+        pod("shop", "web-abc12-x1", ("ReplicaSet", "web-abc12"), sa="web"),
+        pod(
             "shop",
             "web-abc12-x2",
             ("ReplicaSet", "web-abc12"),
@@ -230,14 +236,14 @@ def cluster() -> dict[str, list[dict] | dict]:
             restarts=3,
             annotations={"linkerd.io/inject": "disabled"},
         ),
-        _pod("shop", "api-def34-y2", ("ReplicaSet", "api-def34"), sa="api-sa"),
-        _pod("shop", "api-def34-y3", ("ReplicaSet", "api-def34"), sa="api-sa", init_waiting=True),
-        _pod("shop", "db-0", ("StatefulSet", "db"), version="stable-2.13.0", sa="db"),
-        _pod("shop", "idle-5-z", ("ReplicaSet", "idle-5"), phase="Failed", ready=False),
-        _pod("shop", "quiet-6-q", ("ReplicaSet", "quiet-6"), sa="quiet"),
-        _pod("batch", "report-q", ("Job", "report"), sa="cron"),
-        _pod("shop", "cache-0", ("StatefulSet", "cache"), sa="cache", native_sidecar=True),
-        _pod(
+        pod("shop", "api-def34-y2", ("ReplicaSet", "api-def34"), sa="api-sa"),
+        pod("shop", "api-def34-y3", ("ReplicaSet", "api-def34"), sa="api-sa", init_waiting=True),
+        pod("shop", "db-0", ("StatefulSet", "db"), version="stable-2.13.0", sa="db"),
+        pod("shop", "idle-5-z", ("ReplicaSet", "idle-5"), phase="Failed", ready=False),
+        pod("shop", "quiet-6-q", ("ReplicaSet", "quiet-6"), sa="quiet"),
+        pod("batch", "report-q", ("Job", "report"), sa="cron"),
+        pod("shop", "cache-0", ("StatefulSet", "cache"), sa="cache", native_sidecar=True),
+        pod(
             "batch",
             "migrate-m",
             ("Job", "migrate"),
@@ -245,14 +251,14 @@ def cluster() -> dict[str, list[dict] | dict]:
             ready=False,
             native_sidecar=True,
         ),
-        _pod("legacy", "mainframe-7-m", ("ReplicaSet", "mainframe-7"), proxy=False),
-        _pod(
+        pod("legacy", "mainframe-7-m", ("ReplicaSet", "mainframe-7"), proxy=False),
+        pod(
             "linkerd",
             "linkerd-identity-1-a",
             ("ReplicaSet", "linkerd-identity-1"),
             labels={"linkerd.io/control-plane-component": "identity"},
         ),
-        _pod(
+        pod(
             "linkerd",
             "linkerd-destination-1-a",
             ("ReplicaSet", "linkerd-destination-1"),
@@ -262,9 +268,7 @@ def cluster() -> dict[str, list[dict] | dict]:
     ]
     services = [
         {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": _meta("api", "shop"),
+            "metadata": meta("api", "shop"),
             "spec": {"selector": {"app": "api"}},
         }
     ]
@@ -274,109 +278,78 @@ def cluster() -> dict[str, list[dict] | dict]:
     ).decode()
     issuer = certificate_pem("identity.linkerd.cluster.local", ISSUER_NOT_AFTER)
     return {
-        "/api/v1/namespaces": ns,
-        "/api/v1/pods": pods,
-        "/api/v1/services": services,
-        "/apis/apps/v1/deployments": deployments,
-        "/apis/apps/v1/statefulsets": statefulsets,
-        "/apis/apps/v1/daemonsets": [],
-        "/apis/apps/v1/replicasets": replicasets,
-        "/apis/apps/v1/controllerrevisions": revisions,
-        "/apis/batch/v1/jobs": jobs,
-        "/apis/batch/v1/cronjobs": cronjobs,
-        "/api/v1/namespaces/linkerd/configmaps/linkerd-identity-trust-roots": {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": _meta("linkerd-identity-trust-roots", "linkerd"),
-            "data": {"ca-bundle.crt": later_anchor + anchor},
-        },
-        "/api/v1/namespaces/linkerd/secrets/linkerd-identity-issuer": {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "type": "kubernetes.io/tls",
-            "metadata": _meta("linkerd-identity-issuer", "linkerd"),
-            "data": {"tls.crt": base64.b64encode(issuer).decode(), "tls.key": ""},
-        },
-        "/api/v1/namespaces/linkerd/configmaps/linkerd-config": {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": _meta("linkerd-config", "linkerd"),
-            "data": {
-                "values": "linkerdVersion: stable-2.14.10\nidentity:\n  issuer:\n"
-                "    scheme: kubernetes.io/tls\n"
+        "namespaces": ns,
+        "pods": pods,
+        "services": services,
+        "deployments": deployments,
+        "statefulsets": statefulsets,
+        "daemonsets": [],
+        "replicasets": replicasets,
+        "controllerrevisions": revisions,
+        "jobs": jobs,
+        "cronjobs": cronjobs,
+        "configmaps": [
+            {
+                "metadata": meta("linkerd-identity-trust-roots", "linkerd"),
+                "data": {"ca-bundle.crt": later_anchor + anchor},
             },
-        },
+            {
+                "metadata": meta("linkerd-config", "linkerd"),
+                "data": {
+                    "values": "linkerdVersion: stable-2.14.10\nidentity:\n  issuer:\n"
+                    "    scheme: kubernetes.io/tls\n"
+                },
+            },
+        ],
+        "secrets": [
+            {
+                "type": "kubernetes.io/tls",
+                "metadata": meta("linkerd-identity-issuer", "linkerd"),
+                "data": {"tls.crt": base64.b64encode(issuer).decode(), "tls.key": ""},
+            }
+        ],
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _FaultyHandler(_KubeHandler):
+    """The stand-in's answers, unless a fault is set for the path (or ``"*"``): an HTTP
+    status, or ``"garbage"`` (200 with a body that is no JSON)."""
+
     server: "KubeServer"
 
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        url = urlparse(self.path)
-        query = parse_qs(url.query)
-        self.server.requests.append((url.path, query))
+    def _answer(self) -> tuple[int, bytes]:
+        url = urlsplit(self.path)
+        self.server.requests.append((url.path, parse_qs(url.query)))
         fault = self.server.faults.get(url.path, self.server.faults.get("*"))
         if fault == "garbage":
-            return self._send(200, b"<html>this is no API</html>")
+            return 200, b"<html>this is no API</html>"
         if isinstance(fault, int):
-            return self._send(fault, json.dumps({"kind": "Status", "code": fault}).encode())
-        obj = self.server.objects.get(url.path)
-        if obj is None:
-            return self._send(404, json.dumps({"kind": "Status", "code": 404}).encode())
-        if isinstance(obj, dict):
-            return self._send(200, json.dumps(obj).encode())
-        offset = int(query.get("continue", ["0"])[0] or 0)
-        limit = int(query.get("limit", [str(len(obj) or 1)])[0])
-        page = obj[offset : offset + limit]
-        meta = {"resourceVersion": "42"}
-        if offset + limit < len(obj):
-            meta["continue"] = str(offset + limit)
-        kind = (page[0]["kind"] if page else "Object") + "List"
-        body = {"apiVersion": "v1", "kind": kind, "metadata": meta, "items": page}
-        return self._send(200, json.dumps(body).encode())
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            return fault, status_body(fault, "InternalError", "a fault the test set")
+        # A test may have changed the objects since the last request.
+        self.server.state = KubeState(self.server.objects)
+        return super()._answer()
 
 
-class KubeServer(ThreadingHTTPServer):
-    daemon_threads = True
+class KubeServer(KubeApiServer):
+    """The stand-in serving ``objects`` (``cluster()`` by default), which a test may change or
+    replace; ``faults`` maps a path to its fault, ``requests`` lists (path, query) as asked."""
 
-    def __init__(self, port: int):
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.objects = cluster()
-        self.faults: dict[str, object] = {}
-        self.requests: list = []
-        self.url = f"http://127.0.0.1:{port}"
+    handler_class = _FaultyHandler
+
+    def __init__(self, objects: dict[str, list[dict]] | None = None):
+        self.objects = cluster() if objects is None else objects
+        self.faults: dict[str, int | str] = {}
+        self.requests: list[tuple[str, dict[str, list[str]]]] = []
         self.kubeconfig = ""
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self._thread.start()
+        super().__init__(None, token=TOKEN, objects=self.objects)
+        self.start()
 
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-
-
-def start() -> KubeServer:
-    return KubeServer(servers.free_port())
+    def write_kubeconfig(self, path: Path) -> str:
+        """A kubeconfig for this server at ``path``, also kept in ``kubeconfig``; its path."""
+        write_kubeconfig(Path(path), self.url, self.token)
+        self.kubeconfig = str(path)
+        return self.kubeconfig
 
 
-def kubeconfig(url: str) -> str:
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "current-context": "test",
-            "clusters": [{"name": "test", "cluster": {"server": url}}],
-            "users": [{"name": "test", "user": {"token": "test-token"}}],
-            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
-        }
-    )
+def start(objects: dict[str, list[dict]] | None = None) -> KubeServer:
+    return KubeServer(objects)

@@ -115,16 +115,20 @@ def test_it_does_not_query_past_the_deadline(fake_prometheus):
 def test_it_pages_through_lists(kube_api):
     kube = kube_client_for(kube_api, page_size=3)
     pods = kube.list(kube.core.list_pod_for_all_namespaces)
-    assert len(pods) == len(kube_api.objects["/api/v1/pods"])
+    assert len(pods) == len(kube_api.objects["pods"])
+    assert len({(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods}) == len(pods)
     pages = [q for path, q in kube_api.requests if path == "/api/v1/pods"]
     assert len(pages) == -(-len(pods) // 3)
     assert all(q["limit"] == ["3"] for q in pages)
-    assert [q.get("continue") for q in pages][1:] == [[str(3 * i)] for i in range(1, len(pages))]
+    # The first page without a continue token, each later one with the token of the page before.
+    tokens = [q.get("continue") for q in pages]
+    assert tokens[0] is None and all(len(t) == 1 for t in tokens[1:])
+    assert len({t[0] for t in tokens[1:]}) == len(pages) - 1
 
 
 def test_it_treats_a_missing_batch_api_as_no_jobs(kube_api, kube):
-    del kube_api.objects["/apis/batch/v1/jobs"]
-    del kube_api.objects["/apis/batch/v1/cronjobs"]
+    del kube_api.objects["jobs"]
+    del kube_api.objects["cronjobs"]
     raw = kube.fetch()
     assert raw.errors == {}
     assert raw.data["jobs"] == [] and raw.data["cronjobs"] == []
@@ -142,8 +146,7 @@ def test_it_records_a_failing_list_and_keeps_the_others(kube_api, kube, fault, r
 def test_it_names_an_unreachable_api(tmp_path):
     server = kube_server.start()
     server.stop()
-    server.kubeconfig = str(tmp_path / "kubeconfig")
-    (tmp_path / "kubeconfig").write_text(kube_server.kubeconfig(server.url))
+    server.write_kubeconfig(tmp_path / "kubeconfig")
     kube = kube_client_for(server)
     with pytest.raises(KubernetesError, match="unreachable"):
         kube.list(kube.core.list_namespace)

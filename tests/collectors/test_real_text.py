@@ -190,9 +190,7 @@ def _pod(name, owner, labels, app_container, service_account="default"):
     meshdash shows can then only come from the proxy's own report."""
     containers = [app_container, {"name": "linkerd-proxy", "image": "cr.l5d.io/linkerd/proxy"}]
     return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": kube_server._meta(
+        "metadata": kube_server.meta(
             name,
             NAMESPACE,
             labels=labels,
@@ -213,6 +211,7 @@ def _pod(name, owner, labels, app_container, service_account="default"):
                     "ready": True,
                     "restartCount": 0,
                     "image": c["image"],
+                    "imageID": "",
                     "state": {"running": {}},
                 }
                 for c in containers
@@ -226,25 +225,21 @@ def opaque_ports_cluster() -> dict:
     Job whose proxy the sample is, and the Deployment it calls, as the sample's dst_* labels name
     it. The control plane's objects are kube_server's."""
     objects = kube_server.cluster()
-    job = kube_server._workload("Job", "batch/v1", NAMESPACE, JOB, inject="enabled")
-    deployment = kube_server._workload("Deployment", "apps/v1", NAMESPACE, SERVER, inject="enabled")
+    job = kube_server.workload("Job", NAMESPACE, JOB, inject="enabled")
+    deployment = kube_server.workload("Deployment", NAMESPACE, SERVER, inject="enabled")
     replicaset = {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": kube_server._meta(
+        "metadata": kube_server.meta(
             "opaque-pod-dcf789f5d", NAMESPACE, owner=("Deployment", SERVER)
         ),
+        "spec": {"selector": {"matchLabels": {"app": SERVER}}},
     }
     client_container = {"name": JOB, "image": "buoyantio/slow_cooker:1.3.0"}
     server_container = {"name": "app", "image": "buoyantio/bb:v0.0.6"}
     server_labels = {"app": SERVER, "pod-template-hash": "dcf789f5d"}
     objects.update(
         {
-            "/api/v1/namespaces": [
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": kube_server._meta(name)}
-                for name in (NAMESPACE, "linkerd")
-            ],
-            "/api/v1/pods": [
+            "namespaces": [{"metadata": kube_server.meta(name)} for name in (NAMESPACE, "linkerd")],
+            "pods": [
                 _pod(POD, ("Job", JOB), POD_LABELS, client_container),
                 _pod(
                     SERVER_POD,
@@ -253,14 +248,14 @@ def opaque_ports_cluster() -> dict:
                     server_container,
                 ),
             ],
-            "/api/v1/services": [],
-            "/apis/apps/v1/deployments": [deployment],
-            "/apis/apps/v1/replicasets": [replicaset],
-            "/apis/apps/v1/statefulsets": [],
-            "/apis/apps/v1/daemonsets": [],
-            "/apis/apps/v1/controllerrevisions": [],
-            "/apis/batch/v1/jobs": [job],
-            "/apis/batch/v1/cronjobs": [],
+            "services": [],
+            "deployments": [deployment],
+            "replicasets": [replicaset],
+            "statefulsets": [],
+            "daemonsets": [],
+            "controllerrevisions": [],
+            "jobs": [job],
+            "cronjobs": [],
         }
     )
     return objects
@@ -291,10 +286,8 @@ def prometheus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory):
-    server = kube_server.start()
-    server.objects = opaque_ports_cluster()
-    kubeconfig = tmp_path_factory.mktemp("real-text-kube") / "kubeconfig"
-    kubeconfig.write_text(kube_server.kubeconfig(server.url))
+    server = kube_server.start(opaque_ports_cluster())
+    kubeconfig = server.write_kubeconfig(tmp_path_factory.mktemp("real-text-kube") / "kubeconfig")
     try:
         yield kube_client(kubeconfig)
     finally:

@@ -10,6 +10,7 @@ from kubernetes import client, config
 from meshdash.demo.kubeapi import RESOURCES, KubeApiServer
 from meshdash.demo.model import HOSTILE_STATUS_MESSAGE, build_mesh
 from meshdash.demo.runner import write_kubeconfig
+from tests.collectors import kube_server
 
 EPOCH = 1_772_409_600.0  # 2026-03-02T00:00:00Z
 TOKEN = "test-token"
@@ -50,15 +51,29 @@ def _list_path(resource: str) -> str:
 
 
 def test_it_serves_objects_that_validate_against_the_kubernetes_schemas(server):
+    _assert_valid(server, RESOURCES, may_be_empty={"jobs", "cronjobs"})
+
+
+def test_it_serves_the_collector_tests_fixed_cluster_valid_as_well():
+    fixed = kube_server.start()
+    try:
+        _assert_valid(fixed, fixed.objects, may_be_empty={"daemonsets"})
+    finally:
+        fixed.stop()
+
+
+def _assert_valid(server, resources, may_be_empty: set[str]) -> None:
+    """Every list of ``resources`` and its last item, validated as the API would serve them."""
     version = kubernetes_validate.latest_version()
-    for resource, (_, kind, _) in RESOURCES.items():
+    for resource in resources:
+        kind = RESOURCES[resource][1]
         status, body = _get(server, _list_path(resource))
         assert status == 200
         assert body["kind"] == f"{kind}List", resource
         # The list schema checks every item, strictly (no unknown fields).
         kubernetes_validate.validate(body, version, strict=True)
         if not body["items"]:
-            assert resource in ("jobs", "cronjobs")
+            assert resource in may_be_empty
             continue
         meta = body["items"][-1]["metadata"]
         namespace = f"/namespaces/{meta['namespace']}" if "namespace" in meta else ""
