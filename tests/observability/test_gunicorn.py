@@ -84,3 +84,15 @@ def test_the_pages_port_serves_no_metrics(gunicorn):
     assert "meshdash_http_request_duration_seconds" not in text
     assert status in (302, 404)
     assert get(f"{metrics}/")[0] == 404
+
+
+def test_without_a_directory_set_each_gunicorn_gets_a_new_one(monkeypatch):
+    from meshdash.observability.gunicorn import prepare_multiprocess_dir
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    path = prepare_multiprocess_dir()
+    try:
+        assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == path
+        assert os.path.isdir(path) and not os.listdir(path)
+    finally:
+        os.rmdir(path)
