@@ -99,12 +99,14 @@ def _default_window() -> str:
 
 def _base_context(request, window: str | None = None) -> dict:
     window = window or _default_window()
+    # What every link on the page carries, so that moving around keeps the window.
+    kept = window_params(window, _default_window())
     return {
         "window": window,
         "windows": list(WINDOWS),
         "default_window": _default_window(),
-        # What every link on the page carries, so that moving around keeps the window.
-        "window_params": window_params(window, _default_window()),
+        "window_params": kept,
+        "window_query": with_query("", kept),  # the same, for the rows built in Python
         "default_per_page": DEFAULT_PER_PAGE,
         "refresh_seconds": settings.MESHDASH_REFRESH_SECONDS,
     }
@@ -165,8 +167,7 @@ def _list_context(request, store, params, extra: dict | None = None, meta=None) 
     meta = meta or _read_meta(store, params.window)
     context = _base_context(request, params.window)
     context.update(_freshness(meta))
-    window_query = with_query("", context["window_params"])
-    context.update(_workload_table(request, store, meta, params.query, window_query))
+    context.update(_workload_table(request, store, meta, params.query, context["window_query"]))
     context.update(extra or {})
     if wants_partial(request):  # the filter form is outside the swapped table
         return context
@@ -204,9 +205,7 @@ def overview(request):
         {
             "overview": overview_,
             "namespace_columns": paging.column_headers(None, NAMESPACE_COLUMNS),
-            "namespace_rows": namespace_rows(
-                overview_.namespaces, with_query("", context["window_params"])
-            ),
+            "namespace_rows": namespace_rows(overview_.namespaces, context["window_query"]),
             "certificates": certificates(control_plane, context["now"]),
             "proxy_versions": proxy_versions(control_plane),
             "skewed_proxies": sum(v.proxies for v in proxy_versions(control_plane) if v.skewed),
@@ -240,7 +239,7 @@ def namespace_list(request):
     context.update(
         {
             "query": query,
-            "rows": namespace_rows(page.items, with_query("", context["window_params"]), empty),
+            "rows": namespace_rows(page.items, context["window_query"], empty),
             "columns": paging.column_headers(query, NAMESPACE_COLUMNS),
             "list_url": request.path,
         }
