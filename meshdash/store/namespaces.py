@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.model import Namespace
 from meshdash.mesh.overview import namespace_worst_first
+from meshdash.mesh.query import DEFAULT_PER_PAGE
 from meshdash.store import ordering
 
 DEFAULT_NAMESPACE_SORT = "name"
@@ -18,7 +19,7 @@ class NamespaceQuery:
     sort: str = DEFAULT_NAMESPACE_SORT  # ascending "health": worst first (namespace_worst_first)
     descending: bool = False
     page: int = 1
-    per_page: int = 50
+    per_page: int = DEFAULT_PER_PAGE
 
 
 def sort_values(namespaces: Sequence[Namespace], key: str) -> list:
