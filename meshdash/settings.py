@@ -1,4 +1,5 @@
-"""meshdash settings: every value comes from the environment, with a default that works on a laptop.
+"""meshdash settings: every value comes from the environment (or a .env file for what it leaves
+unset), with a default that works on a laptop.
 
 ``.env.example`` lists every variable with one line of explanation.
 """
@@ -8,10 +9,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from meshdash.lib.env import env_bool, env_float, env_int, env_list, env_str
+from meshdash.lib.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
 from meshdash.mesh.model import WINDOW_TABLE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A developer's .env (`cp .env.example .env`) fills in what the environment leaves unset.
+DEFAULT_DOTENV = str(BASE_DIR / ".env")
+DOTENV = env_str("MESHDASH_DOTENV", DEFAULT_DOTENV)
+if DOTENV:
+    load_env_file(DOTENV, required=DOTENV != DEFAULT_DOTENV)
 VAR_DIR = Path(env_str("MESHDASH_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("MESHDASH_DEBUG", False)

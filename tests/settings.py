@@ -1,10 +1,12 @@
 """The settings of a test run: meshdash's own, with a secret key of the run's (the built-in key
-is refused when DEBUG is off). Put in the environment, so the servers the tests start (workers,
-gunicorn, subprocesses loading meshdash.settings) have it too."""
+is refused when DEBUG is off) and no .env file. Put in the environment, so the servers the tests
+start (workers, gunicorn, subprocesses loading meshdash.settings) have them too."""
 
 import os
 import secrets
 
+# A developer's .env must not change what the tests see, nor what the servers they start see.
+os.environ["MESHDASH_DOTENV"] = ""
 if not (os.environ.get("MESHDASH_SECRET_KEY") or os.environ.get("MESHDASH_SECRET_KEY_FILE")):
     os.environ["MESHDASH_SECRET_KEY"] = "tests-" + secrets.token_urlsafe(32)
 

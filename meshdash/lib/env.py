@@ -5,6 +5,7 @@ A value that cannot be parsed is an error at start-up, never a silent default: a
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -67,3 +68,39 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_ENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+
+def load_env_file(path: str | os.PathLike, required: bool = False) -> dict[str, str]:
+    """Sets the ``NAME=value`` lines of a ``.env`` file in ``os.environ``, each only where the
+    environment does not set that name already (the environment wins); returns what it set.
+
+    Blank lines and lines starting with ``#`` are skipped, ``export`` before a name is allowed,
+    and a value in matching single or double quotes loses them; anything else is the value as
+    written (no ``#`` comments after a value, no ``$VAR`` expansion). A missing file sets
+    nothing, unless ``required``; a line of another shape is an error naming it.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        if required:
+            raise ImproperlyConfigured(f"{path} does not exist") from None
+        return {}
+    found: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        match = _ENV_LINE.match(text)
+        if match is None:
+            raise ImproperlyConfigured(f"{path}, line {number}: not NAME=value: {text!r}")
+        name, value = match[1], match[2].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found[name] = value
+    loaded = {name: value for name, value in found.items() if name not in os.environ}
+    os.environ.update(loaded)
+    return loaded
