@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap demo test bench bench-load lint clean
+.PHONY: bootstrap demo dev test bench bench-load lint clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -11,6 +11,11 @@ bootstrap:
 demo:
 	bash scripts/bootstrap.sh
 	$(PYTHON) scripts/demo.py
+
+# The demo served by Django's runserver with DEBUG on, reloading at each change of the code.
+dev:
+	bash scripts/bootstrap.sh
+	$(PYTHON) scripts/demo.py --dev
 
 test:
 	bash scripts/bootstrap.sh --browser --kubectl
