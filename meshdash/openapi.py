@@ -9,13 +9,14 @@ data, and clients and tools fetch it before they have credentials.
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from meshdash.accounts.models import WRITE
 from meshdash.bookmarks import openapi as bookmarks_openapi
 from meshdash.dashboard import openapi as dashboard_openapi
 from meshdash.dashboard.api import READ_METHODS, method_not_allowed
-from meshdash.lib.openapi import BEARER, SESSION
+from meshdash.lib.openapi import BEARER, SESSION, json_response
 
 API_VERSION = "1"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -53,8 +54,24 @@ def security(*, read: bool) -> list[dict]:
     return requirements
 
 
+def own_paths() -> dict:
+    return {
+        reverse("api_openapi"): {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This description.",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {
+                    "200": json_response("The OpenAPI 3.1 document.", {"type": "object"})
+                },
+            }
+        },
+    }
+
+
 def document() -> dict:
-    paths = dashboard_openapi.dashboard_paths() | bookmarks_openapi.paths()
+    paths = dashboard_openapi.dashboard_paths() | bookmarks_openapi.paths() | own_paths()
     for operations in paths.values():
         for method in HTTP_METHODS & operations.keys():
             operations[method].setdefault("security", security(read=method == "get"))

@@ -341,15 +341,4 @@ def dashboard_paths() -> dict:
                 },
             }
         },
-        reverse("api_openapi"): {
-            "get": {
-                "operationId": "getOpenApiDocument",
-                "summary": "This description.",
-                "tags": ["meta"],
-                "security": [],
-                "responses": {
-                    "200": json_response("The OpenAPI 3.1 document.", {"type": "object"})
-                },
-            }
-        },
     }
