@@ -17,6 +17,8 @@ injection labels and annotations, ``linkerd-init`` and ``linkerd-proxy`` contain
 injected pods (the proxy a native sidecar, an init container with ``restartPolicy: Always``, in
 Jobs), the injected probes of the proxy's admin port and the applications' httpGet probes,
 status with conditions and container statuses (Completed for a finished Job's pod).
+``KubeApiServer(None, objects=...)`` serves a fixed set of such objects instead (the collector
+tests' small cluster).
 """
 
 from __future__ import annotations
@@ -119,6 +121,18 @@ class _Objects:
         meta.update({k: v for k, v in extra.items() if v})
         return meta
 
+    def controller_meta(self, w: DemoWorkload, labels: dict[str, str]) -> dict:
+        """The metadata of a StatefulSet or DaemonSet."""
+        annotations = _described(w.annotations)
+        return self.meta(
+            w.name,
+            w.created_at,
+            w.namespace,
+            labels=labels,
+            annotations=annotations,
+            generation=w.revision,
+        )
+
     def add(self, resource: str, obj: dict) -> dict:
         self.by_resource[resource].append(obj)
         return obj
@@ -172,14 +186,7 @@ class _Objects:
             owner = self.add(
                 "statefulsets",
                 {
-                    "metadata": self.meta(
-                        w.name,
-                        w.created_at,
-                        w.namespace,
-                        labels=labels,
-                        annotations=_described(w.annotations),
-                        generation=w.revision,
-                    ),
+                    "metadata": self.controller_meta(w, labels),
                     "spec": {
                         "replicas": replicas,
                         "selector": {"matchLabels": selector},
@@ -209,14 +216,7 @@ class _Objects:
             owner = self.add(
                 "daemonsets",
                 {
-                    "metadata": self.meta(
-                        w.name,
-                        w.created_at,
-                        w.namespace,
-                        labels=labels,
-                        annotations=_described(w.annotations),
-                        generation=w.revision,
-                    ),
+                    "metadata": self.controller_meta(w, labels),
                     "spec": {
                         "selector": {"matchLabels": selector},
                         "template": template,
