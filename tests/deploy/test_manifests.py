@@ -11,6 +11,7 @@ import re
 import kubernetes_validate
 import pytest
 
+from tests.deploy import manifests
 from tests.deploy.manifests import KUSTOMIZATIONS, containers, find, render
 from tests.test_compose import check
 
@@ -352,3 +353,9 @@ def test_the_demo_runs_its_mesh_beside_the_worker_without_cluster_access():
         assert f"meshdash-demo-mesh:{first + shard}" in config
     job = find(objects, "Job", "meshdash-migrate")
     check(job["spec"]["template"]["spec"]["containers"][0]["command"])
+
+
+def test_without_kubectl_the_tests_fail_saying_what_to_install(monkeypatch):
+    monkeypatch.setattr(manifests.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="kubectl is missing.*dl.k8s.io"):
+        manifests.kubectl()
