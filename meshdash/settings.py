@@ -230,8 +230,9 @@ CELERY_BEAT_MAX_LOOP_INTERVAL = 30
 
 # --- Self-observation (meshdash/observability). /metrics listens on its own port (0: off),
 # served by the gunicorn master, for requests from these networks (addresses or CIDRs) or with
-# `Authorization: Bearer <MESHDASH_METRICS_TOKEN>`. Behind the Linkerd proxy every request
-# comes from 127.0.0.1: the NetworkPolicy on this port is what keeps it private there.
+# `Authorization: Bearer <MESHDASH_METRICS_TOKEN>`. Loopback only by default: in a cluster set
+# the pod network. Behind the Linkerd proxy a request comes from the proxy (the pod's own
+# address), whoever sent it: the NetworkPolicy on this port is what keeps it private there.
 MESHDASH_METRICS_PORT = env_int("MESHDASH_METRICS_PORT", 9102, minimum=0)
 MESHDASH_METRICS_NETWORKS = env_list("MESHDASH_METRICS_NETWORKS", ["127.0.0.0/8", "::1"])
 MESHDASH_METRICS_TOKEN = env_str("MESHDASH_METRICS_TOKEN", "")

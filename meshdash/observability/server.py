@@ -1,10 +1,10 @@
 """``/metrics`` on a port of its own (MESHDASH_METRICS_PORT), never the pages' port.
 
 Not the pages' port, because there a network rule cannot tell a scrape from a page view: the
-Ingress reaches that port, and behind the Linkerd proxy every request comes from 127.0.0.1.
-On a port of its own a NetworkPolicy admits only the monitoring namespace; here, besides,
-a request must come from MESHDASH_METRICS_NETWORKS or carry ``Authorization: Bearer`` with
-MESHDASH_METRICS_TOKEN.
+Ingress reaches that port, and behind the Linkerd proxy every request comes from the proxy (the
+pod's own address, 127.0.0.1 before Linkerd 2.11), whoever sent it. On a port of its own a
+NetworkPolicy admits only the monitoring namespace; here, besides, a request must come from
+MESHDASH_METRICS_NETWORKS or carry ``Authorization: Bearer`` with MESHDASH_METRICS_TOKEN.
 
 Under gunicorn the master process serves it (meshdash.observability.gunicorn), adding up what
 its workers wrote in multiprocess mode.
