@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from meshdash.accounts.models import WRITE, ApiToken
-from meshdash.openapi import document
 from meshdash.mesh.model import WINDOWS
+from meshdash.openapi import document
 from tests.dashboard.known import write_known
 
 pytestmark = pytest.mark.django_db
