@@ -194,8 +194,6 @@ def overview(request):
     params = parse_list_params(request.GET, _default_window())
     store = SnapshotStore.from_settings()
     context = _list_context(request, store, params, {"list_url": request.path})
-    if wants_partial(request):
-        return render_page(request, "dashboard/overview.html", context, "table")
     overview_ = store.overview(params.window, version=context["meta"].version)
     if overview_ is None:
         raise NoSnapshot(params.window)
@@ -210,6 +208,9 @@ def overview(request):
             "proxy_versions": proxy_versions(control_plane),
             "skewed_proxies": sum(v.proxies for v in proxy_versions(control_plane) if v.skewed),
             "more_bad_inject": overview_.bad_inject_count - len(overview_.bad_inject_namespaces),
+            # A swap of the table (auto-refresh, sort, filter) brings every panel along with
+            # it, out of band: one request, one snapshot version for the whole page.
+            "oob": wants_partial(request),
         }
     )
     return render_page(request, "dashboard/overview.html", context, "table")

@@ -19,7 +19,7 @@ def rows(response) -> list[str]:
 # --- every page, in full and as its htmx partial
 
 PAGES = [
-    ("/", "Needs attention", "#table"),
+    ("/", "<h2>Workloads</h2>", "#table"),
     ("/workloads/", "<h1>Workloads</h1>", "#table"),
     ("/namespaces/", "<h1>Namespaces</h1>", "#table"),
     ("/namespaces/shop/", "<h1>shop</h1>", "#table"),
