@@ -4,16 +4,18 @@
    real Prometheus (the stack of scripts/bench.py): a Celery worker (``--concurrency 2``, as
    deploy/ runs it) and beat collect every window on the default schedule for
    MESHDASH_SIZING_WORKER_SECONDS after the first snapshot of each window; the worker's RSS (its
-   main process and pool children summed, as a container's memory counts them) is sampled every
-   half second. Then Prometheus and the demo mesh are stopped and gunicorn (2 workers, as
-   deploy/ runs it) serves MESHDASH_SIZING_REQUESTS pages of each kind (lists with random sorts,
-   filters and pages, workload pages, the overview); its RSS likewise. Redis's used memory too.
-2. At 20,000 workloads without a 20,000-workload Prometheus: the worker's Prometheus answers at
-   the largest size are recorded on their way through a small proxy, then scaled four times with
-   renamed namespaces (``payments`` -> ``payments-1`` ...; the Linkerd control plane is not
-   copied), and so are the demo mesh's Kubernetes objects. A replaying Prometheus and the demo's
-   Kubernetes API stand-in serve them, and a child process runs the 1m collection into Redis
-   three times, as the worker does: wall time of each and the child's peak RSS.
+   main process and pool children summed, as a container's memory counts them) and beat's are
+   sampled every half second. Then Prometheus and the demo mesh are stopped and gunicorn (2
+   workers, as deploy/ runs it) serves MESHDASH_SIZING_REQUESTS pages of each kind (lists with
+   random sorts, filters and pages, workload pages, the overview); its RSS likewise. Redis's
+   used memory too.
+2. At 20,000 workloads without a 20,000-workload Prometheus: the Prometheus answers of a 1m
+   collection at the largest size are recorded on their way through a small proxy (given all
+   the time they need), then scaled four times with renamed namespaces (``payments`` ->
+   ``payments-1`` ...; the Linkerd control plane is not copied), and so are the demo mesh's
+   Kubernetes objects. A replaying Prometheus and the demo's Kubernetes API stand-in serve them,
+   and a child process runs the 1m collection into Redis three times, as the worker does: wall
+   time of each and the child's peak RSS.
 
 It prints a table and writes bench-sizing-results.json.
 """
@@ -23,7 +25,6 @@ import json
 import os
 import random
 import re
-import resource
 import secrets
 import shutil
 import subprocess
@@ -138,10 +139,12 @@ class RecordingPrometheus(_Server):
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (the http.server API)
                 try:
-                    with urllib.request.urlopen(recorder.upstream + self.path, timeout=120) as up:  # noqa: S310
+                    with urllib.request.urlopen(recorder.upstream + self.path, timeout=300) as up:  # noqa: S310
                         code, body = up.status, up.read()
                 except urllib.error.HTTPError as exc:
                     code, body = exc.code, exc.read()
+                except OSError:  # Prometheus stopped under a late query
+                    code, body = 502, b'{"status":"error","error":"upstream gone"}'
                 if code == 200 and self.path.startswith("/api/v1/query?"):
                     recorder.answers[_query_of(self.path)] = body
                 _answer(self, code, body)
@@ -278,6 +281,8 @@ def measure_worker(stack: bench.Stack, prometheus_url: str, seconds: float) -> d
         stack.dir / "logs" / "beat.log",
         env,
     )  # fmt: skip
+    beat_sampler = RssSampler(beat.pid)
+    beat_sampler.start()
     try:
         # Beat runs each window first one interval after it starts: the first ones come now.
         for window in WINDOWS:
@@ -294,6 +299,7 @@ def measure_worker(stack: bench.Stack, prometheus_url: str, seconds: float) -> d
         bench.wait_until(every_window_collected, 900, "a snapshot of every window", worker)
         time.sleep(seconds)
         figures = sampler.finish()
+        figures["beat"] = beat_sampler.finish()
     finally:
         bench.stop(beat)
         bench.stop(worker)
@@ -362,28 +368,40 @@ def measure_scaled_collection(stack: bench.Stack, answers: dict[str, bytes], rep
     kubeconfig = stack.dir / "kubeconfig-scaled"
     write_kubeconfig(kubeconfig, kube.url, "")
     try:
-        env = meshdash_env(
-            stack,
-            PROMETHEUS_URL=prometheus.url,
-            KUBECONFIG=str(kubeconfig),
-            MESHDASH_COLLECT_DEADLINE_SECONDS="600",
-            PROMETHEUS_TIMEOUT_SECONDS="300",
-            MESHDASH_KUBE_TIMEOUT_SECONDS="300",
-        )
-        result = subprocess.run(
-            [PYTHON, __file__, "--collect", str(repeats)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        figures = run_collections(stack, prometheus.url, kubeconfig, repeats)
     finally:
         kube.stop()
         prometheus.stop()
     figures["redis_used_mb"] = redis_used_mb(stack.redis_url)
     figures["replay_prepared_seconds"] = round(prepared, 1)
+    return figures
+
+
+def run_collections(
+    stack: bench.Stack, prometheus_url: str, kubeconfig: Path, repeats: int
+) -> dict:
+    """The 1m collection ``repeats`` times in a child process, given all the time it needs (a
+    busy machine must not leave a query unanswered); every run must succeed whole."""
+    env = meshdash_env(
+        stack,
+        PROMETHEUS_URL=prometheus_url,
+        KUBECONFIG=str(kubeconfig),
+        MESHDASH_COLLECT_DEADLINE_SECONDS="900",
+        PROMETHEUS_TIMEOUT_SECONDS="600",
+        MESHDASH_KUBE_TIMEOUT_SECONDS="600",
+    )
+    result = subprocess.run(
+        [PYTHON, __file__, "--collect", str(repeats)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    failed = [run for run in figures["runs"] if run["status"] != "ok"]
+    if failed:
+        raise RuntimeError(f"collections not whole: {failed}")
     return figures
 
 
@@ -397,7 +415,7 @@ def collect_child(repeats: int) -> None:
 
     store = SnapshotStore.from_settings()
     store.client.flushdb()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    before = high_water_mark()
     runs = []
     for _ in range(repeats):
         outcome = collect_and_store("1m", store)
@@ -410,8 +428,15 @@ def collect_child(repeats: int) -> None:
                 "errors": outcome.errors,
             }
         )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = high_water_mark()
     print(json.dumps({"runs": runs, "rss_before_mb": mb(before), "peak_rss_mb": mb(peak)}))
+
+
+def high_water_mark() -> int:
+    """This process's peak RSS since it began to run this program (VmHWM; unlike ru_maxrss it
+    does not count what the parent had before the exec)."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)[1]) * 1024
 
 
 def main() -> int:
@@ -444,6 +469,11 @@ def main() -> int:
                 stack.wait_for_samples()
                 recorder = RecordingPrometheus(stack.prom_url)
                 entry = {"worker": measure_worker(stack, recorder.url, worker_seconds)}
+                if index == len(sizes) - 1:
+                    # Every answer of a 1m collection, for the replay.
+                    entry["recorded_collection"] = run_collections(
+                        stack, recorder.url, stack.demo_dir / "kubeconfig", 1
+                    )
                 recorder.stop()
                 stack.stop_sources()
                 entry["web"] = measure_web(stack, requests_each)
