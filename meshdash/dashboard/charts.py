@@ -6,9 +6,12 @@ exception is the list rows' sparkline, written here whole (``sparkline_svg``) fo
 meshdash.dashboard.rows builds without templates: it holds only numbers this module formats.
 """
 
+import time
 from dataclasses import dataclass, field
 
+from meshdash.lib.templatetags.meshdash import bytes_, ms, number, percent, rps
 from meshdash.mesh.health import HEALTH_ORDER
+from meshdash.store.store import HISTORY_MINUTES
 
 
 def _scale(value: float, low: float, high: float, size: float) -> float:
@@ -56,20 +59,26 @@ def _flat(point: str) -> str:
 
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 96, 22, 16
+# The span a sparkline's x axis covers, ending at its newest point: the Redis history's hour.
+SPARK_SPAN_SECONDS = (HISTORY_MINUTES - 1) * 60
+# Success rates are drawn on 90-100 %, lower ones at the bottom: a sparkline 22 pixels high on
+# 0-100 % draws a 99 -> 95 % dip as one pixel, on this scale as eight.
+SPARK_SUCCESS_FLOOR = 0.9
 
 
 def _spark_line(
-    values: list[float | None], xs: list[int], low: float, high: float
+    values: list[float | None], xs: list[int], breaks: set[int], low: float, high: float
 ) -> list[list[str]]:
-    """Runs of "x,y" points in whole pixels; a None value breaks the line."""
+    """Runs of "x,y" points in whole pixels; a None value, or an index in ``breaks`` (a
+    missing stretch of time before it), breaks the line."""
     span = (high - low) or 1.0
     scale = (SPARK_HEIGHT - 2) / span
     lines, current = [], []
-    for x, value in zip(xs, values, strict=True):
-        if value is None:
-            if current:
-                lines.append(current)
+    for i, (x, value) in enumerate(zip(xs, values, strict=True)):
+        if (value is None or i in breaks) and current:
+            lines.append(current)
             current = []
+        if value is None:
             continue
         clamped = min(max(value, low), high)
         current.append(f"{x},{round(SPARK_HEIGHT - 1 - (clamped - low) * scale)}")
@@ -79,14 +88,25 @@ def _spark_line(
 
 
 def sparkline_svg(history) -> str:
-    """An inline SVG of RPS (scaled to its peak) and success rate (0-100 %), or "" without
-    history. Sampled to ``SPARK_POINTS`` points, newest kept, to keep a 200-row page small."""
+    """An inline SVG of RPS (scaled to its peak) and success rate (on 90-100 %) against time,
+    the last hour up to the newest point, or "" without history.
+
+    Sampled to ``SPARK_POINTS`` points, newest kept, to keep a 200-row page small; a stretch
+    without points (more than one and a half times the sample's closest spacing) is a gap.
+    """
     if not history:
         return ""
     step = -(-len(history) // SPARK_POINTS)
     sample = history[len(history) - 1 :: -step][::-1]
-    count = len(sample)
-    xs = [round(1 + i * (SPARK_WIDTH - 2) / max(1, count - 1)) for i in range(count)]
+    times = [p.t for p in sample]
+    since = times[-1] - SPARK_SPAN_SECONDS
+    x_scale = (SPARK_WIDTH - 2) / SPARK_SPAN_SECONDS
+    xs = [round(1 + (t - since) * x_scale) if t > since else 1 for t in times]
+    breaks: set[int] = set()
+    if len(times) > 1:
+        spacings = [b - a for a, b in zip(times, times[1:], strict=False)]
+        limit = 1.5 * (min(spacings) or 60)
+        breaks = {i for i, d in enumerate(spacings, 1) if d > limit}
     rates = [p.success_rate for p in sample]
     loads = [p.rps for p in sample]
     peak = max((v for v in loads if v is not None), default=0.0)
@@ -97,8 +117,11 @@ def sparkline_svg(history) -> str:
         f'<svg class="spark" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img">'
         f"<title>{title}</title>"
     ]
-    for css, values, low, high in (("rps", loads, 0.0, peak or 1.0), ("sr", rates, 0.0, 1.0)):
-        for points in _spark_line(values, xs, low, high):
+    for css, values, low, high in (
+        ("rps", loads, 0.0, peak or 1.0),
+        ("sr", rates, SPARK_SUCCESS_FLOOR, 1.0),
+    ):
+        for points in _spark_line(values, xs, breaks, low, high):
             if len(points) == 1:  # a lone sample: a short flat stroke
                 x, y = points[0].split(",")
                 points = [f"{int(x) - 1},{y}", f"{int(x) + 1},{y}"]
@@ -107,8 +130,52 @@ def sparkline_svg(history) -> str:
     return "".join(parts)
 
 
+# Tick spacings a time axis picks from, the smallest that keeps the labels apart.
+TICK_STEPS = (
+    60,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    2 * 3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86400,
+    2 * 86400,
+    7 * 86400,
+)
+TICK_MIN_PIXELS = 70  # between two labels ("23:45", "Dec 31")
+DAY = 86400
+
+
+@dataclass
+class Tick:
+    x: float
+    t: int  # unix seconds; the browser relabels (and re-places) ticks in its local time
+    label: str  # in UTC, for a browser without scripts
+
+
+@dataclass
+class Marker:
+    x: float
+    t: int  # unix seconds
+    label: str  # what happened, e.g. "rollout"
+
+
+# How a chart's unit is written; any other unit is a plain number.
+UNIT_FORMATS = {"%": percent, "ms": ms, "rps": rps, "bytes": bytes_}
+
+
 @dataclass
 class Chart:
+    """One metric over a time range, ready for templates/dashboard/_history_chart.html.
+
+    The plot area is ``left``..``width - right`` by ``top``..``height - bottom``; below it the
+    time axis.
+    """
+
     label: str
     unit: str
     width: int
@@ -119,25 +186,123 @@ class Chart:
     last: float | None
     start: float | None
     end: float | None
+    ticks: list[Tick] = field(default_factory=list)
+    tick_step: int = 0
+    markers: list[Marker] = field(default_factory=list)
+    points_drawn: int = 0
+    top: int = 3
+    bottom: int = 3
+    left: int = 3
+    right: int = 3
+
+    def _text(self, value) -> str:
+        return UNIT_FORMATS.get(self.unit, number)(value)
+
+    @property
+    def high_text(self) -> str:
+        return self._text(self.high)
+
+    @property
+    def low_text(self) -> str:
+        return self._text(self.low)
+
+    @property
+    def last_text(self) -> str:
+        return self._text(self.last)
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def plot_width(self) -> int:
+        return self.width - self.left - self.right
 
 
-def hour_chart(
-    history,
+def _runs(samples, step: float | None) -> list[list[tuple[float, float]]]:
+    """(t, y) samples split where a value is missing or, with ``step``, where time passes
+    without a point for more than one and a half steps."""
+    runs: list[list[tuple[float, float]]] = []
+    current: list[tuple[float, float]] = []
+    previous_t = None
+    for t, y in samples:
+        gap = step and previous_t is not None and t - previous_t > 1.5 * step
+        if (y is None or gap) and current:
+            runs.append(current)
+            current = []
+        previous_t = t
+        if y is not None:
+            current.append((t, y))
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _per_pixel(run, start: float, span: float, columns: int) -> list[tuple[float, float]]:
+    """At most two samples per pixel column, the lowest and the highest in time order: a run
+    of thousands of points draws the same shape, dips and spikes included, in a few hundred."""
+    kept: list[tuple[float, float]] = []
+    column_of = None
+    bucket: list[tuple[float, float]] = []
+
+    def flush():
+        if len(bucket) <= 2:
+            kept.extend(bucket)
+            return
+        low, high = min(bucket, key=lambda s: s[1]), max(bucket, key=lambda s: s[1])
+        kept.extend(sorted({low, high}))
+
+    for sample in run:
+        column = int((sample[0] - start) / span * columns) if span else 0
+        if column != column_of and bucket:
+            flush()
+            bucket = []
+        column_of = column
+        bucket.append(sample)
+    if bucket:
+        flush()
+    return kept
+
+
+def _utc_label(t: int, step: int) -> str:
+    format_ = "%b %-d" if step >= DAY else "%H:%M"
+    return time.strftime(format_, time.gmtime(t))
+
+
+def time_ticks(start: float, end: float, width: float) -> tuple[int, list[int]]:
+    """The tick spacing for ``start``..``end`` drawn ``width`` pixels wide, and the ticks in
+    UTC (whole multiples of the spacing)."""
+    span = end - start
+    wanted = max(1, int(width // TICK_MIN_PIXELS))
+    step = next((s for s in TICK_STEPS if span / s <= wanted), TICK_STEPS[-1])
+    first = -(-int(start) // step) * step
+    return step, list(range(first, int(end) + 1, step))
+
+
+def history_chart(
+    points,
     attr: str,
     label: str,
     unit: str,
     *,
+    start: float | None = None,
+    end: float | None = None,
+    step: float | None = None,
+    markers=(),
     zero_based: bool = True,
     ceiling: float | None = None,
     width: int = 360,
-    height: int = 90,
+    height: int = 110,
 ) -> Chart:
-    """One golden metric over the stored history (the last hour at one-minute resolution).
+    """One metric of ``points`` (oldest first, each with ``t`` and ``attr``) over
+    ``start``..``end`` (the points' own span by default).
 
-    ``ceiling`` fixes the top (a success rate tops at 100 %); the range then spans at least
-    one percent of it.
+    ``step`` is the points' resolution: more than one and a half steps without a point is a
+    gap, drawn as one. ``ceiling`` fixes the top (a success rate tops at 100 %); the range then
+    spans at least one percent of it. ``markers`` are (unix seconds, label) pairs drawn as
+    vertical lines (rollouts). At most two points per pixel column are drawn.
     """
-    samples = [(p.t, getattr(p, attr)) for p in history]
+    samples = [(p.t, getattr(p, attr)) for p in points]
     values = [v for _, v in samples if v is not None]
     high = (ceiling if ceiling is not None else max(values)) if values else None
     low = (0.0 if zero_based else min(values)) if values else None
@@ -145,19 +310,57 @@ def hour_chart(
         low = min(low, ceiling - 0.01)  # a line just under the ceiling is not at the bottom
     elif high is not None and low is not None and high <= low:
         high = low + (abs(low) * 0.01 or 1.0)
-    y_range = (low, high) if values else None
-    return Chart(
+    if start is None:
+        start = samples[0][0] if samples else None
+    if end is None:
+        end = samples[-1][0] if samples else None
+    chart = Chart(
         label=label,
         unit=unit,
         width=width,
         height=height,
-        segments=polyline_segments(samples, width, height, y_range=y_range, pad=3.0),
+        segments=[],
         low=low,
         high=high,
         last=values[-1] if values else None,
-        start=samples[0][0] if samples else None,
-        end=samples[-1][0] if samples else None,
+        start=start,
+        end=end,
+        bottom=16,
     )
+    if start is None or end is None:
+        return chart
+    span = end - start
+    inner_w = chart.plot_width
+    inner_h = chart.plot_bottom - chart.top
+    for run in _runs([s for s in samples if start <= s[0] <= end], step):
+        drawn = _per_pixel(run, start, span, inner_w)
+        chart.points_drawn += len(drawn)
+        if values:
+            chart.segments.extend(
+                polyline_segments(
+                    drawn,
+                    inner_w + 2 * chart.left,
+                    inner_h + 2 * chart.top,
+                    t_range=(start, end),
+                    y_range=(low, high),
+                    pad=chart.left,
+                )
+            )
+
+    def x_of(t: float) -> float:
+        return round(chart.left + _scale(t, start, end, inner_w), 1)
+
+    chart.tick_step, ticks = time_ticks(start, end, inner_w)
+    chart.ticks = [Tick(x=x_of(t), t=t, label=_utc_label(t, chart.tick_step)) for t in ticks]
+    chart.markers = [
+        Marker(x=x_of(t), t=int(t), label=text) for t, text in markers if start <= t <= end
+    ]
+    return chart
+
+
+def hour_chart(history, attr: str, label: str, unit: str, **kwargs) -> Chart:
+    """One golden metric over the Redis history (the last hour at one-minute resolution)."""
+    return history_chart(history, attr, label, unit, step=60, **kwargs)
 
 
 @dataclass

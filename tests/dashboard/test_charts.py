@@ -1,6 +1,12 @@
 import re
 
-from meshdash.dashboard.charts import hour_chart, neighbourhood, polyline_segments, sparkline_svg
+from meshdash.dashboard.charts import (
+    history_chart,
+    hour_chart,
+    neighbourhood,
+    polyline_segments,
+    sparkline_svg,
+)
 from meshdash.mesh.health import HealthRules, judge_edge
 from meshdash.mesh.model import Edge
 from meshdash.store import HistoryPoint
@@ -35,13 +41,40 @@ def _lines(svg: str) -> dict[str, list[str]]:
     return found
 
 
-def test_it_scales_rps_to_its_peak_and_success_to_the_whole_height():
+def test_it_scales_rps_to_its_peak_and_success_to_ninety_to_a_hundred_percent():
     history = [
         HistoryPoint(t=60 * i, success_rate=1.0, rps=float(i), latency_ms_p99=1.0) for i in range(3)
     ]
     svg = sparkline_svg(history)
-    assert _lines(svg) == {"rps": ["1,21 48,11 95,1"], "sr": ["1,1 48,1 95,1"]}
+    # Three minutes at the right end of the hour: drawn against time, not spread by index.
+    assert _lines(svg) == {"rps": ["92,21 93,11 95,1"], "sr": ["92,1 93,1 95,1"]}
     assert "<title>peak 2.0 rps, min 100.0 %</title>" in svg
+
+
+def test_it_draws_a_sparkline_across_the_hour_against_time():
+    history = [
+        HistoryPoint(t=t, success_rate=1.0, rps=1.0, latency_ms_p99=None) for t in (0, 60, 3540)
+    ]
+    (first, last) = _lines(sparkline_svg(history))["sr"]
+    assert first.split()[0] == "1,1" and last.split()[-1] == "96,1"
+
+
+def test_it_shows_a_dip_from_99_to_95_percent_as_several_pixels():
+    history = [
+        HistoryPoint(t=60 * i, success_rate=rate, rps=1.0, latency_ms_p99=None)
+        for i, rate in enumerate([0.99, 0.95, 0.99])
+    ]
+    (line,) = _lines(sparkline_svg(history))["sr"]
+    heights = [int(point.split(",")[1]) for point in line.split()]
+    assert heights[1] - heights[0] >= 6 and heights[0] == heights[2]
+
+
+def test_it_breaks_the_sparkline_where_minutes_are_missing():
+    history = [
+        HistoryPoint(t=t, success_rate=1.0, rps=1.0, latency_ms_p99=None)
+        for t in (0, 60, 120, 600, 660)
+    ]
+    assert len(_lines(sparkline_svg(history))["sr"]) == 2
 
 
 def test_it_samples_an_hour_down_and_keeps_the_newest_point():
@@ -60,7 +93,7 @@ def test_it_breaks_the_sparkline_at_gaps_and_draws_lone_points():
         HistoryPoint(t=60 * i, success_rate=rate, rps=1.0, latency_ms_p99=None)
         for i, rate in enumerate([1.0, None, 0.5, 0.5])
     ]
-    assert _lines(sparkline_svg(history))["sr"] == ["0,1 2,1", "64,11 95,11"]
+    assert _lines(sparkline_svg(history))["sr"] == ["89,1 91,1", "93,21 95,21"]
 
 
 def test_it_charts_an_hour_with_its_range_and_last_value():
@@ -129,3 +162,66 @@ def test_it_draws_the_health_the_collector_judged_and_ranks_unjudged_edges_last(
     judged.health = "warning"
     graph = neighbourhood(frontend, [unjudged, judged], [])
     assert [(n.key.name, n.health) for n in graph.callers] == [("new", "warning"), ("old", "")]
+
+
+def _points(times, value=lambda t: 1.0):
+    return [HistoryPoint(t=t, success_rate=None, rps=value(t), latency_ms_p99=None) for t in times]
+
+
+def test_it_draws_a_missing_stretch_of_time_as_a_gap():
+    times = [*range(0, 600, 60), *range(1200, 1800, 60)]
+    chart = history_chart(_points(times), "rps", "RPS", "rps", start=0, end=1800, step=60)
+    assert len(chart.segments) == 2
+    first_end = float(chart.segments[0].split()[-1].split(",")[0])
+    second_start = float(chart.segments[1].split()[0].split(",")[0])
+    assert second_start - first_end > chart.plot_width / 3
+
+
+def test_it_draws_at_most_two_points_per_pixel_and_keeps_the_dips():
+    day = range(0, 86400 * 30, 60)  # a month at one minute: 43,200 points
+    dip = 86400 * 15
+
+    def value(t):
+        return 0.5 if t == dip else 1.0
+
+    chart = history_chart(
+        _points(day, value),
+        "rps",
+        "RPS",
+        "rps",
+        start=0,
+        end=86400 * 30,
+        step=60,
+        width=360,
+        zero_based=False,
+    )
+    assert chart.points_drawn <= 2 * chart.plot_width
+    (line,) = chart.segments
+    lowest = max(float(point.split(",")[1]) for point in line.split())
+    assert lowest == chart.plot_bottom  # the one low minute is still drawn
+
+
+def test_it_places_ticks_at_whole_utc_hours_and_days():
+    chart = history_chart(_points([0, 3600 * 6]), "rps", "RPS", "rps", start=0, end=21600)
+    assert chart.tick_step == 7200 and [t.label for t in chart.ticks][:2] == ["00:00", "02:00"]
+    month = history_chart(_points([0]), "rps", "RPS", "rps", start=0, end=86400 * 30)
+    assert month.tick_step == 7 * 86400 and month.ticks[1].label == "Jan 8"
+    assert all(chart.left <= t.x <= chart.left + chart.plot_width for t in chart.ticks)
+
+
+def test_it_marks_rollouts_inside_the_range_only():
+    chart = history_chart(
+        _points([0, 3600]),
+        "rps",
+        "RPS",
+        "rps",
+        start=0,
+        end=3600,
+        markers=[(-10, "rollout"), (1800, "rollout"), (4000, "rollout")],
+    )
+    assert [(m.t, m.x) for m in chart.markers] == [(1800, chart.left + chart.plot_width / 2)]
+
+
+def test_it_writes_chart_values_in_their_unit():
+    chart = history_chart(_points([0, 60]), "rps", "Memory", "bytes", start=0, end=60)
+    assert chart.high_text.endswith("B") and chart.last_text == chart.high_text
