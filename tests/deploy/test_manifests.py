@@ -106,6 +106,16 @@ def test_every_image_is_pinned_by_a_tag_other_than_latest(kind, template, contai
 
 
 @pytest.mark.parametrize(("kind", "template", "container"), every_container())
+def test_every_variable_an_env_value_names_is_defined_before_it(kind, template, container):
+    """Kubernetes expands ``$(NAME)`` only for a NAME earlier in the same list."""
+    defined: set[str] = set()
+    for variable in container.get("env", []):
+        for name in re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", variable.get("value", "")):
+            assert name in defined, f"{variable['name']} names {name} before it is defined"
+        defined.add(variable["name"])
+
+
+@pytest.mark.parametrize(("kind", "template", "container"), every_container())
 def test_every_pod_is_meshed(kind, template, container):
     assert template["metadata"]["annotations"]["linkerd.io/inject"] == "enabled"
 
@@ -304,7 +314,14 @@ def test_production_uses_your_database_several_web_replicas_tls_and_sso():
     settings = find(objects, "ConfigMap", "meshdash-settings")["data"]
     assert settings["MESHDASH_SSO_HEADER"] == "X-Forwarded-User"
     assert settings["MESHDASH_SSO_GROUPS_HEADER"] == "X-Forwarded-Groups"
-    assert settings["MESHDASH_SSO_TRUSTED_PROXIES"] == "127.0.0.1"
+    # Meshed, every request reaches gunicorn from the pod's own address, through its proxy.
+    assert "MESHDASH_SSO_TRUSTED_PROXIES" not in settings
+    (web_container,) = find(objects, "Deployment", "meshdash-web")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    environment = {e["name"]: e for e in web_container["env"]}
+    assert environment["MESHDASH_SSO_TRUSTED_PROXIES"]["value"] == "$(POD_IP)"
+    assert environment["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
     assert settings["MESHDASH_ALLOWED_HOSTS"] == rule["host"]
     # ...and nothing but oauth2-proxy reaches the web pods, so no one else can set the header.
     web = next(p for p in network_policies(objects) if p["metadata"]["name"] == "meshdash-web")
