@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from meshdash.lib.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
+from meshdash.mesh.history import DEFAULT_TIERS_TEXT, parse_tiers
 from meshdash.mesh.model import WINDOW_TABLE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "meshdash.demo",
     # Heartbeats, /metrics and JSON logs of meshdash itself.
     "meshdash.observability",
+    # meshdash's own history of the mesh, in the SQL database (meshdash/history).
+    "meshdash.history",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +65,10 @@ MIDDLEWARE = [
     "meshdash.lib.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages and API answers (static files never get here: whitenoise serves its own
+    # compressed copies). Since Django 4.2 it adds random bytes to each response against
+    # BREACH-style guessing of the CSRF token through compressed sizes.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -122,7 +129,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Hashed names (a year in browsers' caches) once `collectstatic` ran; plain names before.
+    "staticfiles": {"BACKEND": "meshdash.lib.static.HashedStaticFilesStorage"},
 }
 # Serve static files from the app directories without collectstatic in development and tests.
 WHITENOISE_USE_FINDERS = True
@@ -140,6 +148,18 @@ MESHDASH_RESULT_CACHE_MAX_ENTRIES = env_int("MESHDASH_RESULT_CACHE_MAX_ENTRIES",
 MESHDASH_RESULT_CACHE_MAX_BYTES = env_int(
     "MESHDASH_RESULT_CACHE_MAX_BYTES", 4 * 1024 * 1024, minimum=0
 )
+# Sessions (with the database as their source of truth: an evicted session is read from it
+# again) and what every page needs about its user (meshdash/accounts/cache.py), in the result
+# cache's Redis; while that Redis is away, pages read them from the database.
+CACHES = {
+    "default": {
+        "BACKEND": "meshdash.lib.cache.ForgivingRedisCache",
+        "LOCATION": MESHDASH_CACHE_REDIS_URL or REDIS_URL,
+        "KEY_PREFIX": f"{MESHDASH_REDIS_PREFIX}:c",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # New filtered views (the expensive ones, not in the cache) per user and minute, and the burst
 # allowed above that pace; past them, 429 with Retry-After.
 MESHDASH_COLD_VIEWS_PER_MINUTE = env_float("MESHDASH_COLD_VIEWS_PER_MINUTE", 60.0, minimum=1)
@@ -187,7 +207,7 @@ MESHDASH_STALE_AFTER_INTERVALS = env_float("MESHDASH_STALE_AFTER_INTERVALS", 3.0
 MESHDASH_HEALTH_CRITICAL_SUCCESS = env_float("MESHDASH_HEALTH_CRITICAL_SUCCESS", 0.95)
 MESHDASH_HEALTH_WARNING_SUCCESS = env_float("MESHDASH_HEALTH_WARNING_SUCCESS", 0.99)
 MESHDASH_HEALTH_WARNING_P99_MS = env_float("MESHDASH_HEALTH_WARNING_P99_MS", 1000.0)
-MESHDASH_HEALTH_MIN_RPS = env_float("MESHDASH_HEALTH_MIN_RPS", 0.1)
+MESHDASH_HEALTH_MIN_REQUESTS = env_float("MESHDASH_HEALTH_MIN_REQUESTS", 20.0)
 # Workloads that serve TCP only: judged on the share of connections closed with an error.
 MESHDASH_HEALTH_TCP_CRITICAL_CLOSE_ERRORS = env_float(
     "MESHDASH_HEALTH_TCP_CRITICAL_CLOSE_ERRORS", 0.05
@@ -204,6 +224,8 @@ MESHDASH_GRAFANA_URL_TEMPLATE = env_str("MESHDASH_GRAFANA_URL_TEMPLATE", "")
 MESHDASH_PROMETHEUS_URL_TEMPLATE = env_str(
     "MESHDASH_PROMETHEUS_URL_TEMPLATE", PROMETHEUS_URL + "/graph?g0.expr={query}"
 )
+# Traces in Jaeger or Tempo; an edge's link also fills {dst_namespace}, {dst_kind}, {dst_name}.
+MESHDASH_TRACES_URL_TEMPLATE = env_str("MESHDASH_TRACES_URL_TEMPLATE", "")
 
 # --- Celery, configured from these settings (meshdash/celery.py).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -226,6 +248,21 @@ CELERY_BEAT_SCHEDULE = {
 # Beat's scheduler writes its liveness heartbeat each tick (`manage.py probe beat`), and ticks
 # at least this often however far the next collection is.
 CELERY_BEAT_SCHEDULER = "meshdash.observability.beat:HeartbeatScheduler"
+
+# --- History (meshdash/history), in the SQL database: resolutions as step:keep pairs, finest
+# first (each step a multiple of the one before): a point a minute kept 6 hours, every 5
+# minutes 48 hours, every hour 30 days. Drops on the overview compare against the same hour
+# yesterday, for workloads that served at least MESHDASH_HISTORY_DROP_MIN_RPS then. A fresh
+# install fills the history from what Prometheus still has (MESHDASH_HISTORY_BACKFILL).
+MESHDASH_HISTORY_TIERS = parse_tiers(env_str("MESHDASH_HISTORY_TIERS", DEFAULT_TIERS_TEXT))
+MESHDASH_HISTORY_DROP_MIN_RPS = env_float("MESHDASH_HISTORY_DROP_MIN_RPS", 0.5, minimum=0)
+MESHDASH_HISTORY_BACKFILL = env_bool("MESHDASH_HISTORY_BACKFILL", True)
+# Roll-ups, packing and expiry of the history, once a minute.
+CELERY_BEAT_SCHEDULE["history-maintain"] = {
+    "task": "meshdash.history.tasks.maintain",
+    "schedule": 60.0,
+    "options": {"expires": 54.0},
+}
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
 
 # --- Self-observation (meshdash/observability). /metrics listens on its own port (0: off),
