@@ -74,7 +74,9 @@ def check_script(path: str, args: list[str]) -> None:
 def check_celery(args: list[str]) -> None:
     assert args[:2] == ["-A", "meshdash"], args
     assert importlib.import_module("meshdash").celery_app.main == "meshdash"
-    assert args[2] in {"worker", "beat"}, args
+    # Celery's own options (--quiet: no banner) come before the subcommand.
+    subcommand = next(arg for arg in args[2:] if not arg.startswith("-"))
+    assert subcommand in {"worker", "beat"}, args
     # Click parses every option before acting on --help: an unknown option fails here.
     result = subprocess.run(
         [sys.executable, "-m", "celery", *args, "--help"],

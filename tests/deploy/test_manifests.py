@@ -202,7 +202,7 @@ def test_it_runs_exactly_one_beat_never_two_during_an_upgrade(kustomization):
     assert beat["spec"]["replicas"] == 1
     assert beat["spec"]["strategy"] == {"type": "Recreate"}
     (container,) = beat["spec"]["template"]["spec"]["containers"]
-    assert container["command"][:4] == ["celery", "-A", "meshdash", "beat"]
+    assert container["command"][:5] == ["celery", "-A", "meshdash", "--quiet", "beat"]
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
