@@ -1,0 +1,260 @@
+"""Filling a fresh install's history from what Prometheus still has, once, in the background.
+
+``start_if_empty`` (each maintenance round) queues ``backfill`` when no coarse point exists and
+no backfill ever started. The backfill asks Prometheus range queries at the coarse tiers'
+steps, grouped like a collection's (the same selectors, summed over the whole mesh by
+workload or pod, from ``meshdash.collectors.prometheus``): a handful of queries, whatever the
+size of the mesh, each over every step at once. Latency quantiles are read at the coarsest
+tier only: one bucket aggregation per step is what a collection's most expensive query costs,
+and the 5-minute tier would need twelve times as many steps; the finer tier's backfilled
+points carry rates, success, TCP connections and the proxies' memory, CPU and certificates.
+
+Progress is logged and kept in the ``backfill`` state row (``meshdash.history.read.
+backfill_status``): done and total queries, and what failed.
+"""
+
+import json
+import logging
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from meshdash.collectors import prometheus as promql
+from meshdash.collectors.snapshot_builder import owner_key
+from meshdash.history.models import Chunk, State
+from meshdash.history.read import BACKFILL_STATE, BackfillStatus, backfill_status
+from meshdash.history.write import BASE_WINDOW, append, series_ids, tiers
+from meshdash.mesh import metrics
+from meshdash.mesh.history import MESH, POD, WORKLOAD
+
+log = logging.getLogger(__name__)
+
+QUANTILES = (0.5, 0.95, 0.99)
+
+
+def start_if_empty() -> str:
+    """Queue the backfill when the history has no coarse point and none ever started."""
+    if not settings.MESHDASH_HISTORY_BACKFILL:
+        return "off"
+    status = backfill_status()
+    if status.state != "none":
+        return status.state
+    if Chunk.objects.filter(tier__gt=0).exists():
+        return "not needed"
+    with transaction.atomic():
+        _, created = State.objects.get_or_create(
+            name=BACKFILL_STATE, defaults={"value": json.dumps({"state": "queued"})}
+        )
+    if created:
+        from meshdash.history.tasks import backfill as task
+
+        task.delay()
+        log.info("history empty: backfill from Prometheus queued")
+    return "queued"
+
+
+def _save(status: BackfillStatus) -> None:
+    State.objects.update_or_create(
+        name=BACKFILL_STATE, defaults={"value": json.dumps(status.__dict__)}
+    )
+
+
+def _queries(step: int, with_latency: bool) -> dict[str, str]:
+    window = f"{step}s"
+    admin = settings.MESHDASH_PROXY_ADMIN_PORT
+    owners = ", ".join(promql.OWNER_LABELS)
+    queries = {
+        "inbound": promql.inbound_responses(window, admin_port=admin),
+        "tcp": (
+            f"sum by (namespace, {owners}) (avg_over_time(tcp_open_connections"
+            f'{{direction="inbound", peer="src", target_port!="{admin}"}}[{window}]))'
+        ),
+        "proxies": promql.proxies(),
+        "cpu": (
+            "sum by (namespace, pod) (rate(process_cpu_seconds_total"
+            f'{{control_plane_ns!=""}}[{window}]))'
+        ),
+    }
+    if with_latency:
+        queries["latency"] = (
+            f"sum by (le, namespace, {owners}) "
+            f"({promql.inbound_latency_buckets(window, admin_port=admin)})"
+        )
+    return queries
+
+
+def backfill(client=None, now: float | None = None) -> BackfillStatus:
+    """Fill the coarse tiers from Prometheus's range queries; the final status."""
+    from prometheus_api_client import PrometheusConnect
+
+    now = time.time() if now is None else now
+    client = client or PrometheusConnect(settings.PROMETHEUS_URL)
+    levels = tiers()
+    plan = [
+        (index, name, query)
+        for index in range(1, len(levels))
+        for name, query in _queries(levels[index].step, index == len(levels) - 1).items()
+    ]
+    status = BackfillStatus("running", 0, len(plan), started_at=now)
+    _save(status)
+    log.info("history backfill: %d range queries", len(plan))
+    began = time.monotonic()
+    failures = []
+    for index, name, query in plan:
+        tier = levels[index]
+        end = tier.bucket(now)
+        start = end - tier.keep + tier.step
+        try:
+            answer = client.custom_query_range(
+                query,
+                start_time=datetime.fromtimestamp(start, UTC),
+                end_time=datetime.fromtimestamp(end, UTC),
+                step=str(tier.step),
+                params={"timeout": "120s"},
+            )
+            written = _store(index, tier, name, answer, int(now))
+        except Exception as exc:  # one query lost costs its points, not the others'
+            failures.append(f"{name} at {tier.name}: {type(exc).__name__}: {exc}"[:300])
+            log.warning("history backfill: %s", failures[-1])
+            written = 0
+        status = BackfillStatus(
+            "running", status.done + 1, len(plan), started_at=now, message="; ".join(failures)
+        )
+        _save(status)
+        log.info(
+            "history backfill: %s at %s, %d points (%d/%d, %.1f s)",
+            name,
+            tier.name,
+            written,
+            status.done,
+            status.total,
+            time.monotonic() - began,
+        )
+    for index in range(1, len(levels)):
+        # The roll-ups start after what was filled, rather than redo it from a few minutes.
+        State.objects.update_or_create(
+            name=f"rolled:{index}", defaults={"value": str(levels[index].bucket(now))}
+        )
+    status = BackfillStatus(
+        "failed" if len(failures) == len(plan) else "done",
+        status.done,
+        len(plan),
+        started_at=now,
+        finished_at=time.time(),
+        message="; ".join(failures),
+    )
+    _save(status)
+    log.info("history backfill %s in %.1f s", status.state, time.monotonic() - began)
+    return status
+
+
+def _steps(answer) -> list[tuple[dict, list[tuple[int, float]]]]:
+    return [
+        (item["metric"], [(int(float(t)), float(v)) for t, v in item.get("values", [])])
+        for item in answer
+    ]
+
+
+def _store(index: int, tier, name: str, answer, now: int) -> int:
+    """Write one range query's answer as points of tier ``index``; the number of points."""
+    step = tier.step
+    if name == "inbound":
+        counts: dict = defaultdict(lambda: [0.0, 0.0])
+        for labels, values in _steps(answer):
+            key = owner_key(labels)
+            if key is None:
+                continue
+            failed = labels.get("classification") == "failure"
+            for t, value in values:
+                counts[key, t - step][1 if failed else 0] += value
+        points = {
+            (key.id, t): (metrics.success_rate(s, f), (s + f) / step)
+            for (key, t), (s, f) in counts.items()
+        }
+        workloads = [
+            (key, t, (rate, rps, None, None, None, None))
+            for (key, t), (rate, rps) in points.items()
+        ]
+        mesh: dict[int, list] = defaultdict(lambda: [0, 0.0, 0.0])
+        for (_, t), (rate, rps) in points.items():
+            mesh[t][0] += 1
+            mesh[t][1] += rps
+            mesh[t][2] += (rate or 0.0) * rps
+        mesh_points = [
+            ("", t, (n, None, None, rps, ok / rps if rps else None, None, None))
+            for t, (n, rps, ok) in mesh.items()
+        ]
+        return _write(index, tier, WORKLOAD.code, workloads, now) + _write(
+            index, tier, MESH.code, mesh_points, now
+        )
+    if name == "tcp":
+        return _write(
+            index,
+            tier,
+            WORKLOAD.code,
+            [
+                (key.id, t - step, (None, None, None, None, None, value))
+                for labels, values in _steps(answer)
+                if (key := owner_key(labels)) is not None
+                for t, value in values
+            ],
+            now,
+        )
+    if name == "latency":
+        buckets: dict = defaultdict(list)
+        for labels, values in _steps(answer):
+            key = owner_key(labels)
+            try:
+                bound = metrics.parse_le(labels.get("le", ""))
+            except ValueError:
+                continue
+            if key is not None:
+                for t, value in values:
+                    buckets[key.id, t - step].append((bound, value))
+        return _write(
+            index,
+            tier,
+            WORKLOAD.code,
+            [
+                (key, t, (None, None, *metrics.histogram_quantiles(QUANTILES, found), None))
+                for (key, t), found in buckets.items()
+            ],
+            now,
+        )
+    # Pods: memory and certificates from the proxies' query, CPU from its own.
+    pods: dict = defaultdict(lambda: [None, None, None, None])
+    owners: dict[str, str] = {}
+    for labels, values in _steps(answer):
+        pod = f"{labels.get('namespace', '')}/{labels.get('pod', '')}"
+        which = labels.get("metric", "cpu" if name == "cpu" else "")
+        field = {"memory": 0, "cpu": 1, "cert_expiry": 2, "cert_expiry_legacy": 2}.get(which)
+        if field is None or pod.startswith("/") or pod.endswith("/"):
+            continue
+        if which == "memory" and (key := owner_key(labels)) is not None:
+            owners[pod] = key.id
+        for t, value in values:
+            # A gauge's value at the step's end stands for its bucket.
+            pods[pod, t - step][field] = value
+    return _write(
+        index,
+        tier,
+        POD.code,
+        [(pod, t, tuple(values)) for (pod, t), values in pods.items()],
+        now,
+        owners,
+    )
+
+
+def _write(index, tier, scope, points, now, owners=None) -> int:
+    """Merge ``(key, t, values)`` into what the tier already has at those times (several
+    queries fill different fields of one point), then append."""
+    if not points:
+        return 0
+    window = "" if scope == POD.code else BASE_WINDOW
+    owners = owners or {}
+    ids = series_ids([(scope, window, key, owners.get(key, "")) for key, _, _ in points], now)
+    append(index, tier, [(ids[scope, window, key], scope, t, v) for key, t, v in points])
+    return len(points)
