@@ -46,7 +46,7 @@ def rules_from_settings() -> HealthRules:
         critical_success=settings.MESHDASH_HEALTH_CRITICAL_SUCCESS,
         warning_success=settings.MESHDASH_HEALTH_WARNING_SUCCESS,
         warning_p99_ms=settings.MESHDASH_HEALTH_WARNING_P99_MS,
-        min_rps=settings.MESHDASH_HEALTH_MIN_RPS,
+        min_requests=settings.MESHDASH_HEALTH_MIN_REQUESTS,
         tcp_critical_close_errors=settings.MESHDASH_HEALTH_TCP_CRITICAL_CLOSE_ERRORS,
         tcp_warning_close_errors=settings.MESHDASH_HEALTH_TCP_WARNING_CLOSE_ERRORS,
         tcp_min_closes_per_second=settings.MESHDASH_HEALTH_TCP_MIN_CLOSES_PER_SECOND,

@@ -72,3 +72,68 @@ NAMESPACE_COLUMNS: tuple[Column, ...] = (
 
 # Sort key -> Namespace attribute.
 NAMESPACE_SORT_KEYS: dict[str, str] = {c.key: c.sort_by for c in NAMESPACE_COLUMNS if c.sortable}
+
+POD_COLUMNS: tuple[Column, ...] = (
+    Column("namespace", "Namespace", "namespace", ("namespace",)),
+    Column("name", "Pod", "name", ("name",)),
+    Column("workload", "Workload", "workload_name", ("workload_kind", "workload_name")),
+    Column("status", "Status", "status", ("status", "phase", "ready")),
+    Column("restarts", "Restarts", "restarts", ("restarts", "proxy_restarts"), numeric=True),
+    Column(
+        "termination",
+        "Last termination",
+        "",
+        ("proxy_last_termination", "app_last_termination", "app_last_termination_container"),
+        title="Why each container's last run ended: the proxy's and the application's",
+    ),
+    Column("age", "Age", "created_at", ("created_at",), title="When the pod was created"),
+    Column("node", "Node", "node", ("node",)),
+    Column("proxy_version", "Proxy", "proxy_version", ("proxy_version",)),
+    Column(
+        "proxy_memory",
+        "Proxy memory",
+        "proxy_memory_share",
+        ("proxy_memory_bytes", "proxy_memory_limit_bytes"),
+        numeric=True,
+        title="Resident memory of the proxy against its container's limit",
+    ),
+    Column("cert", "Leaf cert", "proxy_cert_expiry", ("proxy_cert_expiry",), numeric=True),
+    Column("success_rate", "Success", "success_rate", ("success_rate",), numeric=True),
+    Column("rps", "RPS", "rps", ("rps",), numeric=True),
+    Column("p99", "P99", "latency_ms_p99", ("latency_ms_p99",), numeric=True),
+)
+# Sort key -> Pod attribute (``proxy_memory_share`` is a property of the row).
+POD_SORT_KEYS: dict[str, str] = {c.key: c.sort_by for c in POD_COLUMNS if c.sortable}
+POD_IDENTITY_FIELDS: tuple[str, ...] = ("namespace", "name")
+POD_CSV_FIELDS: tuple[str, ...] = (
+    POD_IDENTITY_FIELDS
+    + tuple(f for c in POD_COLUMNS for f in c.csv if f not in POD_IDENTITY_FIELDS)
+    + ("waiting_reason", "init_waiting", "has_proxy", "proxy_cert_refreshed_at")
+)
+
+SERVICE_COLUMNS: tuple[Column, ...] = (
+    Column("health", "Health", "health", ("health",)),
+    Column("namespace", "Namespace", "namespace", ("namespace",)),
+    Column("name", "Service", "name", ("name",)),
+    Column("workloads", "Backed by", "", ("workloads",)),
+    Column("ports", "Ports", "", ("ports",)),
+    Column("success_rate", "Success", "success_rate", ("success_rate",), numeric=True),
+    Column("rps", "RPS", "rps", ("rps",), numeric=True),
+    Column("p99", "P99", "latency_ms_p99", ("latency_ms_p99",), numeric=True),
+    Column(
+        "mtls",
+        "mTLS",
+        "mtls_share",
+        ("mtls_share",),
+        numeric=True,
+        title="Share of its callers' requests sent over mTLS",
+    ),
+    Column("callers", "Callers", "callers", ("callers",), numeric=True),
+)
+SERVICE_SORT_KEYS: dict[str, str] = {c.key: c.sort_by for c in SERVICE_COLUMNS if c.sortable}
+SERVICE_IDENTITY_FIELDS: tuple[str, ...] = ("namespace", "name")
+SERVICE_CSV_FIELDS: tuple[str, ...] = (
+    SERVICE_IDENTITY_FIELDS
+    + tuple(f for c in SERVICE_COLUMNS for f in c.csv if f not in SERVICE_IDENTITY_FIELDS)
+    + ("type", "cluster_ip", "meshed", "health_reason")
+)

@@ -44,6 +44,37 @@ def bound_text(value: object, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+MAX_LABELS = 32  # labels kept per workload or pod, for the label filter
+# Labels the system sets per pod or revision: they name one pod or one rollout, no group.
+NOISY_LABEL_PREFIXES = ("linkerd.io/", "batch.kubernetes.io/", "statefulset.kubernetes.io/")
+NOISY_LABELS = frozenset(
+    {
+        "pod-template-hash",
+        "controller-revision-hash",
+        "pod-template-generation",
+        "controller-uid",
+        "job-name",
+        "apps.kubernetes.io/pod-index",
+    }
+)
+
+
+def bound_labels(labels: object) -> dict[str, str]:
+    """Kubernetes labels as the label filter keeps them: the system's per-pod labels left
+    out, at most MAX_LABELS, keys and values bounded."""
+    if not isinstance(labels, dict):
+        return {}
+    kept = {}
+    for key in sorted(labels, key=str):
+        name = bound_text(key, 317)
+        if name in NOISY_LABELS or name.startswith(NOISY_LABEL_PREFIXES):
+            continue
+        kept[name] = bound_text(labels[key], 63)
+        if len(kept) == MAX_LABELS:
+            break
+    return kept
+
+
 @dataclass(frozen=True, order=True)
 class WorkloadKey:
     namespace: str
@@ -93,6 +124,17 @@ class Workload:
     # What the health was judged on: "http" (requests), "tcp" (connections, for workloads
     # that serve no HTTP), "" (neither).
     judged_on: str = ""
+    # Why the health is what it is, in words (mesh.health), e.g. "success 98.7 % is below 99 %".
+    health_reason: str = ""
+    # Share of the application's inbound requests that came over mTLS; None: no requests.
+    mtls_share: float | None = None
+    # Inbound authorization by the proxies' policy (application ports only).
+    authz_allowed_rps: float = 0.0
+    authz_denied_rps: float = 0.0
+    tcp_authz_denied_per_second: float = 0.0
+    # Labels of the object and its pod template (bounded: mesh.model.bound_labels).
+    labels: dict[str, str] = field(default_factory=dict)
+    events: int = 0  # recent events kept for it and its pods
 
     @property
     def key(self) -> WorkloadKey:
@@ -129,6 +171,9 @@ class Edge:
     # Set by meshdash.mesh.health at collection. Rows written before edges carried it decode
     # with "" (the field is last, and the codec fills missing trailing fields with defaults).
     health: str = ""
+    health_reason: str = ""
+    # The Service the client called (``dst_service``), the busiest one when several.
+    dst_service: str = ""
 
     @property
     def tcp_only(self) -> bool:
@@ -198,6 +243,28 @@ class Pod:
     proxy_memory_bytes: float | None = None
     proxy_memory_limit_bytes: float | None = None
     proxy_cert_expiry: float | None = None  # unix seconds
+    # Per container: the proxy's restarts and the reason its last run ended ("OOMKilled",
+    # "Error"...), and the same for the application's containers (the first that has one).
+    proxy_restarts: int = 0
+    proxy_last_termination: str = ""
+    app_last_termination: str = ""
+    app_last_termination_container: str = ""
+    waiting_reason: str = ""  # a container waiting now, e.g. CrashLoopBackOff
+    init_waiting: str = ""  # the init container not done yet, e.g. linkerd-init
+    # Inbound application traffic of this pod over the window.
+    rps: float = 0.0
+    success_rate: float | None = None
+    latency_ms_p99: float | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # bound_labels of the pod
+    proxy_cert_refreshed_at: float | None = None  # when the proxy last got its leaf, unix s
+    problems: list[str] = field(default_factory=list)  # of mesh.pods.POD_PROBLEMS
+
+    @property
+    def proxy_memory_share(self) -> float | None:
+        """The proxy's resident memory as a share of its limit; None without both."""
+        if not self.proxy_memory_bytes or not self.proxy_memory_limit_bytes:
+            return None
+        return self.proxy_memory_bytes / self.proxy_memory_limit_bytes
 
 
 @dataclass
@@ -210,6 +277,8 @@ class Namespace:
     rps: float = 0.0
     success_rate: float | None = None
     health_counts: dict[str, int] = field(default_factory=dict)
+    mtls_share: float | None = None  # of its workloads' inbound application requests
+    authz_denied_rps: float = 0.0
 
 
 @dataclass
@@ -220,6 +289,77 @@ class ControlPlane:
     trust_anchor_not_after: float | None = None  # unix seconds
     issuer_not_after: float | None = None
     data_plane_versions: dict[str, int] = field(default_factory=dict)  # version -> proxies
+    # How long the identity issuer makes proxies' leaf certificates last (linkerd-config
+    # identity.issuer.issuanceLifetime).
+    leaf_lifetime_seconds: float = 86400.0
+
+
+@dataclass
+class Service:
+    """A Kubernetes Service, the workloads its selector picks and its traffic as the callers'
+    proxies saw it (outbound, by ``dst_service``)."""
+
+    namespace: str
+    name: str
+    type: str = "ClusterIP"
+    cluster_ip: str = ""
+    ports: list[str] = field(default_factory=list)  # "name 8080/TCP"
+    selector: dict[str, str] = field(default_factory=dict)
+    workloads: list[str] = field(default_factory=list)  # "kind/name" in its namespace
+    meshed: bool = False  # some backing workload is meshed
+    rps: float = 0.0
+    success_rate: float | None = None
+    latency_ms_p99: float | None = None  # its backing workloads' inbound (server side)
+    mtls_share: float | None = None
+    callers: int = 0  # meshed client workloads
+    health: str = ""
+    health_reason: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+
+@dataclass
+class Authorization:
+    """Inbound authorization decisions over the window at one workload, per Server and policy
+    (``srv_*`` and ``authz_*`` labels of ``inbound_{http,tcp}_authz_*``); a denial has no
+    policy (``policy`` "")."""
+
+    namespace: str
+    kind: str
+    name: str
+    server_kind: str = ""  # "default" or "server"
+    server: str = ""  # e.g. "all-unauthenticated" (a default policy) or a Server's name
+    policy_kind: str = ""  # "default", "authorizationpolicy", "serverauthorization"
+    policy: str = ""
+    http_allowed_rps: float = 0.0
+    http_denied_rps: float = 0.0
+    tcp_allowed_per_second: float = 0.0
+    tcp_denied_per_second: float = 0.0
+
+    @property
+    def denied(self) -> float:
+        return self.http_denied_rps + self.tcp_denied_per_second
+
+
+@dataclass
+class Event:
+    """A Kubernetes event about a workload or one of its pods (newest kept per object)."""
+
+    namespace: str
+    object_kind: str  # the involved object's kind: Pod, Deployment, ReplicaSet, Node...
+    object_name: str
+    type: str = ""  # Normal or Warning
+    reason: str = ""
+    message: str = ""
+    count: int = 1
+    first_seen: float | None = None  # unix seconds
+    last_seen: float | None = None
+    source: str = ""  # the component that reported it
+    # The workload it is shown with (an event of a pod or a ReplicaSet: its owner).
+    workload_kind: str = ""
+    workload_name: str = ""
 
 
 @dataclass
@@ -236,6 +376,10 @@ class Snapshot:
     namespaces: list[Namespace] = field(default_factory=list)
     control_plane: ControlPlane = field(default_factory=ControlPlane)
     errors: dict[str, str] = field(default_factory=dict)
+    services: list[Service] = field(default_factory=list)
+    authorizations: list[Authorization] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    health_rules: dict[str, float] = field(default_factory=dict)  # the HealthRules applied
     prometheus_seconds: float = 0.0
     kubernetes_seconds: float = 0.0
     query_count: int = 0

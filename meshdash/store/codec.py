@@ -195,6 +195,11 @@ ORDER_MARK = b"v"
 ORDER_NUMBER = struct.Struct("<I")
 
 
+def pack_numbers(numbers: list[int]) -> bytes:
+    """Item numbers in order, 4 bytes each (``scripts.PACKED_PAGE`` reads them)."""
+    return struct.pack(f"<{len(numbers)}I", *numbers)
+
+
 def unpack_numbers(raw: bytes) -> list[int]:
     """Workload numbers from a slice of a packed order (without its mark)."""
     return [number for (number,) in ORDER_NUMBER.iter_unpack(raw[: len(raw) // 4 * 4])]

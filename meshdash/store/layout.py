@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from meshdash.mesh.model import Edge, Namespace, Snapshot, Workload
+from meshdash.mesh.columns import POD_SORT_KEYS, SERVICE_SORT_KEYS
+from meshdash.mesh.model import Edge, Namespace, Pod, Service, Snapshot, Workload
 from meshdash.mesh.overview import Overview
 from meshdash.mesh.query import WorkloadQuery
-from meshdash.store import codec, ordering
+from meshdash.store import codec, lists, ordering
 from meshdash.store.namespaces import orders as namespace_orders
 
 # Relative key name -> (kind, content).
@@ -42,6 +43,8 @@ class ListKeys:
 
 WORKLOADS = ListKeys(Workload, "rows", "ids", "names", "z")
 NAMESPACES = ListKeys(Namespace, "ns_rows", "ns_ids", "ns_names", "ns_z")
+PODS = ListKeys(Pod, "pod_rows", "pod_ids", "pod_names", "pod_z")  # ids "namespace/name"
+SERVICES = ListKeys(Service, "svc_rows", "svc_ids", "svc_names", "svc_z")
 
 
 def filter_set(name: str, value: object) -> str:
@@ -62,6 +65,7 @@ def filter_sets(query: WorkloadQuery) -> tuple[list[str], list[str]]:
         others.append(filter_set("meshed", 1 if query.meshed else 0))
     if query.team:
         others.append(filter_set("team", query.team))
+    others.extend(filter_set("label", label) for label in sorted(set(query.labels)))
     return [filter_set("ns", name) for name in sorted(set(query.namespaces))], others
 
 
@@ -83,6 +87,7 @@ def version_values(snapshot: Snapshot, version: str, overview: Overview) -> Valu
     values["control_plane"] = ("string", codec.dumps(codec.to_dict(snapshot.control_plane)))
     values.update(namespace_values(namespaces))
     values["overview"] = ("string", codec.overview_json(overview))
+    values.update(pod_and_service_values(snapshot))
     values["meta"] = (
         "string",
         codec.dumps(
@@ -96,6 +101,7 @@ def version_values(snapshot: Snapshot, version: str, overview: Overview) -> Valu
                 "kubernetes_seconds": snapshot.kubernetes_seconds,
                 "query_count": snapshot.query_count,
                 "workload_count": len(workloads),
+                "health_rules": snapshot.health_rules,
             }
         ),
     )
@@ -110,8 +116,12 @@ def namespace_values(namespaces: list[Namespace]) -> Values:
     )
 
 
-def list_values(keys: ListKeys, items: Sequence, ids: list[str], orders: Orders) -> Values:
-    """A list's keys (``ListKeys``): ``items`` numbered in their order, ``ids`` theirs."""
+def list_values(
+    keys: ListKeys, items: Sequence, ids: list[str], orders: Orders, *, packed: bool = False
+) -> Values:
+    """A list's keys (``ListKeys``): ``items`` numbered in their order, ``ids`` theirs; with
+    ``packed``, each order a string of packed numbers (``scripts.PACKED_PAGE``) rather than a
+    sorted set."""
     values: Values = {
         keys.rows: ("hash", {i: codec.row_json(item) for i, item in enumerate(items)}),
         keys.ids: ("hash", {id_: i for i, id_ in enumerate(ids)}),
@@ -124,7 +134,9 @@ def list_values(keys: ListKeys, items: Sequence, ids: list[str], orders: Orders)
         ),
     }
     for (sort, descending), in_order in orders.items():
-        values[keys.sorted(sort, descending)] = ("order", in_order)
+        values[keys.sorted(sort, descending)] = (
+            ("string", codec.pack_numbers(in_order)) if packed else ("order", in_order)
+        )
     return values
 
 
@@ -138,6 +150,8 @@ def _filter_values(workloads: list[Workload]) -> Values:
             filters["health", w.health].append(i)
         if w.team:
             filters["team", w.team].append(i)
+        for key, value in w.labels.items():
+            filters["label", f"{key}={value}"].append(i)
     return {
         filter_set(name, value): ("members", members) for (name, value), members in filters.items()
     }
@@ -167,10 +181,72 @@ def _detail_values(snapshot: Snapshot) -> Values:
         owner = number.get((route.namespace, route.kind, route.name))
         if owner is not None:
             routes[owner].append(codec.row_json(route))
+    events = defaultdict(list)
+    for event in sorted(snapshot.events, key=lambda e: -(e.last_seen or 0.0)):
+        owner = number.get((event.namespace, event.workload_kind, event.workload_name))
+        if owner is not None:
+            events[owner].append(codec.row_json(event))
+    authz = defaultdict(list)
+    for decision in sorted(snapshot.authorizations, key=lambda a: (a.server, a.policy)):
+        owner = number.get((decision.namespace, decision.kind, decision.name))
+        if owner is not None:
+            authz[owner].append(codec.row_json(decision))
     return {
         name: ("hash", {i: f"[{','.join(rows)}]" for i, rows in grouped.items()})
-        for name, grouped in (("in", callers), ("out", callees), ("pods", pods), ("routes", routes))
+        for name, grouped in (
+            ("in", callers),
+            ("out", callees),
+            ("pods", pods),
+            ("routes", routes),
+            ("events", events),
+            ("authz", authz),
+        )
     }
+
+
+def pod_and_service_values(snapshot: Snapshot) -> Values:
+    """The pods and Services lists (``lists``), a Service's callers and routes, and the mTLS
+    and authorization pages' rows."""
+    pods = lists.pod_order(snapshot.pods)
+    services = lists.service_order(snapshot.services)
+    values = list_values(
+        PODS,
+        pods,
+        [f"{p.namespace}/{p.name}" for p in pods],
+        lists.orders(pods, POD_SORT_KEYS),
+        packed=True,
+    )
+    values.update(
+        list_values(
+            SERVICES,
+            services,
+            [f"{s.namespace}/{s.name}" for s in services],
+            lists.orders(services, SERVICE_SORT_KEYS, health=True),
+            packed=True,
+        )
+    )
+    for name, members in (
+        *lists.pod_filters(pods).items(),
+        *lists.service_filters(services).items(),
+    ):
+        values[name] = ("members", members)
+    for name, grouped in (
+        ("svc_callers", lists.service_callers(snapshot, services)),
+        ("svc_routes", lists.service_routes(snapshot, services)),
+    ):
+        values[name] = ("hash", {i: f"[{','.join(rows)}]" for i, rows in grouped.items()})
+    plain, unmeshed = lists.plaintext_edges(snapshot.edges)
+    values["mtls"] = (
+        "string",
+        codec.dumps(
+            {
+                "plaintext_edges": [codec.to_row(e) for e in plain],
+                "unmeshed_clients": [codec.to_row(e) for e in unmeshed],
+            }
+        ),
+    )
+    values["authz_summary"] = ("string", codec.dumps(lists.authz_summary(snapshot.authorizations)))
+    return values
 
 
 def edge_order(edge: Edge) -> tuple:

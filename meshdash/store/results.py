@@ -3,7 +3,16 @@
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from meshdash.mesh.model import Edge, Pod, Route, Workload
+from meshdash.mesh.model import (
+    Authorization,
+    Edge,
+    Event,
+    Namespace,
+    Pod,
+    Route,
+    Service,
+    Workload,
+)
 
 # The points ``SnapshotStore.history`` hands back, defined with the mesh model.
 from meshdash.mesh.model import HistoryPoint as HistoryPoint
@@ -24,6 +33,8 @@ class SnapshotMeta:
     kubernetes_seconds: float = 0.0
     query_count: int = 0
     workload_count: int = 0
+    # The HealthRules the collection judged by (field -> value), for the pages' legend.
+    health_rules: dict = field(default_factory=dict)
     # The last collection's failure; None when the last collection succeeded.
     failure_reason: str | None = None
     failed_at: float | None = None
@@ -44,6 +55,30 @@ class WorkloadDetail:
     callees: list[Edge]  # edges whose source is this workload
     pods: list[Pod]
     routes: list[Route]
+    events: list[Event] = field(default_factory=list)  # newest first
+    authorizations: list[Authorization] = field(default_factory=list)
+
+
+@dataclass
+class ServiceDetail:
+    service: Service
+    workloads: list[Workload]  # the backing workloads the snapshot has
+    callers: list[Edge]  # edges whose client called this Service, busiest first
+    routes: list[Route]
+
+
+@dataclass
+class MtlsPosture:
+    namespaces: list[Namespace]  # each with its mtls_share
+    plaintext_edges: list[Edge]  # between meshed workloads, not over mTLS; busiest first
+    unmeshed_clients: list[Edge]  # clients without a proxy calling meshed workloads
+
+
+@dataclass
+class AuthzSummary:
+    top_denials: list[Authorization]  # most denied first (lists.MAX_TOP_DENIALS)
+    by_policy: list[Authorization]  # by namespace, Server and policy (lists.MAX_POLICY_ROWS)
+    total: int = 0  # rows before the bound
 
 
 class SparkPoint(NamedTuple):

@@ -58,23 +58,29 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from meshdash.mesh import overview as mesh_overview
-from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS, POD_SORT_KEYS, SERVICE_SORT_KEYS
 from meshdash.mesh.model import (
+    Authorization,
     ControlPlane,
     Edge,
+    Event,
     HistoryPoint,
     Namespace,
     Pod,
     Route,
+    Service,
     Snapshot,
     Workload,
     WorkloadKey,
 )
 from meshdash.mesh.overview import Overview
-from meshdash.mesh.query import SORT_KEYS, Page, WorkloadQuery
-from meshdash.store import codec, layout, scripts
+from meshdash.mesh.query import SORT_KEYS, Page, PodQuery, ServiceQuery, WorkloadQuery
+from meshdash.store import codec, layout, lists, scripts
 from meshdash.store.namespaces import NamespaceQuery
 from meshdash.store.results import (
+    AuthzSummary,
+    MtlsPosture,
+    ServiceDetail,
     SnapshotMeta,
     SparkPoint,
     StoreUnavailable,
@@ -166,6 +172,7 @@ class SnapshotStore:
         self._create_numbers = client.register_script(scripts.CREATE_NUMBERS)
         self._switch = client.register_script(scripts.SWITCH)
         self._page = client.register_script(scripts.PAGE)
+        self._packed_page = client.register_script(scripts.PACKED_PAGE)
         self._cached_page = self.cache_client.register_script(scripts.CACHED_PAGE)
         self._admit = self.cache_client.register_script(scripts.ADMIT)
         self._take_token = self.cache_client.register_script(scripts.TAKE_TOKEN)
@@ -371,19 +378,56 @@ class SnapshotStore:
             raise ValueError(f"unknown namespace sort key {query.sort!r}")
         return self._list_page(window, version, layout.NAMESPACES, query, [], [], on_cold)
 
+    @_unavailable_on_connection_error
+    def pod_page(
+        self,
+        window: str,
+        query: PodQuery,
+        *,
+        version: str | None = None,
+        on_cold: Callable[[], None] | None = None,
+    ) -> Page:
+        """One page of pods, mesh-wide, as ``workload_page``."""
+        if query.sort not in POD_SORT_KEYS:
+            raise ValueError(f"unknown pod sort key {query.sort!r}")
+        namespace_sets, filters = lists.pod_filter_sets(query)
+        return self._list_page(
+            window, version, layout.PODS, query, namespace_sets, filters, on_cold, packed=True
+        )
+
+    @_unavailable_on_connection_error
+    def service_page(
+        self,
+        window: str,
+        query: ServiceQuery,
+        *,
+        version: str | None = None,
+        on_cold: Callable[[], None] | None = None,
+    ) -> Page:
+        """One page of Services, as ``workload_page``."""
+        if query.sort not in SERVICE_SORT_KEYS:
+            raise ValueError(f"unknown service sort key {query.sort!r}")
+        namespace_sets, filters = lists.service_filter_sets(query)
+        return self._list_page(
+            window, version, layout.SERVICES, query, namespace_sets, filters, on_cold, packed=True
+        )
+
     def _list_page(
         self,
         window: str,
         version: str | None,
         of: layout.ListKeys,
-        query: WorkloadQuery | NamespaceQuery,
+        query: WorkloadQuery | NamespaceQuery | PodQuery | ServiceQuery,
         namespace_sets: list[str],
         filters: list[str],
         on_cold: Callable[[], None] | None,
+        *,
+        packed: bool = False,
     ) -> Page:
         """One page of the list ``of`` in ``query``'s order, of the items matching its search,
         in one of the ``namespace_sets`` (none: any) and in every one of the ``filters`` sets
-        (both relative key names)."""
+        (both relative key names). ``packed``: the list keeps its orders packed
+        (``scripts.PACKED_PAGE``), not as sorted sets."""
         per_page = max(1, query.per_page)
         version = version or self.current_version(window)
         if version is None:
@@ -398,19 +442,27 @@ class SnapshotStore:
             if filtered
             else None
         )
-        keys = [
-            k(order),
-            k(of.rows),
-            self._temporary("result") if filtered else k(order),
-            k(of.names),
-            self._temporary("search"),
-            self._temporary("namespaces"),
-            *map(k, namespace_sets),
-            *map(k, filters),
-        ]
+        if packed:
+            keys = [k(order), k(of.rows), k(of.names), *map(k, namespace_sets), *map(k, filters)]
+        else:
+            keys = [
+                k(order),
+                k(of.rows),
+                self._temporary("result") if filtered else k(order),
+                k(of.names),
+                self._temporary("search"),
+                self._temporary("namespaces"),
+                *map(k, namespace_sets),
+                *map(k, filters),
+            ]
         page = min(max(1, query.page), 2**53)
         total, page, rows = self._read_page(
-            version, keys, cached, [page, per_page, len(namespace_sets), needle], on_cold
+            version,
+            keys,
+            cached,
+            [page, per_page, len(namespace_sets), needle],
+            on_cold,
+            self._packed_page if packed else self._page,
         )
         return Page(
             items=[codec.from_row(of.item, codec.loads(row)) for row in rows if row is not None],
@@ -420,13 +472,17 @@ class SnapshotStore:
             extra={"version": version},
         )
 
-    def _read_page(self, version, keys, cached, args, on_cold) -> tuple[int, int, list]:
-        """(total, clamped page, rows) of one page: a range of the sorted set when unfiltered;
+    def _read_page(
+        self, version, keys, cached, args, on_cold, script=None
+    ) -> tuple[int, int, list]:
+        """(total, clamped page, rows) of one page: a range of the order when unfiltered;
         else from the result cache when it holds the view (key ``cached``), or computed by
-        ``scripts.PAGE`` after ``on_cold`` and offered to the cache."""
+        ``script`` (``scripts.PAGE`` or ``PACKED_PAGE``) after ``on_cold`` and offered to the
+        cache."""
+        script = script or self._page
         page, per_page = args[0], args[1]
         if cached is None:
-            total, page, _, *rows = self._page(keys=keys, args=[*args, "0"])
+            total, page, _, *rows = script(keys=keys, args=[*args, "0"])
             return int(total), int(page), rows
         found = self._read_cached(cached, page, per_page)
         if found is not None:
@@ -434,7 +490,7 @@ class SnapshotStore:
             return total, page, (self.client.hmget(keys[1], numbers) if numbers else [])
         if on_cold is not None:
             on_cold()
-        total, page, order, *rows = self._page(keys=keys, args=[*args, "1"])
+        total, page, order, *rows = script(keys=keys, args=[*args, "1"])
         self._offer(version, cached, order)
         return int(total), int(page), rows
 
@@ -487,7 +543,11 @@ class SnapshotStore:
             return None
         k = functools.partial(self._version_key, version)
         return self._workload(
-            keys=[k("ids"), k("rows"), k("in"), k("out"), k("pods"), k("routes")],
+            keys=[
+                k("ids"),
+                k("rows"),
+                *(map(k, ("in", "out", "pods", "routes", "events", "authz")) if detail else ()),
+            ],
             args=[WorkloadKey(namespace, kind, name).id, "1" if detail else "0"],
         )
 
@@ -522,13 +582,76 @@ class SnapshotStore:
         found = self._workload_read(window, namespace, kind, name, True, version)
         if not found or found[0] is None:
             return None
-        row, callers, callees, pods, routes = found
+        row, callers, callees, pods, routes, events, authz = found
         return WorkloadDetail(
             workload=codec.workload_from_json(row),
             callers=codec.decode_rows(Edge, callers),
             callees=codec.decode_rows(Edge, callees),
             pods=codec.decode_rows(Pod, pods),
             routes=codec.decode_rows(Route, routes),
+            events=codec.decode_rows(Event, events),
+            authorizations=codec.decode_rows(Authorization, authz),
+        )
+
+    @_unavailable_on_connection_error
+    def service_detail(
+        self, window: str, namespace: str, name: str, *, version: str | None = None
+    ) -> ServiceDetail | None:
+        """A Service, its backing workloads, its callers and its routes; None when the
+        snapshot has no such Service."""
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        k = functools.partial(self._version_key, version)
+        found = self._workload(
+            keys=[
+                k(layout.SERVICES.ids),
+                k(layout.SERVICES.rows),
+                k("svc_callers"),
+                k("svc_routes"),
+            ],
+            args=[f"{namespace}/{name}", "1"],
+        )
+        if not found or found[0] is None:
+            return None
+        row, callers, routes = found
+        service = codec.from_row(Service, codec.loads(row))
+        keys = []
+        for backing in service.workloads:
+            kind, _, workload_name = backing.partition("/")
+            keys.append(WorkloadKey(service.namespace, kind, workload_name))
+        backing = self.workloads(window, keys, version=version)
+        return ServiceDetail(
+            service=service,
+            workloads=[w for w in backing.values() if w is not None],
+            callers=codec.decode_rows(Edge, callers),
+            routes=codec.decode_rows(Route, routes),
+        )
+
+    @_unavailable_on_connection_error
+    def mtls(self, window: str, *, version: str | None = None) -> MtlsPosture | None:
+        """The mTLS posture page: namespaces' shares and the plain-text edges (bounded)."""
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        data = self._version_json(window, "mtls", version) or {}
+        return MtlsPosture(
+            namespaces=self.namespaces(window, version=version),
+            plaintext_edges=[codec.from_row(Edge, r) for r in data.get("plaintext_edges", [])],
+            unmeshed_clients=[codec.from_row(Edge, r) for r in data.get("unmeshed_clients", [])],
+        )
+
+    @_unavailable_on_connection_error
+    def authz(self, window: str, *, version: str | None = None) -> AuthzSummary | None:
+        """The authorization page: top denials and decisions per Server and policy (bounded)."""
+        version = version or self.current_version(window)
+        if version is None:
+            return None
+        data = self._version_json(window, "authz_summary", version) or {}
+        return AuthzSummary(
+            top_denials=[codec.from_row(Authorization, r) for r in data.get("top_denials", [])],
+            by_policy=[codec.from_row(Authorization, r) for r in data.get("by_policy", [])],
+            total=data.get("total", 0),
         )
 
     @_unavailable_on_connection_error

@@ -429,7 +429,7 @@ def test_it_judges_tcp_only_workloads_on_their_connections(snapshot, mesh):
     assert all(row[-1] for row in rows), _wrong(rows)
     # HTTP and gRPC workloads are judged on their requests.
     for w in mesh.workloads:
-        if w.speaks_http and mesh.inbound_rps(w) >= rules.min_rps:
+        if w.speaks_http and mesh.inbound_rps(w) * 60 >= rules.min_requests:
             assert workloads[w.key].judged_on == "http", w.key
 
 

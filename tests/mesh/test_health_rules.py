@@ -13,11 +13,14 @@ from meshdash.mesh.health import (
     NOT_MESHED,
     WARNING,
     HealthRules,
+    assess,
+    assess_edge,
+    assess_workload,
     classify,
     classify_tcp,
     judge_workload,
 )
-from meshdash.mesh.model import Workload
+from meshdash.mesh.model import Edge, Workload
 
 RULES = HealthRules()
 
@@ -56,7 +59,7 @@ def test_it_uses_the_documented_thresholds():
         "critical_success": 0.95,
         "warning_success": 0.99,
         "warning_p99_ms": 1000.0,
-        "min_rps": 0.1,
+        "min_requests": 20.0,
         "tcp_critical_close_errors": 0.05,
         "tcp_warning_close_errors": 0.01,
         "tcp_min_closes_per_second": 0.1,
@@ -95,15 +98,66 @@ def test_it_leaves_a_missing_latency_unjudged():
 
 
 @pytest.mark.parametrize(
-    ("rps", "state"),
+    ("requests", "state"),
     [
-        (below(RULES.min_rps), NO_TRAFFIC),
-        (RULES.min_rps, CRITICAL),  # judged from this rate up
-        (above(RULES.min_rps), CRITICAL),
+        (below(RULES.min_requests), NO_TRAFFIC),
+        (RULES.min_requests, CRITICAL),  # judged from this many requests up
+        (above(RULES.min_requests), CRITICAL),
     ],
 )
-def test_it_judges_requests_only_from_the_least_rate(rps, state):
-    assert http(rps=rps, success_rate=0.0) == state
+def test_it_judges_requests_only_from_the_least_number_in_the_window(requests, state):
+    assert (
+        classify(
+            RULES,
+            meshed_pods=1,
+            rps=requests / 60,
+            success_rate=0.0,
+            latency_ms_p99=10.0,
+            requests=requests,
+        )
+        == state
+    )
+
+
+def test_it_does_not_call_one_failure_in_six_requests_critical():
+    six = Workload("shop", "deployment", "web", meshed_pods=1, total_pods=1)
+    six.rps, six.success_rate = 6 / 60, 5 / 6
+    state, judged_on, reason = assess_workload(RULES, six, serves_http=True, window_seconds=60)
+    assert (state, judged_on) == (NO_TRAFFIC, "")
+    assert reason == "6 requests in the window, fewer than 20: not judged"
+    # The same rate over ten minutes is enough requests to judge.
+    assert assess_workload(RULES, six, serves_http=True, window_seconds=600).state == CRITICAL
+
+
+def test_it_judges_edges_by_the_same_floor():
+    edge = Edge("shop", "deployment", "web", "shop", "deployment", "api", rps=0.1)
+    edge.success_rate = 0.5
+    assert assess_edge(RULES, edge, window_seconds=60) == (
+        NO_TRAFFIC,
+        "6 requests in the window, fewer than 20: not judged",
+    )
+    assert assess_edge(RULES, edge, window_seconds=600)[0] == CRITICAL
+
+
+@pytest.mark.parametrize(
+    ("success_rate", "p99", "state", "reason"),
+    [
+        (0.931, 10.0, CRITICAL, "success 93.1 % is below 95 %"),
+        (0.987, 10.0, WARNING, "success 98.7 % is below 99 %"),
+        (1.0, 1200.0, WARNING, "p99 1200 ms is above 1000 ms"),
+        (0.999, 120.0, HEALTHY, "success 99.9 % (at least 99 %), p99 120 ms (at most 1000 ms)"),
+    ],
+)
+def test_it_says_why(success_rate, p99, state, reason):
+    assert assess(
+        RULES, meshed_pods=1, rps=10.0, success_rate=success_rate, latency_ms_p99=p99
+    ) == (state, reason)
+
+
+def test_it_says_why_on_tcp():
+    assert assess_workload(RULES, tcp_workload(0.2), serves_http=False).reason == (
+        "20 % of closed connections failed, above 5 %"
+    )
 
 
 def test_it_calls_requests_without_a_success_rate_no_traffic_and_unmeshed_not_meshed():
@@ -178,7 +232,7 @@ def test_it_judges_a_tcp_workload_with_too_few_closes_healthy_on_its_connections
 
 def test_it_judges_a_workload_with_http_on_its_requests_whatever_its_connections():
     busy = tcp_workload(1.0)
-    busy.rps, busy.success_rate = RULES.min_rps, RULES.warning_success
+    busy.rps, busy.success_rate = RULES.min_requests / 60, RULES.warning_success
     assert judge_workload(RULES, busy, serves_http=True) == (HEALTHY, "http")
     busy.success_rate = below(RULES.critical_success)
     assert judge_workload(RULES, busy, serves_http=True) == (CRITICAL, "http")
