@@ -10,5 +10,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and teams"
 
     def ready(self):
+        from meshdash.accounts.cache import connect_signals
+
+        connect_signals()
         checks.register(check_proxy_lists)
         checks.register(check_team_selectors, checks.Tags.database)

@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
+from meshdash.accounts.cache import per_user
 from meshdash.accounts.models import SsoAccount
 from meshdash.accounts.network import client_address
 from meshdash.accounts.throttle import clear_failures, record_failure, seconds_locked
@@ -14,7 +15,24 @@ from meshdash.accounts.usernames import MAX_USERNAME, canonical_username
 log = logging.getLogger(__name__)
 
 
-class ThrottledModelBackend(ModelBackend):
+class CachedUserBackend(ModelBackend):
+    """The signed-in user of a session from meshdash.accounts.cache, not a query per request.
+
+    ``django.contrib.auth.get_user`` still checks the session's auth hash against the user it
+    gets here: a password change, like a deactivation, saves the user, which makes the cached
+    one stale, and the next request finds the new hash and signs the session out.
+    """
+
+    def get_user(self, user_id):
+        cached = per_user(f"user:{type(self).__name__}", user_id, lambda: self.load_user(user_id))
+        return cached or None
+
+    def load_user(self, user_id):
+        """The user, or False when there is none that may sign in (False is cached too)."""
+        return super().get_user(user_id) or False
+
+
+class ThrottledModelBackend(CachedUserBackend):
     """User name and password, throttled here so that every way in (our login page, the admin's,
     any other `authenticate()` call) counts failures and honours the lock."""
 
@@ -43,7 +61,7 @@ def may_sign_in_by_sso(user) -> bool:
     return settings.MESHDASH_SSO_ALLOW_STAFF or not (user.is_staff or user.is_superuser)
 
 
-class SsoHeaderBackend(ModelBackend):
+class SsoHeaderBackend(CachedUserBackend):
     """Users vouched for by the authenticating proxy, created on first sight without a password
     and marked as SSO accounts. Names are compared in their canonical spelling (NFKC, case-fold).
 
@@ -81,11 +99,11 @@ class SsoHeaderBackend(ModelBackend):
         except IntegrityError:  # created by a concurrent request for the same name
             return user_model._default_manager.get(**{field: name})
 
-    def get_user(self, user_id):
+    def load_user(self, user_id):
         """A session signed in by SSO ends when its user stops qualifying (made staff, given a
         password)."""
         user_model = get_user_model()
         user = user_model._default_manager.select_related("sso_account").filter(pk=user_id).first()
         if user is None or not may_sign_in_by_sso(user) or not self.user_can_authenticate(user):
-            return None
+            return False
         return user

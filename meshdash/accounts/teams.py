@@ -5,6 +5,7 @@ import re
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from meshdash.accounts.cache import per_user
 from meshdash.accounts.models import TeamProfile
 from meshdash.mesh.model import TEAM_LABEL
 
@@ -55,10 +56,14 @@ def team_scope(user) -> tuple[set[str], set[str]]:
     The web UI turns these into ``WorkloadQuery(namespaces=...)`` and ``WorkloadQuery(team=...)``
     for "my team's workloads".
     """
+    if not user.is_authenticated:
+        return set(), set()
+    return per_user("team_scope", user.pk, lambda: _team_scope(user))
+
+
+def _team_scope(user) -> tuple[set[str], set[str]]:
     namespaces: set[str] = set()
     teams: set[str] = set()
-    if not user.is_authenticated:
-        return namespaces, teams
     for profile in TeamProfile.objects.filter(team__user=user):
         namespaces.update(ns for ns in profile.namespaces if isinstance(ns, str))
         if profile.label_value:

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from meshdash.bookmarks.freeze import freeze
+from meshdash.bookmarks.menu_cache import bookmarks_changed
 from meshdash.bookmarks.models import Bookmark
 from meshdash.bookmarks.quotas import check_bookmark_quota, lock_owner
 
@@ -71,3 +72,4 @@ def move_bookmark(bookmark: Bookmark, step: int) -> None:
     for position, item in enumerate(mine, start=1):
         if item.position != position:
             Bookmark.objects.filter(pk=item.pk).update(position=position)
+    bookmarks_changed()

@@ -1,19 +1,47 @@
-"""The bookmarks menu shown on every page: mine, my teams', everyone's, pinned first."""
+"""The bookmarks menu shown on every page: mine, my teams', everyone's, pinned first; with
+what the "Save this view" form next to it needs (the user's teams, whether they may share with
+everyone). Built from SQL once per user and change (meshdash.accounts.cache; the bookmarks'
+changes are signalled by meshdash.bookmarks.menu_cache), so a page runs no query for it."""
 
 from django.conf import settings
 
-from meshdash.bookmarks.models import EVERYONE, TEAM, Bookmark
+from meshdash.accounts.cache import per_user
+from meshdash.bookmarks.models import EVERYONE, TEAM, Bookmark, may_share_with_everyone
 
 MENU_LIMIT = 20
+ITEM_FIELDS = ("id", "title", "note", "pinned", "as_of", "path", "query")
+
+
+def menu(user) -> dict:
+    """``sections`` (``menu_sections``), ``teams`` (the user's team names, by name) and
+    ``may_share_with_everyone``."""
+    # The settings that shape the menu are part of its key: an entry never outlives them.
+    shape = "".join(
+        "1" if flag else "0"
+        for flag in (
+            settings.MESHDASH_ANONYMOUS_READ,
+            settings.MESHDASH_EVERYONE_MAY_SHARE_WITH_EVERYONE,
+        )
+    )
+    who = user.pk if user.is_authenticated else "anonymous"
+    return per_user(f"menu:{shape}", who, lambda: _menu(user))
+
+
+def _menu(user) -> dict:
+    return {
+        "sections": menu_sections(user),
+        "teams": (
+            list(user.groups.order_by("name").values_list("name", flat=True))
+            if user.is_authenticated
+            else []
+        ),
+        "may_share_with_everyone": may_share_with_everyone(user),
+    }
 
 
 def menu_sections(user) -> list[dict]:
-    # Plain rows, not model instances: this runs on every page.
-    visible = (
-        Bookmark.objects.visible_to(user)
-        .in_menu_order()
-        .values("id", "title", "note", "pinned", "as_of")
-    )
+    # Plain rows, not model instances: they are cached and pickled.
+    visible = Bookmark.objects.visible_to(user).in_menu_order().values(*ITEM_FIELDS)
     if not user.is_authenticated:
         if not settings.MESHDASH_ANONYMOUS_READ:
             return []

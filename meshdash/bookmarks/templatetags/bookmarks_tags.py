@@ -1,6 +1,6 @@
 from django import template
 
-from meshdash.bookmarks.menu import menu_sections
+from meshdash.bookmarks.menu import menu
 from meshdash.bookmarks.models import Watch
 from meshdash.bookmarks.models import may_share_with_everyone as _may_share_with_everyone
 from meshdash.bookmarks.watches import watched_workloads
@@ -15,7 +15,8 @@ MAX_WATCHED = 30
 
 @register.simple_tag
 def bookmark_menu(user):
-    return menu_sections(user)
+    """meshdash.bookmarks.menu.menu: sections, teams, may_share_with_everyone."""
+    return menu(user)
 
 
 @register.filter
