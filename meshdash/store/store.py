@@ -208,12 +208,14 @@ class SnapshotStore:
     # --- writing
 
     @_unavailable_on_connection_error
-    def write(self, snapshot: Snapshot) -> str:
-        """Write ``snapshot`` as a new version and make it the window's current one."""
+    def write(self, snapshot: Snapshot, overview: Overview | None = None) -> str:
+        """Write ``snapshot`` as a new version and make it the window's current one, with its
+        ``overview`` (the collection's, with drops against the history's baseline; without
+        one, summarised against the oldest point of the last hour here)."""
         version = f"{snapshot.window}.{int(snapshot.taken_at * 1000)}.{secrets.token_hex(4)}"
         minute = int(snapshot.taken_at // 60)
         oldest = self._update_history(snapshot.workloads, minute, snapshot.window == HISTORY_WINDOW)
-        summary = mesh_overview.summarise(snapshot, oldest, minute * 60)
+        summary = overview or mesh_overview.summarise(snapshot, oldest, minute * 60)
         values = {
             self._version_key(version, what): value
             for what, value in layout.version_values(snapshot, version, summary).items()
