@@ -143,7 +143,8 @@ def binary(name: str) -> str:
 
 
 def prepare_database() -> None:
-    """Migrates the database and creates (or resets) the login demo/demo."""
+    """Migrates the database, collects the static files (hashed names, compressed copies: what
+    gunicorn serves with a year's cache lifetime) and creates (or resets) the login demo/demo."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meshdash.settings")
     import django
 
@@ -152,6 +153,7 @@ def prepare_database() -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     user, _ = get_user_model().objects.get_or_create(username=LOGIN[0])
     user.set_password(LOGIN[1])
     user.is_active = True
