@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from meshdash.collectors.collect import ESSENTIAL_PARTS, CollectionFailed, collect
 from meshdash.collectors.kubernetes import KubernetesClient
 from meshdash.collectors.prometheus import PrometheusClient
+from meshdash.history import collection as history
 from meshdash.mesh.model import Snapshot
 from meshdash.observability import collection as observed
 
@@ -77,7 +78,9 @@ def collect_and_store(
                 prometheus.query_count,
                 {"collection": str(exc)},
             )
-        store.write(snapshot)
+        # Drops against the history's baseline; then the snapshot's points into the history.
+        store.write(snapshot, history.overview(snapshot))
+        history.record(snapshot)
         if snapshot.errors:
             log.warning("collection of %s partial: %s", window, snapshot.errors)
         status = "partial" if snapshot.errors else "ok"

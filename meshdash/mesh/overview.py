@@ -1,7 +1,8 @@
 """What the overview calls out, worked out once per snapshot from plain data: the totals, the
-workloads that need attention, the biggest drops against the last hour, injection problems and
-the namespaces to look at first. The collecting worker computes it; the store keeps it as one
-bounded blob, so the overview page costs the same at any size of mesh.
+workloads that need attention, the biggest drops against a baseline (the collection passes the
+same hour yesterday from meshdash's history, ``meshdash.history.collection``), injection
+problems and the namespaces to look at first. The collecting worker computes it; the store
+keeps it as one bounded blob, so the overview page costs the same at any size of mesh.
 """
 
 from collections import Counter
@@ -53,7 +54,7 @@ class Totals:
 
 @dataclass
 class Drop:
-    """A workload whose success rate or request rate fell against its oldest history point."""
+    """A workload whose success rate or request rate fell against its baseline point."""
 
     workload: Workload
     since: int  # unix seconds of the point compared against
@@ -79,13 +80,25 @@ class Overview:
     # Namespaces holding injection failures; empty when they are more than one list URL may
     # name (MAX_NAMESPACES).
     injection_failure_namespaces: list[str] = field(default_factory=list)
+    # What the drops compare against, in words (e.g. "the same hour yesterday"), and, when
+    # there is nothing to compare against, why (e.g. "not enough history yet").
+    drops_baseline: str = ""
+    drops_note: str = ""
 
 
 def summarise(
-    snapshot: Snapshot, oldest: Mapping[WorkloadKey, HistoryPoint], now_minute_t: int
+    snapshot: Snapshot,
+    oldest: Mapping[WorkloadKey, HistoryPoint],
+    now_minute_t: int,
+    *,
+    min_rps: float = 0.0,
+    baseline: str = "",
+    note: str = "",
 ) -> Overview:
-    """The overview of ``snapshot``; ``oldest`` holds each workload's oldest point of the last
-    hour, ``now_minute_t`` the snapshot's minute (unix seconds)."""
+    """The overview of ``snapshot``; ``oldest`` holds each workload's point to compare with
+    (its baseline), ``now_minute_t`` the snapshot's minute (unix seconds). Drops count only
+    for workloads that served at least ``min_rps`` at their baseline; ``baseline`` names it
+    and ``note`` says why there are no drops to show."""
     workloads = snapshot.workloads
     namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
     failures = injection_failures(workloads, namespaces)
@@ -94,7 +107,7 @@ def summarise(
     return Overview(
         totals=totals(workloads),
         attention=attention(workloads),
-        drops=drops(workloads, oldest, now_minute_t),
+        drops=drops(workloads, oldest, now_minute_t, min_rps=min_rps),
         namespaces=worst_namespaces(namespaces)[:OVERVIEW_NAMESPACES],
         control_plane=snapshot.control_plane,
         namespace_count=len(namespaces),
@@ -105,6 +118,8 @@ def summarise(
         injection_failure_namespaces=(
             failing_namespaces if len(failing_namespaces) <= MAX_NAMESPACES else []
         ),
+        drops_baseline=baseline,
+        drops_note=note,
     )
 
 
@@ -162,12 +177,18 @@ def drops(
     oldest: Mapping[WorkloadKey, HistoryPoint],
     now_minute_t: int,
     limit: int = DROPS_LIMIT,
+    *,
+    min_rps: float = 0.0,
 ) -> list[Drop]:
-    """The workloads that fell the most against their oldest point of the last hour."""
+    """The workloads that fell the most against their earlier point in ``oldest``, among
+    those that served at least ``min_rps`` then: below it a fall is noise (one failure
+    of three requests is a third)."""
     found = []
     for workload in workloads:
         before = oldest.get(workload.key)
         if before is None or before.t >= now_minute_t:
+            continue
+        if min_rps > 0 and (before.rps or 0.0) < min_rps:
             continue
         fall = drop_of(workload, before)
         if fall > 0:
