@@ -82,6 +82,27 @@ def test_drops_skip_workloads_without_an_older_point():
     assert [(d.workload.name, d.fall) for d in got] == [("c", pytest.approx(0.9)), ("a", 0.5)]
 
 
+def test_drops_leave_out_workloads_below_the_traffic_floor_at_their_baseline():
+    a, b = w("a", rps=0.0), w("b", rps=0.0, success_rate=None)
+    old = {
+        a.key: HistoryPoint(t=60, success_rate=1.0, rps=0.2, latency_ms_p99=None),
+        b.key: HistoryPoint(t=60, success_rate=1.0, rps=5.0, latency_ms_p99=None),
+    }
+    assert [d.workload.name for d in drops([a, b], old, 120)] == ["a", "b"]
+    assert [d.workload.name for d in drops([a, b], old, 120, min_rps=0.5)] == ["b"]
+
+
+def test_the_summary_names_its_baseline_or_why_it_has_none():
+    snapshot = Snapshot("1m", taken_at=600.0, workloads=[w("a", rps=1.0)])
+    got = summarise(snapshot, {}, 600, baseline="the same hour yesterday", note="not enough")
+    assert (got.drops, got.drops_baseline, got.drops_note) == (
+        [],
+        "the same hour yesterday",
+        "not enough",
+    )
+    assert summarise(snapshot, {}, 600).drops_note == ""
+
+
 def ns(name, inject="", **fields):
     return Namespace(name, inject, **fields)
 
