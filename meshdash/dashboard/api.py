@@ -17,6 +17,7 @@ from meshdash.dashboard.filters import (
 )
 from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
+from meshdash.dashboard.ranges import baselines_json, workload_baselines
 from meshdash.mesh.columns import CSV_FIELDS
 from meshdash.mesh.model import KINDS
 from meshdash.mesh.query import MAX_PER_PAGE
@@ -148,6 +149,7 @@ def workload_detail(request, namespace, kind, name):
             "pods": [dataclasses.asdict(pod) for pod in detail.pods],
             "routes": [dataclasses.asdict(route) for route in detail.routes],
             "history": [dataclasses.asdict(point) for point in history],
+            "baselines": baselines_json(workload_baselines(detail.workload.key, window)),
             "snapshot": snapshot_json(meta),
         }
     )

@@ -6,6 +6,7 @@ exception is the list rows' sparkline, written here whole (``sparkline_svg``) fo
 meshdash.dashboard.rows builds without templates: it holds only numbers this module formats.
 """
 
+import operator
 import time
 from dataclasses import dataclass, field
 
@@ -164,8 +165,16 @@ class Marker:
     label: str  # what happened, e.g. "rollout"
 
 
+def _cores(value) -> str:
+    return number(None) if value is None else f"{value * 1000:,.0f} m"
+
+
+def _days(value) -> str:
+    return number(None) if value is None else f"{value:,.1f} d"
+
+
 # How a chart's unit is written; any other unit is a plain number.
-UNIT_FORMATS = {"%": percent, "ms": ms, "rps": rps, "bytes": bytes_}
+UNIT_FORMATS = {"%": percent, "ms": ms, "rps": rps, "bytes": bytes_, "cores": _cores, "d": _days}
 
 
 @dataclass
@@ -217,6 +226,10 @@ class Chart:
     @property
     def plot_width(self) -> int:
         return self.width - self.left - self.right
+
+    @property
+    def plot_height(self) -> int:
+        return self.plot_bottom - self.top
 
 
 def _runs(samples, step: float | None) -> list[list[tuple[float, float]]]:
@@ -294,7 +307,8 @@ def history_chart(
     width: int = 360,
     height: int = 110,
 ) -> Chart:
-    """One metric of ``points`` (oldest first, each with ``t`` and ``attr``) over
+    """One metric of ``points`` (oldest first, each with ``t`` and ``attr``, the name of an
+    attribute or a function of a point) over
     ``start``..``end`` (the points' own span by default).
 
     ``step`` is the points' resolution: more than one and a half steps without a point is a
@@ -302,7 +316,8 @@ def history_chart(
     spans at least one percent of it. ``markers`` are (unix seconds, label) pairs drawn as
     vertical lines (rollouts). At most two points per pixel column are drawn.
     """
-    samples = [(p.t, getattr(p, attr)) for p in points]
+    value_of = attr if callable(attr) else operator.attrgetter(attr)
+    samples = [(p.t, value_of(p)) for p in points]
     values = [v for _, v in samples if v is not None]
     high = (ceiling if ceiling is not None else max(values)) if values else None
     low = (0.0 if zero_based else min(values)) if values else None
@@ -356,6 +371,61 @@ def history_chart(
         Marker(x=x_of(t), t=int(t), label=text) for t, text in markers if start <= t <= end
     ]
     return chart
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What one chart of a series draws: ``value`` is an attribute name or a function of a
+    point."""
+
+    value: object
+    label: str
+    unit: str
+    zero_based: bool = True
+    ceiling: float | None = None
+
+
+def _cert_days_left(point) -> float | None:
+    expiry = point.cert_expiry
+    return None if expiry is None else (expiry - point.t) / DAY
+
+
+WORKLOAD_CHARTS = (
+    ChartSpec("success_rate", "Success rate", "%", zero_based=False, ceiling=1.0),
+    ChartSpec("rps", "Requests per second", "rps"),
+    ChartSpec("p99", "P99 latency", "ms"),
+    ChartSpec("tcp_connections", "TCP connections", ""),
+)
+# Memory is not drawn from zero: a creep of a megabyte a week on 20 MB must show.
+POD_CHARTS = (
+    ChartSpec("memory_bytes", "Proxy memory", "bytes", zero_based=False),
+    ChartSpec("cpu_cores", "Proxy CPU", "cores"),
+    ChartSpec(_cert_days_left, "Leaf certificate: days left", "d"),
+    ChartSpec("restarts", "Restarts", ""),
+)
+
+
+def series_charts(series, specs, *, width: int = 360, height: int = 110) -> list[Chart]:
+    """A chart per spec of one history series (``start``, ``end``, ``step``, ``points``
+    oldest first, ``deploys``: rollout times drawn as markers)."""
+    markers = [(t, "rollout") for t in series.deploys]
+    return [
+        history_chart(
+            series.points,
+            spec.value,
+            spec.label,
+            spec.unit,
+            start=series.start,
+            end=series.end,
+            step=series.step,
+            markers=markers,
+            zero_based=spec.zero_based,
+            ceiling=spec.ceiling,
+            width=width,
+            height=height,
+        )
+        for spec in specs
+    ]
 
 
 def hour_chart(history, attr: str, label: str, unit: str, **kwargs) -> Chart:

@@ -8,11 +8,13 @@ exception is a page past the end, which the store clamps to the last page.
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.http import QueryDict
 
 from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.health import HEALTH_STATES
+from meshdash.mesh.history import DEFAULT_RANGE, RANGES, range_bounds
 from meshdash.mesh.model import KINDS, WINDOWS
 from meshdash.mesh.names import MAX_SUBDOMAIN, is_namespace_name
 from meshdash.mesh.query import (
@@ -150,3 +152,80 @@ def parse_namespace_query(params) -> NamespaceQuery:
 def parse_list_params(params, default_window: str, **kwargs) -> ListParams:
     window = parse_window(params, default_window)
     return ListParams(query=parse_workload_query(params, **kwargs), window=window)
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """The span a page's charts cover: a named range ending now (``?range=7d``), or the
+    explicit ``?from=...&to=...`` of an incident (``name`` then empty)."""
+
+    name: str
+    start: int  # unix seconds
+    end: int
+
+    @property
+    def start_iso(self) -> str:
+        return _iso(self.start)
+
+    @property
+    def end_iso(self) -> str:
+        return _iso(self.end)
+
+    def params(self, default: str) -> QueryDict:
+        """The query that keeps this range in a link: empty for the default range."""
+        params = QueryDict(mutable=True)
+        if not self.name:
+            params["from"], params["to"] = self.start_iso, self.end_iso
+        elif self.name != default:
+            params["range"] = self.name
+        return params
+
+
+# An explicit range ends at most this far in the future (clocks differ a little).
+RANGE_CLOCK_SKEW = 60
+MIN_RANGE_SECONDS = 60
+
+
+def _iso(t: int) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instant(params, name: str) -> int:
+    """Unix seconds from ISO 8601 (UTC unless it says otherwise) or a whole number."""
+    raw = _single(params, name)
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadQuery(
+            f"{name} must be a time like 2026-12-01T22:00:00Z or unix seconds, not {raw[:40]!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
+def parse_time_range(params, now: float) -> TimeRange:
+    """``range`` (one of mesh.history.RANGES, DEFAULT_RANGE when absent) or both ``from`` and
+    ``to``, which span at most the longest range and end no later than now."""
+    explicit = [name for name in ("from", "to") if _single(params, name)]
+    if not explicit:
+        name = _choice(params, "range", tuple(RANGES), DEFAULT_RANGE)
+        start, end = range_bounds(name, now)
+        return TimeRange(name, start, end)
+    if _single(params, "range"):
+        raise BadQuery("give either range or from and to, not both")
+    if len(explicit) == 1:
+        raise BadQuery("from and to go together: give both")
+    start, end = _instant(params, "from"), _instant(params, "to")
+    longest = max(RANGES.values())
+    if end - start < MIN_RANGE_SECONDS:
+        raise BadQuery(f"to must be at least {MIN_RANGE_SECONDS} s after from")
+    if end - start > longest:
+        raise BadQuery(f"from and to may be at most {longest // 86400} days apart")
+    if end > now + RANGE_CLOCK_SKEW:
+        raise BadQuery("to is in the future")
+    if start < 0:
+        raise BadQuery("from is before 1970")
+    return TimeRange("", start, end)

@@ -13,6 +13,11 @@ urlpatterns = [
         views.workload_detail,
         name="workload_detail",
     ),
+    path(
+        "workloads/<str:namespace>/<str:kind>/<str:name>/pods/<str:pod>/history/",
+        views.pod_history,
+        name="pod_history",
+    ),
     path("api/v1/workloads", api.workloads, name="api_workloads"),
     path(
         "api/v1/workloads/<str:namespace>/<str:kind>/<str:name>",

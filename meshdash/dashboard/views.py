@@ -17,6 +17,7 @@ from meshdash.dashboard.filters import (
     parse_list_params,
     parse_namespace,
     parse_namespace_query,
+    parse_time_range,
     parse_window,
     window_params,
 )
@@ -29,13 +30,22 @@ from meshdash.dashboard.next_steps import (
     workload_commands,
     workload_promql,
 )
+from meshdash.dashboard.ranges import (
+    baseline_rows,
+    pod_charts,
+    pod_series,
+    range_context,
+    workload_baselines,
+    workload_charts,
+    workload_series,
+)
 from meshdash.dashboard.rows import namespace_rows, workload_rows
 from meshdash.lib.htmx import render_page, wants_partial
 from meshdash.lib.templatetags.meshdash import with_query
 from meshdash.mesh.columns import NAMESPACE_COLUMNS
 from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import KINDS, WINDOWS
-from meshdash.mesh.names import MAX_LABEL, MAX_SUBDOMAIN
+from meshdash.mesh.names import MAX_LABEL, MAX_SUBDOMAIN, is_namespace_name, is_object_name
 from meshdash.mesh.query import DEFAULT_PER_PAGE, MAX_NAMESPACES
 from meshdash.store import SnapshotStore, StoreUnavailable
 
@@ -277,6 +287,7 @@ def namespace_detail(request, namespace):
 @dashboard_page
 def workload_detail(request, namespace, kind, name):
     window = parse_window(request.GET, _default_window())
+    time_range = parse_time_range(request.GET, time.time())
     if kind not in KINDS or len(name) > MAX_SUBDOMAIN or len(namespace) > MAX_LABEL:
         raise Http404("no such workload")
     store = SnapshotStore.from_settings()
@@ -285,7 +296,7 @@ def workload_detail(request, namespace, kind, name):
     if detail is None:
         raise Http404("no such workload")
     workload = detail.workload
-    history = store.history(namespace, kind, name)
+    series = workload_series(workload.key, time_range, window)
     first_pod = detail.pods[0].name if detail.pods else ""
     context = _base_context(request, window)
     context.update(_freshness(meta))
@@ -294,13 +305,10 @@ def workload_detail(request, namespace, kind, name):
             "detail": detail,
             "workload": workload,
             "resource": resource(kind, name),
-            "charts": [
-                charts.hour_chart(
-                    history, "success_rate", "Success rate", "%", zero_based=False, ceiling=1.0
-                ),
-                charts.hour_chart(history, "rps", "Requests per second", "rps"),
-                charts.hour_chart(history, "latency_ms_p99", "P99 latency", "ms"),
-            ],
+            **range_context(time_range, context["window_params"]),
+            "series": series,
+            "charts": workload_charts(series),
+            "baselines": baseline_rows(workload_baselines(workload.key, window)),
             "graph": charts.neighbourhood(workload, detail.callers, detail.callees),
             "commands": workload_commands(namespace, kind, name, first_pod),
             "pods": [(pod, logs_command(namespace, pod.name)) for pod in detail.pods],
@@ -317,3 +325,29 @@ def workload_detail(request, namespace, kind, name):
         }
     )
     return render_page(request, "dashboard/workload.html", context, "detail")
+
+
+@dashboard_page
+def pod_history(request, namespace, kind, name, pod):
+    """One pod's proxy charts over the page's time range: the workload page loads them into
+    the pod's row when it is opened."""
+    window = parse_window(request.GET, _default_window())
+    time_range = parse_time_range(request.GET, time.time())
+    if kind not in KINDS or not is_object_name(name) or not is_object_name(pod):
+        raise Http404("no such pod")
+    if not is_namespace_name(namespace):
+        raise Http404("no such pod")
+    series = pod_series(namespace, pod, time_range)
+    context = _base_context(request, window)
+    context.update(range_context(time_range, context["window_params"]))
+    context.update(
+        {
+            "namespace": namespace,
+            "kind": kind,
+            "name": name,
+            "pod": pod,
+            "series": series,
+            "charts": pod_charts(series),
+        }
+    )
+    return render_page(request, "dashboard/pod_history.html", context, "charts")

@@ -16,6 +16,7 @@ def client(client, user):
 
 
 @pytest.fixture
-def known(redis_client):
-    """The known mesh written as the current 1m snapshot, with five minutes of history."""
-    return write_known(redis_client)
+def known(redis_client, db):
+    """The known mesh written as the current 1m snapshot, with five minutes of history (in
+    Redis, and in the durable history the workload page's charts read)."""
+    return write_known(redis_client, durable=True)

@@ -9,6 +9,7 @@ import time
 
 from django.conf import settings
 
+from meshdash.history import write as history_write
 from meshdash.mesh.health import HealthRules, classify, judge_edge
 from meshdash.mesh.model import (
     ControlPlane,
@@ -265,14 +266,30 @@ def known_snapshot(
     )
 
 
-def write_known(redis_client, minutes: int = 5, window: str = "1m", **kwargs) -> Snapshot:
-    """Write ``minutes`` snapshots a minute apart (history for sparklines); return the last."""
+def forget_history_ids() -> None:
+    """The history's writer remembers series ids and rollouts per process; a test's database,
+    rolled back after the last test, has none of them."""
+    history_write._ids.clear()
+    history_write._rollouts.clear()
+
+
+def write_known(
+    redis_client, minutes: int = 5, window: str = "1m", *, durable: bool = False, **kwargs
+) -> Snapshot:
+    """Write ``minutes`` snapshots a minute apart (history for sparklines); return the last.
+
+    ``durable``: record them in the durable history too (meshdash.history, in the database),
+    as a collection does, for the workload page's charts."""
     store = SnapshotStore(redis_client, settings.MESHDASH_REDIS_PREFIX, snapshot_ttl_seconds=60)
     now = time.time()
     snapshot = None
+    if durable:
+        forget_history_ids()
     for back in range(minutes - 1, -1, -1):
         snapshot = known_snapshot(window, taken_at=now - back * 60, **kwargs)
         store.write(snapshot)
+        if durable:
+            history_write.record(snapshot)
     return snapshot
 
 
