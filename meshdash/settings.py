@@ -183,6 +183,8 @@ KUBE_CONTEXT = env_str("MESHDASH_KUBE_CONTEXT", "")
 KUBE_PAGE_SIZE = env_int("MESHDASH_KUBE_PAGE_SIZE", 500, minimum=1)
 KUBE_TIMEOUT_SECONDS = env_float("MESHDASH_KUBE_TIMEOUT_SECONDS", 20.0, minimum=0.1)
 LINKERD_NAMESPACE = env_str("MESHDASH_LINKERD_NAMESPACE", "linkerd")
+# The newest events kept per object (a workload, a ReplicaSet, a pod) for the workload page.
+MESHDASH_EVENTS_PER_OBJECT = env_int("MESHDASH_EVENTS_PER_OBJECT", 5, minimum=0)
 
 # --- Collection. Seconds between collections of each window (meshdash.mesh.model.WINDOW_TABLE
 # names the variable setting each): the 1m window every MESHDASH_REFRESH_SECONDS, which pages

@@ -136,4 +136,4 @@ def collect(
 
 def _read_cluster(kube: KubernetesClient, deadline: float | None) -> ClusterState:
     raw = kube.fetch(deadline=deadline)
-    return build_cluster_state(raw, kube.linkerd_namespace)
+    return build_cluster_state(raw, kube.linkerd_namespace, kube.events_per_object)

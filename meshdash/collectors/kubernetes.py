@@ -6,6 +6,7 @@ fetched with ``_preload_content=False`` and decoded with ``json.loads``. Lists a
 """
 
 import base64
+import dataclasses
 import json
 import re
 import threading
@@ -25,7 +26,17 @@ from kubernetes.utils import parse_quantity
 from meshdash.collectors.waiting import WaitClock, seconds_left
 from meshdash.mesh.kinds import KIND_BY_API_KIND, Kind
 from meshdash.mesh.kinds import TABLE as KIND_TABLE
-from meshdash.mesh.model import TEAM_LABEL, ControlPlane, Pod, WorkloadKey, bound_text
+from meshdash.mesh.model import (
+    TEAM_LABEL,
+    ControlPlane,
+    Event,
+    Pod,
+    Service,
+    WorkloadKey,
+    bound_labels,
+    bound_text,
+)
+from meshdash.mesh.pods import pod_problems
 
 PROXY_CONTAINER = "linkerd-proxy"
 INJECT_ANNOTATION = "linkerd.io/inject"
@@ -36,6 +47,13 @@ COMPONENT_LABEL = "linkerd.io/control-plane-component"
 _OPTIONAL_LISTS = frozenset(
     {"controllerrevisions", *(kind.list_name for kind in KIND_TABLE if kind.api_group == "batch")}
 )
+# Lists that only add detail to the pages: a failure is named, the collection goes on.
+DETAIL_LISTS = ("services", "events")
+DEFAULT_EVENTS_PER_OBJECT = 5
+MAX_EVENT_MESSAGE = 1024
+# Node events that concern the pods on the node: the kernel's OOM killer (node-problem-
+# detector reports it on the Node, naming the process, not the pod).
+_NODE_EVENTS_FOR_OOMKILLED_PODS = frozenset({"OOMKilling"})
 
 
 class KubernetesError(Exception):
@@ -53,6 +71,8 @@ class WorkloadInfo:
     last_rollout: float | None = None
     inject_annotation: str = ""
     created_at: float | None = None
+    template_labels: dict[str, str] = field(default_factory=dict)  # what its pods carry
+    labels: dict[str, str] = field(default_factory=dict)  # bound_labels, object and template
 
 
 @dataclass
@@ -68,6 +88,8 @@ class ClusterState:
     aliases: dict[WorkloadKey, WorkloadKey] = field(default_factory=dict)
     control_plane: ControlPlane = field(default_factory=ControlPlane)
     errors: dict[str, str] = field(default_factory=dict)
+    services: list[Service] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # newest per object, with their workload
 
 
 def parse_time(text: object) -> float | None:
@@ -201,6 +223,65 @@ def _memory_bytes(text: object) -> float | None:
         return None
 
 
+def _last_termination(cs: dict) -> str:
+    """Why a container's last run ended: its previous run's (``lastState``), else its current
+    one's when that ended in failure ("Completed" is no news)."""
+    last = _dict(_dict(cs.get("lastState")).get("terminated"))
+    current = _dict(_dict(cs.get("state")).get("terminated"))
+    if last:
+        return bound_text(last.get("reason") or f"ExitCode:{last.get('exitCode')}", 63)
+    if current and current.get("exitCode") != 0:
+        return bound_text(current.get("reason") or f"ExitCode:{current.get('exitCode')}", 63)
+    return ""
+
+
+def _containers(raw: dict) -> dict:
+    """Per container of ``raw``: the proxy's restarts and last termination, the application
+    containers' first last termination (OOMKilled first), a waiting reason, the init
+    container not done."""
+    spec, status = _dict(raw.get("spec")), _dict(raw.get("status"))
+    found = {
+        "proxy_restarts": 0,
+        "proxy_last_termination": "",
+        "app_last_termination": "",
+        "app_last_termination_container": "",
+        "waiting_reason": "",
+        "init_waiting": "",
+    }
+    sidecars = {
+        _dict(c).get("name")
+        for c in _list(spec.get("initContainers"))
+        if _dict(c).get("restartPolicy") == "Always"
+    }
+    app_ends: list[tuple[str, str]] = []
+    for init, statuses in (
+        (True, _list(status.get("initContainerStatuses"))),
+        (False, _list(status.get("containerStatuses"))),
+    ):
+        for cs in statuses:
+            cs = _dict(cs)
+            name = bound_text(cs.get("name", ""), 63)
+            state = _dict(cs.get("state"))
+            waiting = bound_text(_dict(state.get("waiting")).get("reason", ""), 63)
+            ended = _last_termination(cs)
+            if name == PROXY_CONTAINER:
+                count = cs.get("restartCount")
+                found["proxy_restarts"] = count if isinstance(count, int) and count > 0 else 0
+                found["proxy_last_termination"] = ended
+            elif ended:
+                app_ends.append((name, ended))
+            if init and name not in sidecars:
+                done = _dict(state.get("terminated")).get("exitCode") == 0
+                if not done and not found["init_waiting"]:
+                    found["init_waiting"] = name
+            if waiting and waiting not in ("PodInitializing", "ContainerCreating"):
+                found["waiting_reason"] = found["waiting_reason"] or waiting
+    if app_ends:
+        name, reason = next((e for e in app_ends if e[1] == "OOMKilled"), app_ends[0])
+        found["app_last_termination"], found["app_last_termination_container"] = reason, name
+    return found
+
+
 def parse_pod(raw: dict, owner: WorkloadKey | None, namespace_inject: str) -> Pod:
     meta, status = _meta(raw), _dict(raw.get("status"))
     proxy = _proxy_container(raw)
@@ -217,7 +298,7 @@ def parse_pod(raw: dict, owner: WorkloadKey | None, namespace_inject: str) -> Po
         proxy_limit = _memory_bytes(
             _dict(_dict(proxy.get("resources")).get("limits")).get("memory")
         )
-    return Pod(
+    pod = Pod(
         namespace=bound_text(meta.get("namespace", "")),
         name=bound_text(meta.get("name", "")),
         workload_kind=owner.kind if owner else "",
@@ -233,7 +314,25 @@ def parse_pod(raw: dict, owner: WorkloadKey | None, namespace_inject: str) -> Po
         inject_annotation=_annotation(raw, INJECT_ANNOTATION),
         namespace_inject_annotation=namespace_inject,
         proxy_memory_limit_bytes=proxy_limit,
+        labels=bound_labels(meta.get("labels")),
+        **_containers(raw),
     )
+    pod.problems = pod_problems(pod)
+    return pod
+
+
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def go_duration_seconds(text: object) -> float | None:
+    """A Go duration such as ``24h0m0s`` in seconds; None when it is not one."""
+    if not isinstance(text, str) or not text:
+        return None
+    parts = _GO_DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _GO_UNITS[u] for n, u in parts)
 
 
 def certificate_not_after(pem: str | bytes) -> float | None:
@@ -256,6 +355,7 @@ class KubernetesClient:
         page_size: int = 500,
         timeout: float = 20.0,
         linkerd_namespace: str = "linkerd",
+        events_per_object: int = DEFAULT_EVENTS_PER_OBJECT,
     ):
         self.api_client = api_client
         self.core = k8s.CoreV1Api(api_client)
@@ -264,6 +364,7 @@ class KubernetesClient:
         self.page_size = page_size
         self.timeout = timeout
         self.linkerd_namespace = linkerd_namespace
+        self.events_per_object = events_per_object
         self._waiting = WaitClock()
 
     @property
@@ -295,6 +396,7 @@ class KubernetesClient:
             page_size=settings.KUBE_PAGE_SIZE,
             timeout=settings.KUBE_TIMEOUT_SECONDS,
             linkerd_namespace=settings.LINKERD_NAMESPACE,
+            events_per_object=settings.MESHDASH_EVENTS_PER_OBJECT,
         )
 
     def _call(self, method: Callable, *args, timeout: float | None = None, **kwargs) -> dict:
@@ -357,6 +459,9 @@ class KubernetesClient:
             # Read for the workload that owns them and its last rollout.
             "replicasets": self.apps.list_replica_set_for_all_namespaces,
             "controllerrevisions": self.apps.list_controller_revision_for_all_namespaces,
+            # The Services list and the pages' events.
+            "services": self.core.list_service_for_all_namespaces,
+            "events": self.core.list_event_for_all_namespaces,
         }
         objects = {
             "trust_roots": (self.core.read_namespaced_config_map, "linkerd-identity-trust-roots"),
@@ -412,7 +517,11 @@ def _workload_keys(raw: RawCluster) -> dict[tuple[str, str, str], dict]:
     return found
 
 
-def build_cluster_state(raw: RawCluster, linkerd_namespace: str = "linkerd") -> ClusterState:
+def build_cluster_state(
+    raw: RawCluster,
+    linkerd_namespace: str = "linkerd",
+    events_per_object: int = DEFAULT_EVENTS_PER_OBJECT,
+) -> ClusterState:
     state = ClusterState(errors=dict(raw.errors))
     for obj in _list(raw.data.get("namespaces")):
         name = bound_text(_meta(obj).get("name", ""))
@@ -441,6 +550,9 @@ def build_cluster_state(raw: RawCluster, linkerd_namespace: str = "linkerd") -> 
             _dict(template_meta.get("labels")).get(TEAM_LABEL, "")
         )
         created = parse_time(_meta(obj).get("creationTimestamp"))
+        template_labels = {
+            bound_text(k): bound_text(v, 63) for k, v in _dict(template_meta.get("labels")).items()
+        }
         state.workloads[key] = WorkloadInfo(
             key=key,
             team=team,
@@ -448,6 +560,8 @@ def build_cluster_state(raw: RawCluster, linkerd_namespace: str = "linkerd") -> 
                 _dict(template_meta.get("annotations")).get(INJECT_ANNOTATION, "")
             ),
             created_at=created,
+            template_labels=template_labels,
+            labels=bound_labels({**_dict(_meta(obj).get("labels")), **template_labels}),
         )
 
     # Last rollout: the newest ReplicaSet of a Deployment, the newest ControllerRevision of a
@@ -486,7 +600,130 @@ def build_cluster_state(raw: RawCluster, linkerd_namespace: str = "linkerd") -> 
             service_accounts[owner].add(bound_text(sa))
     state.service_accounts = dict(service_accounts)
     state.control_plane = build_control_plane(raw, state.pods, linkerd_namespace, state.errors)
+    state.services = build_services(raw, state)
+    state.events = build_events(raw, state, rs_owner, events_per_object)
     return state
+
+
+def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def build_services(raw: RawCluster, state: ClusterState) -> list[Service]:
+    """Services with the workloads whose pod template their selector matches."""
+    by_namespace: dict[str, list[WorkloadInfo]] = defaultdict(list)
+    for info in state.workloads.values():
+        by_namespace[info.key.namespace].append(info)
+    services = []
+    for obj in _list(raw.data.get("services")):
+        meta, spec = _meta(obj), _dict(obj.get("spec"))
+        namespace, name = bound_text(meta.get("namespace", "")), bound_text(meta.get("name", ""))
+        if not namespace or not name:
+            continue
+        selector = {
+            bound_text(k): bound_text(v, 63) for k, v in _dict(spec.get("selector")).items()
+        }
+        ports = []
+        for port in _list(spec.get("ports"))[:20]:
+            port = _dict(port)
+            label = f"{port.get('port', '')}/{port.get('protocol', 'TCP')}"
+            ports.append(bound_text(f"{port['name']} {label}" if port.get("name") else label, 80))
+        backing = sorted(
+            f"{info.key.kind}/{info.key.name}"
+            for info in by_namespace.get(namespace, [])
+            if _selects(selector, info.template_labels)
+        )
+        services.append(
+            Service(
+                namespace=namespace,
+                name=name,
+                type=bound_text(spec.get("type", "ClusterIP"), 63),
+                cluster_ip=bound_text(spec.get("clusterIP", ""), 63),
+                ports=ports,
+                selector=selector,
+                workloads=backing[:50],
+            )
+        )
+    return sorted(services, key=lambda s: (s.namespace, s.name))
+
+
+def _event_time(obj: dict) -> float | None:
+    series = _dict(obj.get("series"))
+    return (
+        parse_time(series.get("lastObservedTime"))
+        or parse_time(obj.get("lastTimestamp"))
+        or parse_time(obj.get("eventTime"))
+        or parse_time(_meta(obj).get("creationTimestamp"))
+    )
+
+
+def build_events(
+    raw: RawCluster,
+    state: ClusterState,
+    rs_owner: dict[tuple[str, str], WorkloadKey],
+    per_object: int,
+) -> list[Event]:
+    """The newest ``per_object`` events of each object that is a workload, one of its
+    ReplicaSets or pods, or a node (the OOM killer's, for its pods whose container was
+    OOMKilled), each with the workload it is shown with."""
+    pod_owner = {
+        (p.namespace, p.name): WorkloadKey(p.namespace, p.workload_kind, p.workload_name)
+        for p in state.pods
+        if p.workload_kind
+    }
+    oomkilled_on: dict[str, list[WorkloadKey]] = defaultdict(list)
+    for pod in state.pods:
+        if pod.node and "oomkilled" in pod.problems and (pod.namespace, pod.name) in pod_owner:
+            oomkilled_on[pod.node].append(pod_owner[(pod.namespace, pod.name)])
+    by_object: dict[tuple[str, str, str], list[tuple[float, Event, list[WorkloadKey]]]] = (
+        defaultdict(list)
+    )
+    for obj in _list(raw.data.get("events")):
+        involved = _dict(obj.get("involvedObject") or obj.get("regarding"))
+        kind = bound_text(involved.get("kind", ""), 63)
+        name = bound_text(involved.get("name", ""))
+        namespace = bound_text(involved.get("namespace") or _meta(obj).get("namespace", ""))
+        reason = bound_text(obj.get("reason", ""), 128)
+        owners: list[WorkloadKey] = []
+        if kind == "Pod":
+            owners = [pod_owner[(namespace, name)]] if (namespace, name) in pod_owner else []
+        elif kind == "ReplicaSet":
+            owners = [rs_owner[(namespace, name)]] if (namespace, name) in rs_owner else []
+        elif kind == "Node" and reason in _NODE_EVENTS_FOR_OOMKILLED_PODS:
+            owners = oomkilled_on.get(name, [])
+        elif kind in KIND_BY_API_KIND:
+            key = WorkloadKey(namespace, KIND_BY_API_KIND[kind], name)
+            key = state.aliases.get(key, key)
+            owners = [key] if key in state.workloads else []
+        owners = [o for o in owners if o in state.workloads]
+        if not owners:
+            continue
+        seen = _event_time(obj)
+        count = obj.get("count") or _dict(obj.get("series")).get("count") or 1
+        source = _dict(obj.get("source")).get("component") or obj.get("reportingComponent")
+        event = Event(
+            namespace=namespace,
+            object_kind=kind,
+            object_name=name,
+            type=bound_text(obj.get("type", ""), 63),
+            reason=reason,
+            message=bound_text(obj.get("message") or obj.get("note") or "", MAX_EVENT_MESSAGE),
+            count=count if isinstance(count, int) and count > 0 else 1,
+            first_seen=parse_time(obj.get("firstTimestamp")) or seen,
+            last_seen=seen,
+            source=bound_text(source or "", 128),
+        )
+        by_object[(namespace, kind, name)].append((seen or 0.0, event, owners))
+    events = []
+    for entries in by_object.values():
+        entries.sort(key=lambda entry: -entry[0])
+        for _, event, owners in entries[:per_object]:
+            for owner in dict.fromkeys(owners):
+                events.append(
+                    dataclasses.replace(event, workload_kind=owner.kind, workload_name=owner.name)
+                )
+    events.sort(key=lambda e: (e.namespace, e.workload_kind, e.workload_name, -(e.last_seen or 0)))
+    return events
 
 
 def _note_rollout(state: ClusterState, key: WorkloadKey, at: float | None) -> None:
@@ -520,6 +757,10 @@ def build_control_plane(
         try:
             values = yaml.safe_load(values_text)
             plane.version = bound_text(_dict(values).get("linkerdVersion", ""), 63)
+            lifetime = _dict(_dict(_dict(values).get("identity")).get("issuer")).get(
+                "issuanceLifetime"
+            )
+            plane.leaf_lifetime_seconds = go_duration_seconds(lifetime) or 86400.0
         except yaml.YAMLError:
             errors["linkerd_config"] = "linkerd-config holds values that are not YAML"
 

@@ -1,7 +1,7 @@
 """PromQL for one collection, and a client that runs it with bounded concurrency.
 
 Every query is grouped over the whole mesh (``sum by (namespace, <owners>, ...)``), so one
-collection costs the same number of queries whatever the size of the mesh: 12 per window, and
+collection costs the same number of queries whatever the size of the mesh: 14 per window, and
 ``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
 bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
 three times over would aggregate the same buckets three times, and the same answer, by client,
@@ -115,9 +115,12 @@ def inbound_clients(window: str, match: str = "", *, admin_port: int = ADMIN_POR
 
 
 def edge_responses(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
-    """Outbound by destination; a meshed Prometheus's scrapes of other proxies left out."""
+    """Outbound by destination and the Service called (``dst_service``, which the destination
+    controller sets): edges, and each Service's traffic as its callers see it. A meshed
+    Prometheus's scrapes of other proxies left out."""
     return _sum_increase(
-        f"namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, tls, server_id, classification",
+        f"namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, dst_service, tls, server_id, "
+        "classification",
         "response_total",
         window,
         _OUTBOUND,
@@ -156,7 +159,7 @@ def tcp(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
     by = f"sum by (namespace, {_OWNERS})"
     # The clients' side, by destination: the edges to workloads that serve TCP only.
     out = _selector(_OUTBOUND, 'peer="dst"', _not_admin(admin_port), match)
-    by_edge = f"sum by (namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, tls)"
+    by_edge = f"sum by (namespace, {_OWNERS}, dst_namespace, {_DST_OWNERS}, dst_service, tls)"
     return " or ".join(
         [
             _tagged(f"{by} (tcp_open_connections{sel})", "open"),
@@ -191,6 +194,44 @@ def linkerd_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_POR
     )
 
 
+def pod_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
+    """Per pod, the application's inbound responses by classification and its latency
+    buckets: the one bad replica among its workload's pods."""
+    sel = _selector(_INBOUND, *_application(admin_port), match)
+    return " or ".join(
+        [
+            _tagged(
+                "sum by (namespace, pod, classification) "
+                f"(increase(response_total{sel}[{window}]))",
+                "responses",
+            ),
+            _tagged(
+                "sum by (le, namespace, pod) "
+                f"(increase(response_latency_ms_bucket{sel}[{window}]))",
+                "latency",
+            ),
+        ]
+    )
+
+
+def authorizations(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
+    """Inbound authorization decisions per workload, Server (``srv_*``) and policy
+    (``authz_*``; denials have none): ``inbound_{http,tcp}_authz_{allow,deny}_total``, which
+    carry no ``direction``. The admin port and the kubelet's probes are Linkerd's own."""
+    application = _selector(*_application(admin_port), match)
+    by = f"namespace, {_OWNERS}, srv_kind, srv_name"
+    parts = {
+        "http_allow": ("inbound_http_authz_allow_total", f"{by}, authz_kind, authz_name"),
+        "http_deny": ("inbound_http_authz_deny_total", by),
+        "tcp_allow": ("inbound_tcp_authz_allow_total", f"{by}, authz_kind, authz_name"),
+        "tcp_deny": ("inbound_tcp_authz_deny_total", by),
+    }
+    return " or ".join(
+        _tagged(f"sum by ({group}) (increase({metric}{application}[{window}]))", name)
+        for name, (metric, group) in parts.items()
+    )
+
+
 def proxies(match: str = "") -> str:
     """Per proxy: resident memory, leaf certificate expiry (current and pre-2.16 names), build.
 
@@ -215,6 +256,10 @@ def proxies(match: str = "") -> str:
             _tagged(
                 f"max by (namespace, pod) (identity_cert_expiration_timestamp_seconds{sel})",
                 "cert_expiry_legacy",
+            ),
+            _tagged(
+                f"max by (namespace, pod) (control_identity_cert_refresh_timestamp_seconds{sel})",
+                "cert_refreshed",
             ),
             _tagged(
                 "count by (namespace, pod, version, exported_version, git_version) "
@@ -305,6 +350,8 @@ WINDOW_QUERIES = {
     "route_latency": service_profile_route_latency_buckets,
     "policy_routes": policy_routes,
     "policy_route_latency": policy_route_latency_buckets,
+    "pods": pod_traffic,
+    "authz": authorizations,
 }
 
 

@@ -4,13 +4,14 @@ Every derived fact (rates, quantiles, pod counts, the health of workloads and ed
 rollups) is computed here once, so that the store only stores and the pages only read.
 """
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
 from meshdash.collectors.kubernetes import ClusterState
 from meshdash.collectors.prometheus import Sample
 from meshdash.mesh import metrics
-from meshdash.mesh.health import HealthRules, judge_edge, judge_workload
+from meshdash.mesh.health import HealthRules, assess, assess_edge, assess_workload
 from meshdash.mesh.model import (
     DEFAULT_GRPC_ROUTE,
     DEFAULT_HTTP_ROUTE,
@@ -21,10 +22,12 @@ from meshdash.mesh.model import (
     OUTBOUND,
     SERVICE_PROFILE,
     WINDOWS,
+    Authorization,
     Edge,
     Namespace,
     Pod,
     Route,
+    Service,
     Snapshot,
     Workload,
     WorkloadKey,
@@ -115,6 +118,10 @@ def _parent_service(labels: dict[str, str]) -> str:
     return ".".join(filter(None, [labels.get("parent_name"), labels.get("parent_namespace")]))
 
 
+def _busiest(rates: dict[str, float]) -> str:
+    return max(rates, key=rates.get) if rates else ""
+
+
 # An unmeshed client has no proxy to say which workload it is.
 _UNMESHED_CLIENT = WorkloadKey("", "", "")
 
@@ -156,6 +163,9 @@ class SnapshotBuilder:
         self.probed_on_app_port: set[WorkloadKey] = set()
         # Inbound latency by workload and client: read for workloads and for edges.
         self.latency = _series(results.get("latency", []))
+        # The Services called, as the callers' proxies counted them: (namespace, name) ->
+        # counts, requests over mTLS, calling workloads.
+        self.service_traffic: dict[tuple[str, str], dict] = {}
 
     def key(self, labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
         key = owner_key(labels, prefix)
@@ -172,24 +182,32 @@ class SnapshotBuilder:
             workload.team = info.team
             workload.last_rollout = info.last_rollout
             workload.inject_annotation = info.inject_annotation
+            workload.labels = info.labels
         self.golden()
         self.tcp()
         self.linkerd_traffic()
+        self.mtls()
         edges = self.edges()
         pods = self.pods()
         self.pod_counts(pods)
         for workload in self.workloads.values():
             key = workload.key
             serves_http = key in self.inbound or key in self.probed_on_app_port
-            workload.health, workload.judged_on = judge_workload(
-                self.rules, workload, serves_http=serves_http
+            workload.health, workload.judged_on, workload.health_reason = assess_workload(
+                self.rules, workload, serves_http=serves_http, window_seconds=self.seconds
             )
         snapshot = self.snapshot
+        snapshot.authorizations = self.authorizations()
+        snapshot.events = [e for e in self.cluster.events if e.workload_key in self.workloads]
+        for event in snapshot.events:
+            self.workloads[event.workload_key].events += 1
         snapshot.workloads = sorted(self.workloads.values(), key=lambda w: w.key)
         snapshot.edges = edges
         snapshot.pods = sorted(pods, key=lambda p: (p.namespace, p.name))
         snapshot.routes = self.routes()
+        snapshot.services = self.services()
         snapshot.namespaces = self.namespaces()
+        snapshot.health_rules = dataclasses.asdict(self.rules)
         snapshot.control_plane = self.cluster.control_plane
         if not snapshot.control_plane.data_plane_versions:
             snapshot.control_plane.data_plane_versions = self.build_versions()
@@ -252,6 +270,91 @@ class SnapshotBuilder:
             else:
                 workload.scrape_rps, workload.scrape_success_rate = rps, rate
 
+    def mtls(self) -> None:
+        """Each workload's share of inbound application requests that came over mTLS, from
+        its proxies' count by TLS state (the ``clients`` answer)."""
+        totals: dict[WorkloadKey, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for sample in self.results.get("clients", []):
+            key = self.key(sample.labels)
+            if key is None:
+                continue
+            entry = totals[key]
+            entry[0] += sample.value
+            if sample.labels.get("tls") == "true":
+                entry[1] += sample.value
+        self.mtls_totals = dict(totals)
+        for key, (total, secure) in totals.items():
+            if total > 0:
+                self.workload(key).mtls_share = secure / total
+
+    def authorizations(self) -> list[Authorization]:
+        """Allowed and denied requests (and TCP connections) per workload, Server and policy;
+        each workload's totals."""
+        rows: dict[tuple, Authorization] = {}
+        fields = {
+            "http_allow": "http_allowed_rps",
+            "http_deny": "http_denied_rps",
+            "tcp_allow": "tcp_allowed_per_second",
+            "tcp_deny": "tcp_denied_per_second",
+        }
+        for sample in self.results.get("authz", []):
+            labels = sample.labels
+            key = self.key(labels)
+            which = fields.get(labels.get("metric", ""))
+            if key is None or which is None:
+                continue
+            policy = (labels.get("authz_kind", ""), labels.get("authz_name", ""))
+            rid = (key, labels.get("srv_kind", ""), labels.get("srv_name", ""), *policy)
+            row = rows.get(rid)
+            if row is None:
+                row = rows[rid] = Authorization(
+                    key.namespace, key.kind, key.name, rid[1], rid[2], policy[0], policy[1]
+                )
+            rate = metrics.per_second(sample.value, self.seconds)
+            setattr(row, which, getattr(row, which) + rate)
+        for row in rows.values():
+            workload = self.workload(WorkloadKey(row.namespace, row.kind, row.name))
+            workload.authz_allowed_rps += row.http_allowed_rps
+            workload.authz_denied_rps += row.http_denied_rps
+            workload.tcp_authz_denied_per_second += row.tcp_denied_per_second
+        return sorted(
+            rows.values(),
+            key=lambda a: (a.namespace, a.kind, a.name, a.server, a.policy_kind, a.policy),
+        )
+
+    def services(self) -> list[Service]:
+        """The cluster's Services with their callers' traffic (outbound, by ``dst_service``),
+        the latency their backing workloads' proxies measured, judged as workloads are."""
+        latency = _grouped(self.latency, self.key)
+        services = []
+        for service in self.cluster.services:
+            backing = [
+                WorkloadKey(service.namespace, *entry.split("/", 1)) for entry in service.workloads
+            ]
+            service.meshed = any(
+                self.workloads[key].meshed_pods > 0 for key in backing if key in self.workloads
+            )
+            traffic = self.service_traffic.get((service.namespace, service.name))
+            if traffic:
+                counts = traffic["counts"]
+                service.rps = metrics.per_second(counts.total, self.seconds)
+                service.success_rate = metrics.success_rate(counts.success, counts.failure)
+                service.mtls_share = traffic["mtls"] / counts.total if counts.total else None
+                service.callers = len(traffic["callers"])
+            buckets = [bucket for key in backing for bucket in latency.get(key, [])]
+            service.latency_ms_p99 = _p99(buckets)
+            service.health, service.health_reason = assess(
+                self.rules,
+                # Meshed callers measure a Service without a proxy of its own too.
+                meshed_pods=1 if service.meshed or service.rps > 0 else 0,
+                rps=service.rps,
+                success_rate=service.success_rate,
+                latency_ms_p99=service.latency_ms_p99,
+                requests=service.rps * self.seconds,
+            )
+            services.append(service)
+        return services
+
     def edges(self) -> list[Edge]:
         """Meshed edges from the clients' outbound metrics; unmeshed clients from the servers'
         inbound metrics. Outbound totals per workload come from the same answer.
@@ -274,10 +377,27 @@ class SnapshotBuilder:
             dst = self.key(sample.labels, "dst_")
             if dst is None:
                 continue  # traffic leaving the cluster or to something that is not a workload
+            service = sample.labels.get("dst_service", "")
+            if service:
+                traffic = self.service_traffic.setdefault(
+                    (dst.namespace, service), {"counts": Counts(), "mtls": 0.0, "callers": set()}
+                )
+                traffic["counts"].add(classification, sample.value)
+                traffic["callers"].add(src)
+                if sample.labels.get("tls") == "true":
+                    traffic["mtls"] += sample.value
             pair = pairs.setdefault(
-                (src, dst), {"counts": Counts(), "plain": 0.0, "servers": defaultdict(float)}
+                (src, dst),
+                {
+                    "counts": Counts(),
+                    "plain": 0.0,
+                    "servers": defaultdict(float),
+                    "services": defaultdict(float),
+                },
             )
             pair["counts"].add(classification, sample.value)
+            if service:
+                pair["services"][service] += sample.value
             if sample.labels.get("tls") == "true":
                 pair["servers"][sample.labels.get("server_id", "")] += sample.value
             else:
@@ -328,6 +448,7 @@ class SnapshotBuilder:
                     tls=bool(servers) and pair["plain"] == 0,
                     server_id=max(servers, key=servers.get) if servers else "",
                     client_id=max(seen_as, key=identities.get) if seen_as else "",
+                    dst_service=_busiest(pair["services"]),
                 )
             )
         for dst, counts in unmeshed.items():
@@ -343,7 +464,9 @@ class SnapshotBuilder:
             )
         self.tcp_edges(edges)
         for edge in edges:
-            edge.health = judge_edge(self.rules, edge)
+            edge.health, edge.health_reason = assess_edge(
+                self.rules, edge, window_seconds=self.seconds
+            )
         edges.sort(key=lambda e: (e.dst, e.src))
         return edges
 
@@ -367,8 +490,12 @@ class SnapshotBuilder:
             pair = self.pair_key(sample.labels)
             if pair is None:
                 continue
-            entry = connections.setdefault(pair, {"open": 0.0, "opened": 0.0, "plain": False})
+            entry = connections.setdefault(
+                pair, {"open": 0.0, "opened": 0.0, "plain": False, "services": defaultdict(float)}
+            )
             entry["open" if which == "edge_open" else "opened"] += sample.value
+            if sample.labels.get("dst_service"):
+                entry["services"][sample.labels["dst_service"]] += sample.value
             if sample.labels.get("tls") != "true" and sample.value > 0:
                 entry["plain"] = True
         meshed = {(e.src, e.dst): e for e in edges if e.src_meshed}
@@ -378,7 +505,9 @@ class SnapshotBuilder:
             if edge is None:
                 if not entry["open"] and not opened:
                     continue
-                edge = self.edge(src, dst, tls=not entry["plain"])
+                edge = self.edge(
+                    src, dst, tls=not entry["plain"], dst_service=_busiest(entry["services"])
+                )
                 edges.append(edge)
             edge.tcp_open_connections = entry["open"]
             edge.tcp_opened_per_second = opened
@@ -425,7 +554,30 @@ class SnapshotBuilder:
                     pod.proxy_cert_expiry = sample.value
             elif which == "build" and not pod.proxy_version:
                 pod.proxy_version = _build_version(labels)
+            elif which == "cert_refreshed":
+                pod.proxy_cert_refreshed_at = sample.value
+        self.pod_traffic(by_name)
         return list(by_name.values())
+
+    def pod_traffic(self, by_name: dict[tuple[str, str], Pod]) -> None:
+        """Each pod's inbound application rate, success and p99 (the ``pods`` answer)."""
+        counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
+        buckets: dict[tuple[str, str], list] = defaultdict(list)
+        samples = self.results.get("pods", [])
+        for sample in samples:
+            name = (sample.labels.get("namespace", ""), sample.labels.get("pod", ""))
+            if name not in by_name:
+                continue
+            if sample.labels.get("metric") == "responses":
+                counts[name].add(sample.labels.get("classification", ""), sample.value)
+        latency = [s for s in samples if s.labels.get("metric") == "latency"]
+        for labels, series in _series(latency):
+            buckets[(labels.get("namespace", ""), labels.get("pod", ""))].extend(series)
+        for name, count in counts.items():
+            pod = by_name[name]
+            pod.rps = metrics.per_second(count.total, self.seconds)
+            pod.success_rate = metrics.success_rate(count.success, count.failure)
+            pod.latency_ms_p99 = _p99(buckets.get(name, []))
 
     def pod_counts(self, pods: list[Pod]) -> None:
         """Pods per workload from the cluster; a workload only the metrics know is meshed (its
@@ -536,6 +688,16 @@ class SnapshotBuilder:
                 totals[workload.namespace].failure += counts.failure
         for name, counts in totals.items():
             rollups[name].success_rate = metrics.success_rate(counts.success, counts.failure)
+        secure: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for key, (total, over_mtls) in getattr(self, "mtls_totals", {}).items():
+            if key.namespace in rollups:
+                secure[key.namespace][0] += total
+                secure[key.namespace][1] += over_mtls
+        for name, (total, over_mtls) in secure.items():
+            if total > 0:
+                rollups[name].mtls_share = over_mtls / total
+        for workload in self.workloads.values():
+            rollups[workload.namespace].authz_denied_rps += workload.authz_denied_rps
         return sorted(rollups.values(), key=lambda n: n.name)
 
     def build_versions(self) -> dict[str, int]:

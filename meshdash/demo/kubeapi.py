@@ -71,6 +71,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "namespaces": ("/api/v1", "Namespace", False),
     "pods": ("/api/v1", "Pod", True),
     "services": ("/api/v1", "Service", True),
+    "events": ("/api/v1", "Event", True),
     "serviceaccounts": ("/api/v1", "ServiceAccount", True),
     "configmaps": ("/api/v1", "ConfigMap", True),
     "secrets": ("/api/v1", "Secret", True),

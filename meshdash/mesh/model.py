@@ -361,6 +361,10 @@ class Event:
     workload_kind: str = ""
     workload_name: str = ""
 
+    @property
+    def workload_key(self) -> WorkloadKey:
+        return WorkloadKey(self.namespace, self.workload_kind, self.workload_name)
+
 
 @dataclass
 class Snapshot:

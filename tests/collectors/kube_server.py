@@ -103,6 +103,7 @@ def pod(
     annotations=None,
     memory_limit="64Mi",
     native_sidecar=False,
+    last_termination="",
 ):
     containers = [{"name": "app", "image": "example/app:1"}]
     init_containers = []
@@ -131,6 +132,10 @@ def pod(
         }
         for c in containers
     ]
+    if last_termination:
+        statuses[0]["lastState"] = {
+            "terminated": {"exitCode": 137, "reason": last_termination, "startedAt": CREATED}
+        }
     status = {
         "phase": phase,
         "conditions": [{"type": "Ready", "status": str(ready)}],
@@ -162,6 +167,30 @@ def pod(
         "metadata": meta(name, namespace, labels=labels, annotations=annotations, owner=owner),
         "spec": spec,
         "status": status,
+    }
+
+
+EVENTS_AT = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def event(namespace, kind, name, reason, message, *, event_type="Warning", at=0):
+    """A core/v1 Event about ``kind``/``name``, ``at`` minutes after EVENTS_AT."""
+    seen = (EVENTS_AT + datetime.timedelta(minutes=at)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "metadata": meta(f"{name}.{at:04d}", namespace or "default", created=seen),
+        "involvedObject": {
+            "kind": kind,
+            "name": name,
+            **({"namespace": namespace} if namespace else {}),
+            "apiVersion": "apps/v1" if kind in ("Deployment", "ReplicaSet") else "v1",
+        },
+        "reason": reason,
+        "message": message,
+        "type": event_type,
+        "count": 2,
+        "firstTimestamp": seen,
+        "lastTimestamp": seen,
+        "source": {"component": "kubelet" if kind == "Pod" else "controller"},
     }
 
 
@@ -235,6 +264,7 @@ def cluster() -> dict[str, list[dict]]:
             proxy=False,
             restarts=3,
             annotations={"linkerd.io/inject": "disabled"},
+            last_termination="OOMKilled",
         ),
         pod("shop", "api-def34-y2", ("ReplicaSet", "api-def34"), sa="api-sa"),
         pod("shop", "api-def34-y3", ("ReplicaSet", "api-def34"), sa="api-sa", init_waiting=True),
@@ -272,6 +302,23 @@ def cluster() -> dict[str, list[dict]]:
             "spec": {"selector": {"app": "api"}},
         }
     ]
+    events = [
+        event("shop", "Pod", "web-abc12-x2", "BackOff", "Back-off restarting failed container app"),
+        event("shop", "Pod", "web-abc12-x2", "Unhealthy", "Readiness probe failed: 503", at=1),
+        event("shop", "ReplicaSet", "api-def34", "FailedCreate", "pods is forbidden", at=2),
+        event(
+            "shop",
+            "Deployment",
+            "web",
+            "InjectionSkipped",
+            'Linkerd sidecar proxy injection skipped: pod has annotation "linkerd.io/inject: '
+            'disabled"',
+            event_type="Normal",
+            at=3,
+        ),
+        event("", "Node", "node-1", "OOMKilling", "Killed process 42 (app)", at=4),
+        event("shop", "Pod", "gone-pod", "BackOff", "a pod that no longer exists", at=5),
+    ]
     anchor = certificate_pem("root.linkerd.cluster.local", ANCHOR_NOT_AFTER).decode()
     later_anchor = certificate_pem(
         "root2.linkerd.cluster.local", ANCHOR_NOT_AFTER + datetime.timedelta(days=900)
@@ -281,6 +328,7 @@ def cluster() -> dict[str, list[dict]]:
         "namespaces": ns,
         "pods": pods,
         "services": services,
+        "events": events,
         "deployments": deployments,
         "statefulsets": statefulsets,
         "daemonsets": [],
