@@ -52,7 +52,7 @@ def prometheus_url():
 
 
 @pytest.fixture
-def recorded(tmp_path, settings, redis_client, prometheus_url) -> list[ApiRequest]:
+def recorded(tmp_path, settings, db, redis_client, prometheus_url) -> list[ApiRequest]:
     """The requests of one collection of the 1m window, in the cluster's configuration."""
     kube = KubeApiServer(build_mesh(40, seed=1), token="a-token").start()
     proxy = RecordingProxy(kube.url).start()
