@@ -11,7 +11,7 @@
 import logging
 import time
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 
 from meshdash.history.models import Chunk, Deploy, Hold, Series, State
 from meshdash.history.packing import LAYOUTS
@@ -52,8 +52,11 @@ def roll_up(now: float) -> int:
     for index in range(1, len(levels)):
         fine, coarse = levels[index - 1], levels[index]
         start = _state(f"rolled:{index}")
-        if start is None:
-            start = coarse.bucket(now - fine.keep)
+        if start is None:  # from the oldest finer point still kept
+            oldest = Chunk.objects.filter(tier=index - 1).aggregate(first=Min("start"))["first"]
+            if oldest is None:
+                continue
+            start = coarse.bucket(max(oldest, now - fine.keep))
         end = min(coarse.bucket(complete), start + MAX_BUCKETS * coarse.step)
         if end > start:
             made += _roll(index, fine, coarse, start, end)

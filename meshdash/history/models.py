@@ -30,7 +30,10 @@ class Series(models.Model):
 
 
 class Chunk(models.Model):
-    series = models.ForeignKey(Series, on_delete=models.CASCADE, db_constraint=False)
+    # The unique (series, tier, start) index serves lookups by series: no index of its own.
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, db_constraint=False, db_index=False
+    )
     tier = models.SmallIntegerField()  # index into the configured tiers, finest first
     start = models.BigIntegerField()  # unix seconds, a multiple of the tier's chunk length
     packed = models.BooleanField(default=False)

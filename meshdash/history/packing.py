@@ -4,8 +4,9 @@ compressed column-major blob once it is closed. No Django here.
 Each field takes the fewest bytes its values need: success rates as 16-bit fractions (steps of
 1/65534, finer than the 99.99 % anyone reads), latency quantiles as half floats (Linkerd's
 largest finite latency bucket is 50 s, within the 65,504 a half float holds, at 0.05 %
-precision), rates, gauges and memory as 32-bit floats, expiry times and counts as unsigned
-integers. A missing value is NaN or the type's largest value.
+precision), as are TCP connections and proxy CPU, request rates as 32-bit floats, memory in
+whole KiB, expiry times and counts as unsigned integers. A missing value is NaN or the type's
+largest value.
 
 An open chunk is the concatenation of records ``slot, values...`` (the database appends each
 new one without reading the row); of the same slot written twice, the later record's values
@@ -30,11 +31,11 @@ _U32_NONE = 0xFFFFFFFF
 _HALF_MAX = 65504.0
 
 # Field kind -> struct code.
-_CODES = {"ratio": "H", "f32": "f", "f16": "e", "u32": "I", "u16": "H"}
+_CODES = {"ratio": "H", "f32": "f", "f16": "e", "u32": "I", "u16": "H", "kib": "I"}
 
 KINDS: dict[str, tuple[str, ...]] = {
-    WORKLOAD.code: ("ratio", "f32", "f16", "f16", "f16", "f32"),
-    POD.code: ("f32", "f16", "u32", "u16"),
+    WORKLOAD.code: ("ratio", "f32", "f16", "f16", "f16", "f16"),
+    POD.code: ("kib", "f16", "u32", "u16"),
     MESH.code: ("u32", "u32", "u32", "f32", "ratio", "u32", "u32"),
 }
 
@@ -51,6 +52,8 @@ def _encode(kind: str, value: float | None):
     limit = _U16_NONE if kind == "u16" else _U32_NONE
     if value is None or math.isnan(value):
         return limit
+    if kind == "kib":
+        value = value / 1024
     return min(limit - 1, max(0, round(value)))
 
 
@@ -59,6 +62,8 @@ def _decoder(kind: str):
         return lambda raw: None if raw == _U16_NONE else raw / _RATIO_SCALE
     if kind in ("f32", "f16"):
         return lambda raw: None if raw != raw else raw
+    if kind == "kib":
+        return lambda raw: None if raw == _U32_NONE else raw * 1024
     limit = _U16_NONE if kind == "u16" else _U32_NONE
     return lambda raw: None if raw == limit else raw
 
@@ -128,12 +133,10 @@ class Layout:
             raw = bytearray(slots * size)
             for b in range(size):
                 raw[b::size] = shuffled[b * slots : (b + 1) * slots]
-            columns.append([decode(v) for v in struct.unpack(f"<{slots}{code}", raw)])
-        return {
-            slot: tuple(column[slot] for column in columns)
-            for slot in range(slots)
-            if presence[slot]
-        }
+            values = struct.unpack(f"<{slots}{code}", raw)
+            columns.append([decode(v) for v in values])
+        rows = zip(*columns, strict=True)
+        return {slot: row for slot, row in enumerate(rows) if presence[slot]}
 
 
 LAYOUTS = {code: Layout(scope) for code, scope in ((s.code, s) for s in (WORKLOAD, POD, MESH))}

@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Min
+from django.db import connection
 
-from meshdash.history.models import Chunk, Deploy, Hold, State
+from meshdash.history.models import Chunk, Hold, State
 from meshdash.history.models import Series as SeriesRow
 from meshdash.history.packing import LAYOUTS
 from meshdash.history.write import BASE_WINDOW, tiers
@@ -90,18 +90,36 @@ class BackfillStatus:
 # --- Series lookups.
 
 
+# A chart's read is a few small queries: in plain SQL, the ORM's compiling them would cost more
+# than running them. Double quotes name a column in SQLite and PostgreSQL alike.
+_SERIES_SQL = 'SELECT id FROM history_series WHERE scope = %s AND "window" = %s AND "key" = %s'
+_FIRSTS_SQL = "SELECT tier, MIN(start) FROM history_chunk WHERE series_id = %s GROUP BY tier"
+_CHUNKS_SQL = (
+    "SELECT series_id, start, packed, data FROM history_chunk "
+    "WHERE series_id IN ({ids}) AND tier = %s AND start > %s AND start <= %s"
+)
+_DEPLOYS_SQL = (
+    "SELECT at FROM history_deploy WHERE workload = %s AND at >= %s AND at <= %s ORDER BY at"
+)
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _series_id(scope: str, window: str, key: str) -> int | None:
-    return (
-        SeriesRow.objects.filter(scope=scope, window=window, key=key)
-        .values_list("id", flat=True)
-        .first()
-    )
+    found = _rows(_SERIES_SQL, [scope, window, key])
+    return found[0][0] if found else None
 
 
-def _chunks(series_ids, index: int, tier: Tier, start: int, end: int):
-    return Chunk.objects.filter(
-        series_id__in=series_ids, tier=index, start__gt=start - tier.chunk, start__lte=end
-    ).values_list("series_id", "start", "packed", "data")
+def _chunks(series_ids, index: int, tier: Tier, start: int, end: int) -> list[tuple]:
+    ids = [i for i in series_ids if i is not None]
+    if not ids:
+        return []
+    sql = _CHUNKS_SQL.format(ids=", ".join(["%s"] * len(ids)))
+    return _rows(sql, [*ids, index, start - tier.chunk, end])
 
 
 def _points(scope: Scope, series_ids, index: int, start: int, end: int) -> dict[int, list]:
@@ -124,12 +142,7 @@ def _tier_index(series_id: int, start: int, now: float, levels=None) -> int:
     """The finest tier that keeps points as old as ``start`` and has some that old; else the
     one holding the oldest points (a fresh install's backfilled coarse tiers, a held range)."""
     levels = levels or tiers()
-    firsts = dict(
-        Chunk.objects.filter(series_id=series_id)
-        .values("tier")
-        .annotate(first=Min("start"))
-        .values_list("tier", "first")
-    )
+    firsts = dict(_rows(_FIRSTS_SQL, [series_id]))
     for index, tier in enumerate(levels):
         if now - start <= tier.keep and index in firsts and firsts[index] <= start:
             return index
@@ -221,11 +234,7 @@ def mesh_history(
 
 def deploys(key: WorkloadKey, start: int, end: int) -> list[float]:
     """The workload's rollout times in [start, end], oldest first."""
-    return list(
-        Deploy.objects.filter(workload=key.id, at__gte=start, at__lte=end)
-        .order_by("at")
-        .values_list("at", flat=True)
-    )
+    return [at for (at,) in _rows(_DEPLOYS_SQL, [key.id, start, end])]
 
 
 # --- Baselines.

@@ -45,7 +45,7 @@ def snapshot(t, *, rps=10.0, success=0.99, p99=100.0, memory=50e6, window="1m", 
             workload_name="web",
             has_proxy=True,
             restarts=i,
-            proxy_memory_bytes=memory + i,
+            proxy_memory_bytes=memory + 1024 * i,
             proxy_cert_expiry=float(T0 + DAY),
         )
         for i in range(2)
@@ -117,7 +117,7 @@ def test_packing_keeps_the_points_and_shrinks_them():
     assert len(pod_chunk.data) < before[pod_chunk.pk] / 3
     assert read.workload_history(KEY, T0, T0 + 3600, now=T0 + 3600).points == expected
     assert sorted(pods) == ["web-abc-0", "web-abc-1"]
-    assert pods["web-abc-1"].points[0].memory_bytes == pytest.approx(60e6 + 1)
+    assert pods["web-abc-1"].points[0].memory_bytes == pytest.approx(60e6 + 1024, abs=512)
     assert pods["web-abc-1"].points[0].restarts == 1
 
 

@@ -127,8 +127,8 @@ def test_records_round_trip_within_their_precision():
 
 def test_a_later_record_fills_what_it_knows():
     layout = LAYOUTS[POD.code]
-    data = layout.record(1, (1e6, None, 5000, 1)) + layout.record(1, (None, 0.5, None, 2))
-    assert layout.decode(data, False, 60)[1] == (1e6, 0.5, 5000, 2)
+    data = layout.record(1, (1024e3, None, 5000, 1)) + layout.record(1, (None, 0.5, None, 2))
+    assert layout.decode(data, False, 60)[1] == (1024e3, 0.5, 5000, 2)
 
 
 def test_packed_chunks_decode_as_written_and_take_records_after_them():
