@@ -44,11 +44,19 @@ def as_json(bookmark: Bookmark, user, admin_of: set[int] | None = None) -> dict:
         "position": bookmark.position,
         "as_of": bookmark.as_of.isoformat() if bookmark.as_of else None,
         "window": bookmark.window or None,
+        "range": frozen_range(bookmark),
         "created": bookmark.created.isoformat(),
         "updated": bookmark.updated.isoformat(),
         "can_edit": bookmark.can_edit(user),
         "can_delete": bookmark.can_delete(user, admin_of),
     }
+
+
+def frozen_range(bookmark: Bookmark) -> dict | None:
+    """A frozen workload page's charts' time range, in unix seconds."""
+    if bookmark.range_start is None or bookmark.range_end is None:
+        return None
+    return {"start": bookmark.range_start.timestamp(), "end": bookmark.range_end.timestamp()}
 
 
 def read_body(request) -> dict:

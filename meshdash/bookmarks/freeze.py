@@ -1,6 +1,8 @@
 """Incident links: a frozen bookmark keeps a copy of the data its view showed when it was saved,
-so everybody opening it later sees the same numbers. Copies expire after
-MESHDASH_FROZEN_RETENTION_DAYS."""
+so everybody opening it later sees the same numbers. A workload page's copy keeps its charts'
+time range too (``?range=7d`` as the week up to the freeze, or ``?from=&to=``): the points of
+the workload and its pods over that range, which the history will let go of long before the
+copy expires. Copies expire after MESHDASH_FROZEN_RETENTION_DAYS."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -21,8 +23,9 @@ class UnfreezableUrl(NothingToFreeze):
 
 
 def freeze(bookmark: Bookmark) -> FrozenView:
-    """Copy what the bookmark's view shows from the current snapshot of its window (what the
-    dashboard's ``view_for_url`` says the page shows)."""
+    """Copy what the bookmark's view shows from the current snapshot of its window and, for a
+    workload page, the history of its charts' range (what the dashboard's ``view_for_url``
+    says the page shows)."""
     try:
         # As the URL check resolved it: the stored path keeps its percent-encoding.
         view = view_for_url(bookmark.path, bookmark.query)
@@ -30,10 +33,15 @@ def freeze(bookmark: Bookmark) -> FrozenView:
         raise UnfreezableUrl(str(exc)) from None
     except NothingToShow as exc:
         raise NothingToFreeze(str(exc)) from None
-    bookmark.as_of = datetime.fromtimestamp(view.taken_at, tz=UTC)
+    bookmark.as_of = _moment(view.taken_at)
     bookmark.window = view.window
-    bookmark.save(update_fields=["as_of", "window", "updated"])
+    bookmark.range_start, bookmark.range_end = _moment(view.start), _moment(view.end)
+    bookmark.save(update_fields=["as_of", "window", "range_start", "range_end", "updated"])
     return FrozenView.objects.create(bookmark=bookmark, kind=view.kind, data=view.data)
+
+
+def _moment(t: float | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, tz=UTC)
 
 
 def delete_expired_frozen_views(now=None) -> int:

@@ -68,6 +68,9 @@ class Bookmark(models.Model):
     # Incident links: the view as it was at `as_of`, over `window`.
     as_of = models.DateTimeField(null=True, blank=True)
     window = models.CharField(max_length=10, blank=True)
+    # A frozen workload page: the time range its charts were copied over.
+    range_start = models.DateTimeField(null=True, blank=True)
+    range_end = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
 
@@ -105,7 +108,11 @@ class Bookmark(models.Model):
 
 
 class FrozenView(models.Model):
-    """The data a frozen bookmark showed, kept for MESHDASH_FROZEN_RETENTION_DAYS."""
+    """The data a frozen bookmark showed, kept for MESHDASH_FROZEN_RETENTION_DAYS.
+
+    A workload page's copy also keeps the points of its charts' time range (``data["history"]``,
+    the bookmark's ``range_start`` to ``range_end``), so that the incident stays readable after
+    the history has let them go."""
 
     bookmark = models.OneToOneField(Bookmark, models.CASCADE, related_name="frozen")
     kind = models.CharField(max_length=20)  # "workloads" or "workload"

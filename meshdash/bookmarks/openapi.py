@@ -36,6 +36,14 @@ def bookmark_schema() -> dict:
         "position": {"type": "integer"},
         "as_of": NULLABLE_TIME | {"description": "Frozen views: when the data was copied."},
         "window": {"type": ["string", "null"]},
+        "range": {
+            "type": ["object", "null"],
+            "description": "A frozen workload page: the time range its charts were copied "
+            "over, in unix seconds (null otherwise).",
+            "properties": {"start": {"type": "number"}, "end": {"type": "number"}},
+            "required": ["start", "end"],
+            "additionalProperties": False,
+        },
         "created": {"type": "string", "format": "date-time"},
         "updated": {"type": "string", "format": "date-time"},
         "can_edit": {"type": "boolean"},

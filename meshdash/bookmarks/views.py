@@ -15,6 +15,7 @@ from meshdash.bookmarks.freeze import NothingToFreeze
 from meshdash.bookmarks.models import Bookmark, Watch, may_share_with_everyone
 from meshdash.bookmarks.quotas import QuotaExceeded, check_watch_quota, lock_owner
 from meshdash.bookmarks.urlcheck import UnsafeUrl, normalise_internal_url
+from meshdash.dashboard.freezing import frozen_history
 from meshdash.mesh.names import workload_ref_error
 
 
@@ -96,9 +97,11 @@ def open_bookmark(request, bookmark_id: int):
     bookmark = _visible(request, bookmark_id)
     if bookmark.is_frozen:
         frozen = getattr(bookmark, "frozen", None)
+        kept = frozen.data.get("history") if frozen and frozen.kind == "workload" else None
         ctx = {
             "bookmark": bookmark,
             "frozen": frozen,
+            "history": frozen_history(kept) if kept else None,
             "retention_days": settings.MESHDASH_FROZEN_RETENTION_DAYS,
         }
         return render(request, "bookmarks/frozen.html", ctx)

@@ -1,8 +1,11 @@
 """What a dashboard URL shows, as plain JSON-ready data: the dashboard's interface for anything
-that keeps a copy of a view (frozen bookmarks). Reads the current snapshot of the URL's window.
+that keeps a copy of a view (frozen bookmarks). Reads the current snapshot of the URL's window
+and, for a workload page, the history of its charts' time range (``frozen_history`` draws those
+charts again from the copy).
 """
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -10,7 +13,15 @@ from django.conf import settings
 from django.http import QueryDict
 from django.urls import Resolver404, resolve
 
-from meshdash.dashboard.filters import BadQuery, parse_window, parse_workload_query
+from meshdash.dashboard.filters import (
+    BadQuery,
+    parse_time_range,
+    parse_window,
+    parse_workload_query,
+)
+from meshdash.dashboard.ranges import FrozenHistory as FrozenHistory
+from meshdash.dashboard.ranges import frozen_history as frozen_history
+from meshdash.dashboard.ranges import frozen_history_json
 from meshdash.store import SnapshotStore, StoreUnavailable
 
 
@@ -29,6 +40,9 @@ class ViewData:
     data: dict  # JSON-ready
     window: str
     taken_at: float  # unix seconds: when the snapshot shown was taken
+    # A workload page's charts: the time range copied (unix seconds), under data["history"].
+    start: int | None = None
+    end: int | None = None
 
 
 def plain(value):
@@ -46,7 +60,8 @@ def view_for_url(path: str, query: str) -> ViewData:
     """The data the page at ``path`` (percent-encoded, as in a URL) with the query string
     ``query`` shows now.
 
-    A workload page gives the workload's detail; every other page the workload list its
+    A workload page gives the workload's detail and the history of its charts' range
+    (``?range=`` ending now, or ``?from=&to=``); every other page the workload list its
     filters select (the overview and namespace list: the default list, worst health first).
     """
     try:
@@ -58,6 +73,7 @@ def view_for_url(path: str, query: str) -> ViewData:
     except BadQuery as exc:
         raise NotAView(str(exc)) from None
     store = SnapshotStore.from_settings()
+    span = {}
     try:
         meta = store.meta(window)
         if meta is None:
@@ -69,6 +85,9 @@ def view_for_url(path: str, query: str) -> ViewData:
             if detail is None:
                 raise NothingToShow("this workload is not in the current snapshot")
             kind, data = "workload", plain(detail)
+            time_range = parse_time_range(params, time.time())
+            data["history"] = frozen_history_json(detail.workload.key, time_range, window)
+            span = {"start": time_range.start, "end": time_range.end}
         else:
             namespaces = (kwargs["namespace"],) if "namespace" in kwargs else ()
             page = store.workload_page(
@@ -85,4 +104,4 @@ def view_for_url(path: str, query: str) -> ViewData:
         raise NothingToShow("the snapshot store cannot be reached") from None
     except BadQuery as exc:
         raise NotAView(str(exc)) from None
-    return ViewData(kind=kind, data=data, window=window, taken_at=meta.taken_at)
+    return ViewData(kind=kind, data=data, window=window, taken_at=meta.taken_at, **span)

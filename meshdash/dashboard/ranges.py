@@ -5,7 +5,9 @@ The same functions serve the live page and the frozen copy of a range (dashboard
 a frozen incident draws exactly as the page did.
 """
 
+import dataclasses
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.http import QueryDict
 
@@ -13,7 +15,7 @@ from meshdash.dashboard import charts
 from meshdash.dashboard.filters import TimeRange
 from meshdash.history import read as history
 from meshdash.lib.templatetags.meshdash import ms, percent, rps, with_query
-from meshdash.mesh.history import DEFAULT_RANGE, RANGES
+from meshdash.mesh.history import DEFAULT_RANGE, POD, RANGES, WORKLOAD, roll_up
 
 WORKLOAD_CHART_WIDTH = 360
 POD_CHART_WIDTH = 280
@@ -134,3 +136,93 @@ def baselines_json(baselines) -> dict:
         found[attr] = None if point is None else {"t": point.t, **values}
     missing = [attr for attr, value in found.items() if value is None]
     return {**found, "missing": missing, "note": NOT_ENOUGH_HISTORY if missing else ""}
+
+
+# --- Frozen copies: what an incident link keeps of a range, as JSON, and the charts again.
+
+# Bounds on one frozen copy, which outlives the history it was read from: the workload's points
+# (30 days at the hourly resolution), the pods kept and each pod's points. About 150 kB of JSON
+# at most; a user keeps at most MESHDASH_FROZEN_VIEWS_PER_USER copies.
+FROZEN_WORKLOAD_POINTS = 720
+FROZEN_PODS = 20
+FROZEN_POD_POINTS = 120
+
+
+def series_json(series, scope, max_points: int) -> dict:
+    """A series as JSON, rolled up to at most about ``max_points`` points (coarser buckets
+    aggregated as the history's own tiers are: meshdash.mesh.history.roll_up)."""
+    points = [dataclasses.astuple(point) for point in series.points]
+    step = series.step
+    slots = (series.end - series.start) // step if step else 0
+    if step and slots > max_points:
+        step *= -(-slots // max_points)
+        points = roll_up(scope, step, points)
+    return {
+        "start": series.start,
+        "end": series.end,
+        "step": step,
+        "deploys": list(series.deploys),
+        "points": [list(point) for point in points],
+    }
+
+
+def series_from_json(data: dict, point_class):
+    return history.Series(
+        start=data["start"],
+        end=data["end"],
+        step=data["step"],
+        points=[point_class(*point) for point in data["points"]],
+        deploys=list(data.get("deploys", [])),
+    )
+
+
+def frozen_history_json(key, time_range: TimeRange, window: str) -> dict:
+    """What a frozen copy of a workload page keeps of its range: the workload's series, its
+    pods' series (the first FROZEN_PODS by name) and the baselines at the range's end."""
+    pods = pods_series(key, time_range)
+    return {
+        "range": {"name": time_range.name, "start": time_range.start, "end": time_range.end},
+        "workload": series_json(
+            workload_series(key, time_range, window), WORKLOAD, FROZEN_WORKLOAD_POINTS
+        ),
+        "pods": {
+            name: series_json(series, POD, FROZEN_POD_POINTS)
+            for name, series in sorted(pods.items())[:FROZEN_PODS]
+        },
+        "pods_not_kept": max(0, len(pods) - FROZEN_PODS),
+        "baselines": baselines_json(workload_baselines(key, window, now=time_range.end)),
+    }
+
+
+def _baselines_from_json(data: dict):
+    def point(value):
+        return None if value is None else SimpleNamespace(**value)
+
+    return SimpleNamespace(
+        **{attr: point(data.get(attr)) for attr in ("now", "yesterday", "week_ago")}
+    )
+
+
+@dataclass(frozen=True)
+class FrozenHistory:
+    time_range: TimeRange
+    charts: list
+    pods: list  # (pod name, its charts)
+    pods_not_kept: int
+    baselines: list
+
+
+def frozen_history(data: dict) -> FrozenHistory:
+    """The charts and baselines of a frozen copy (``frozen_history_json``), drawn as the live
+    page draws them."""
+    span = data["range"]
+    return FrozenHistory(
+        time_range=TimeRange(span["name"], span["start"], span["end"]),
+        charts=workload_charts(series_from_json(data["workload"], history.WorkloadPoint)),
+        pods=[
+            (name, pod_charts(series_from_json(series, history.PodPoint)))
+            for name, series in data["pods"].items()
+        ],
+        pods_not_kept=data.get("pods_not_kept", 0),
+        baselines=baseline_rows(_baselines_from_json(data["baselines"])),
+    )
