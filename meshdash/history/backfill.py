@@ -4,7 +4,8 @@
 no backfill ever started. The backfill asks Prometheus range queries at the coarse tiers'
 steps, grouped like a collection's (the same selectors, summed over the whole mesh by
 workload or pod, from ``meshdash.collectors.prometheus``): a handful of queries, whatever the
-size of the mesh, each over every step at once. Latency quantiles are read at the coarsest
+size of the mesh, each over every step at once, as many at a time as a collection runs
+(``PROMETHEUS_MAX_CONCURRENCY``). Latency quantiles are read at the coarsest
 tier only: one bucket aggregation per step is what a collection's most expensive query costs,
 and the 5-minute tier would need twelve times as many steps; the finer tier's backfilled
 points carry rates, success, TCP connections and the proxies' memory, CPU and certificates.
@@ -17,6 +18,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -103,19 +105,26 @@ def backfill(client=None, now: float | None = None) -> BackfillStatus:
     log.info("history backfill: %d range queries", len(plan))
     began = time.monotonic()
     failures = []
-    for index, name, query in plan:
+
+    def ask(index: int, query: str):
         tier = levels[index]
         end = tier.bucket(now)
-        start = end - tier.keep + tier.step
+        return client.custom_query_range(
+            query,
+            start_time=datetime.fromtimestamp(end - tier.keep + tier.step, UTC),
+            end_time=datetime.fromtimestamp(end, UTC),
+            step=str(tier.step),
+            params={"timeout": "120s"},
+        )
+
+    # As many queries in flight as a collection may have; the answers stored one at a time.
+    pool = ThreadPoolExecutor(settings.PROMETHEUS_MAX_CONCURRENCY, thread_name_prefix="backfill")
+    futures = {pool.submit(ask, index, query): (index, name) for index, name, query in plan}
+    for future in as_completed(futures):
+        index, name = futures[future]
+        tier = levels[index]
         try:
-            answer = client.custom_query_range(
-                query,
-                start_time=datetime.fromtimestamp(start, UTC),
-                end_time=datetime.fromtimestamp(end, UTC),
-                step=str(tier.step),
-                params={"timeout": "120s"},
-            )
-            written = _store(index, tier, name, answer, int(now))
+            written = _store(index, tier, name, future.result(), int(now))
         except Exception as exc:  # one query lost costs its points, not the others'
             failures.append(f"{name} at {tier.name}: {type(exc).__name__}: {exc}"[:300])
             log.warning("history backfill: %s", failures[-1])
@@ -133,6 +142,7 @@ def backfill(client=None, now: float | None = None) -> BackfillStatus:
             status.total,
             time.monotonic() - began,
         )
+    pool.shutdown()
     for index in range(1, len(levels)):
         # The roll-ups start after what was filled, rather than redo it from a few minutes.
         State.objects.update_or_create(
