@@ -21,10 +21,12 @@ test:
 	bash scripts/bootstrap.sh --browser --kubectl
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# scripts/bench.py, then the memory figures deploy/'s requests and limits come from (bench_sizing.py).
+# scripts/bench.py, then the memory figures deploy/'s requests and limits come from (bench_sizing.py),
+# then what the history costs (bench_history.py).
 bench: bootstrap
 	$(PYTHON) scripts/bench.py
 	$(PYTHON) scripts/bench_sizing.py
+	$(PYTHON) scripts/bench_history.py
 
 # Load, soak and faults against the demo at 5,000 workloads (about an hour); a quick try:
 # make bench-load BENCH_LOAD_ARGS='--workloads 300 --soak-minutes 2 --users 8,32'
