@@ -92,13 +92,32 @@ if result ~= sorted then
     local blob = redis.call('GET', KEYS[4]) or ''
     -- '-1' is no workload: it only makes an empty match exist.
     local batch = {'-1'}
-    for index, name in string.gmatch(blob, '(%d+)\\t([^\\n]*)') do
-      if string.find(name, needle, 1, true) then
-        table.insert(batch, index)
+    -- From one occurrence of the needle to the next (a plain find, in C), not line by line:
+    -- each occurrence inside a name adds that line's number, then the search goes on after
+    -- the line; one in the number or across lines is skipped.
+    local at, size = 1, #needle
+    while true do
+      local hit = string.find(blob, needle, at, true)
+      if not hit then
+        break
+      end
+      local line = hit
+      while line > 1 and string.byte(blob, line - 1) ~= 10 do
+        line = line - 1
+      end
+      local tab = string.find(blob, '\\t', line, true) or #blob
+      local line_end = string.find(blob, '\\n', math.max(hit, tab), true) or (#blob + 1)
+      if hit <= tab then
+        at = tab + 1
+      elseif hit + size > line_end then
+        at = hit + 1
+      else
+        table.insert(batch, string.sub(blob, line, tab - 1))
         if #batch >= 1000 then
           redis.call('SADD', found, unpack(batch))
           batch = {}
         end
+        at = line_end + 1
       end
     end
     if #batch > 0 then
@@ -206,7 +225,7 @@ else
   if needle ~= '' then
     local found = {}
     local names = redis.call('GET', KEYS[3]) or ''
-    for index, name in string.gmatch(names, '(%d+)\t([^\n]*)') do
+    for index, name in string.gmatch(names, '(%d+)\\t([^\\n]*)') do
       if string.find(name, needle, 1, true) and (allowed == nil or allowed[index]) then
         found[index] = true
       end

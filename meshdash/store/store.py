@@ -10,12 +10,14 @@ Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a ra
   number. ``rows`` (hash number -> JSON array of the Workload's fields), ``ids`` (hash
   "namespace/kind/name" -> number), ``z:{sort}:{asc|desc}`` (sorted set number -> position in
   that order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``,
-  ``meshed:{0|1}``, ``team:{team}``, ``names`` ("number<TAB>lowercased name" lines for the
-  name search), ``in`` / ``out`` / ``pods`` / ``routes`` (hash number -> JSON rows), ``meta``,
-  ``namespaces``, ``namespace_names``, ``control_plane``, ``overview``
-  (``codec.overview_json``: everything the overview shows, bounded), and ``keys``, the
-  registry of the version's keys. The namespaces list is kept like the workloads for its
-  pages: ``ns_rows``, ``ns_ids``, ``ns_names``, ``ns_z:{sort}:{asc|desc}``.
+  ``meshed:{0|1}``, ``team:{team}``, the orders of the single-filter views packed
+  (``f:{filter set}:{sort}:{asc|desc}``, ``layout.PRECOMPUTED_FILTERS``), ``names``
+  ("number<TAB>lowercased name" lines for the name search), ``in`` / ``out`` / ``pods`` /
+  ``routes`` (hash number -> JSON rows), ``meta``, ``namespaces``, ``namespace_names``,
+  ``control_plane``, ``overview`` (``codec.overview_json``: everything the overview shows,
+  bounded), and ``keys``, the registry of the version's keys. The namespaces list is kept
+  like the workloads for its pages: ``ns_rows``, ``ns_ids``, ``ns_names``,
+  ``ns_z:{sort}:{asc|desc}``.
 - ``P:q:V:*``, in the result cache's Redis (``cache_client``, by default the same one):
   the order of a filtered view or name search (``codec.ORDER_MARK`` then 4 bytes a workload
   number), kept ``result_ttl_seconds`` for the following pages of the same view, and
@@ -362,6 +364,15 @@ class SnapshotStore:
         if query.sort not in SORT_KEYS:
             raise ValueError(f"unknown sort key {query.sort!r}")
         namespace_sets, filters = layout.filter_sets(query)
+        version = version or self.current_version(window)
+        precomputed = layout.precomputed_filter(namespace_sets, filters, query.search)
+        if precomputed is not None:
+            # A slice of the view's precomputed order (layout.PRECOMPUTED_FILTERS). A version
+            # written before those were kept has none: its views are computed as below.
+            of = layout.WORKLOADS.precomputed(precomputed)
+            page = self._list_page(window, version, of, query, [], [], None, packed=True)
+            if page.total:
+                return page
         return self._list_page(
             window, version, layout.WORKLOADS, query, namespace_sets, filters, on_cold
         )
