@@ -16,11 +16,20 @@ def store(redis_client):
     return store
 
 
+@pytest.mark.django_db  # the history of the page's charts is in the database
 def test_it_gives_a_workload_pages_detail(store):
     view = view_for_url("/workloads/payments/deployment/api/", "")
     assert (view.kind, view.window, view.taken_at) == ("workload", "1m", TAKEN_AT)
     assert view.data["workload"]["name"] == "api"
     assert [e["src_name"] for e in view.data["callers"]] == ["cart"]
+
+
+@pytest.mark.django_db
+def test_it_gives_a_workload_pages_chart_range(store):
+    view = view_for_url("/workloads/payments/deployment/api/", "range=7d")
+    assert view.end - view.start == 7 * 86400
+    assert view.data["history"]["range"] == {"name": "7d", "start": view.start, "end": view.end}
+    assert view.data["history"]["workload"]["points"] == []
 
 
 def test_it_gives_the_list_a_page_filters(store):
