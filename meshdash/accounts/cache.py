@@ -17,10 +17,13 @@ from SQL as before).
 """
 
 import secrets
+import threading
+import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -30,26 +33,60 @@ GENERATION_KEY = "accounts:generation"
 # The longest an entry is used without being built again, whatever the generation says.
 ENTRY_SECONDS = 300
 
+# During a request, each user's entries as read at its start: one cache read for them all
+# (the user, their teams' scope, their menu...), not one each. Outside requests, no memory.
+_request = threading.local()
+
 
 def per_user(name: str, user_id, build):
-    """``build()``'s value for ``user_id``, from the cache when built at this generation."""
-    key = f"accounts:{name}:{user_id}"
-    found = cache.get_many([GENERATION_KEY, key])
-    generation, entry = found.get(GENERATION_KEY), found.get(key)
-    if generation is not None and entry is not None and entry[0] == generation:
-        return entry[1]
+    """``build()``'s value for ``user_id``, from the cache when built at this generation.
+
+    A user's entries are kept together, under one key, with the generation and time each was
+    built at."""
+    key = f"accounts:user:{user_id}"
+    generation, entries = _read(key)
+    entry = entries.get(name)
+    fresh = entry is not None and time.time() - entry[1] < ENTRY_SECONDS
+    if generation is not None and fresh and entry[0] == generation:
+        return entry[2]
     value = build()
     if generation is None:
         cache.add(GENERATION_KEY, secrets.token_hex(8), None)
         generation = cache.get(GENERATION_KEY)
     if generation is not None:
-        cache.set(key, (generation, value), ENTRY_SECONDS)
+        entries = {n: e for n, e in entries.items() if e[0] == generation}
+        entries[name] = (generation, time.time(), value)
+        cache.set(key, entries, ENTRY_SECONDS)
+        memory = getattr(_request, "users", None)
+        if memory is not None:
+            memory[key] = (generation, entries)
     return value
+
+
+def _read(key: str) -> tuple[str | None, dict]:
+    memory = getattr(_request, "users", None)
+    if memory is not None and key in memory:
+        return memory[key]
+    found = cache.get_many([GENERATION_KEY, key])
+    read = found.get(GENERATION_KEY), found.get(key) or {}
+    if memory is not None:
+        memory[key] = read
+    return read
+
+
+def _request_started(**kwargs) -> None:
+    _request.users = {}
+
+
+def _request_finished(**kwargs) -> None:
+    _request.users = None
 
 
 def changed() -> None:
     """Users, teams or bookmarks changed: every per-user entry is built again when next used
     (now, and again when the current transaction commits)."""
+    if getattr(_request, "users", None):
+        _request.users = {}
     _new_generation()
     transaction.on_commit(_new_generation)
 
@@ -63,7 +100,10 @@ def _on_change(**kwargs) -> None:
 
 
 def connect_signals() -> None:
-    """Users (passwords, activity, staff), teams, memberships, team profiles and admins."""
+    """Users (passwords, activity, staff), teams, memberships, team profiles and admins; and
+    the requests' beginning and end, for their memory of entries."""
+    request_started.connect(_request_started, dispatch_uid="accounts-cache-request-started")
+    request_finished.connect(_request_finished, dispatch_uid="accounts-cache-request-finished")
     user_model = get_user_model()
     for model in (user_model, Group, TeamProfile):
         post_save.connect(_on_change, sender=model, dispatch_uid=f"accounts-cache-{model}")
