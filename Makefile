@@ -23,8 +23,9 @@ test:
 
 # scripts/bench.py, then the memory figures deploy/'s requests and limits come from (bench_sizing.py),
 # then what the history costs (bench_history.py).
+# `make bench BENCH_ARGS=--quick`: a shorter run of scripts/bench.py.
 bench: bootstrap
-	$(PYTHON) scripts/bench.py
+	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
 	$(PYTHON) scripts/bench_sizing.py
 	$(PYTHON) scripts/bench_history.py
 
