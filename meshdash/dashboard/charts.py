@@ -1,4 +1,5 @@
-"""Geometry for the inline SVG the pages draw: sparklines, hour charts and the neighbourhood graph.
+"""Geometry for the inline SVG the pages draw: sparklines, history charts and the neighbourhood
+graph.
 
 Pure functions returning coordinates; the templates turn them into SVG elements, so every
 name that ends up in a chart is escaped by the template engine like any other text. The one
@@ -426,11 +427,6 @@ def series_charts(series, specs, *, width: int = 360, height: int = 110) -> list
         )
         for spec in specs
     ]
-
-
-def hour_chart(history, attr: str, label: str, unit: str, **kwargs) -> Chart:
-    """One golden metric over the Redis history (the last hour at one-minute resolution)."""
-    return history_chart(history, attr, label, unit, step=60, **kwargs)
 
 
 @dataclass

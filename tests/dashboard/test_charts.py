@@ -2,7 +2,6 @@ import re
 
 from meshdash.dashboard.charts import (
     history_chart,
-    hour_chart,
     neighbourhood,
     polyline_segments,
     sparkline_svg,
@@ -101,9 +100,9 @@ def test_it_charts_an_hour_with_its_range_and_last_value():
         HistoryPoint(t=60 * i, success_rate=None, rps=float(i), latency_ms_p99=None)
         for i in range(60)
     ]
-    chart = hour_chart(history, "rps", "RPS", "rps")
+    chart = history_chart(history, "rps", "RPS", "rps", step=60)
     assert (chart.low, chart.high, chart.last) == (0.0, 59.0, 59.0)
-    assert hour_chart(history, "latency_ms_p99", "P99", "ms").segments == []
+    assert history_chart(history, "latency_ms_p99", "P99", "ms", step=60).segments == []
 
 
 def _judged(edge: Edge) -> Edge:
@@ -147,10 +146,10 @@ def test_it_tops_success_charts_at_one_hundred_percent():
     history = [
         HistoryPoint(t=60 * i, success_rate=0.999, rps=1.0, latency_ms_p99=1.0) for i in range(3)
     ]
-    chart = hour_chart(history, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
+    chart = history_chart(history, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
     assert (round(chart.low, 3), chart.high) == (0.99, 1.0)
     varied = [HistoryPoint(t=0, success_rate=0.5, rps=1.0, latency_ms_p99=1.0), *history]
-    chart = hour_chart(varied, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
+    chart = history_chart(varied, "success_rate", "Success", "%", zero_based=False, ceiling=1.0)
     assert (chart.low, chart.high) == (0.5, 1.0)
 
 
