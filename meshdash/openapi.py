@@ -82,7 +82,9 @@ def document() -> dict:
             "version": API_VERSION,
             "description": "The dashboard's lists and workloads as JSON, read from the current "
             "snapshot of each window (never from Prometheus or the cluster), and the bookmarks. "
-            'Errors are `{"error": reason}`.',
+            'Errors are `{"error": reason}`. Every time, in every answer, is a number of '
+            "seconds since the Unix epoch (UTC), a `unix-time` number: `taken_at`, "
+            "`last_rollout`, `created_at`, `last_seen`, a bookmark's `created`...",
         },
         "paths": paths,
         "components": {

@@ -28,8 +28,11 @@ class BookmarkForm(forms.Form):
         self.current = current
 
     def clean_url(self):
+        url = self.cleaned_data["url"]
+        # A bookmark keeping the URL it has stays editable, even once its page refuses it.
+        kept = self.current is not None and url == self.current.url
         try:
-            return normalise_internal_url(self.cleaned_data["url"])
+            return normalise_internal_url(url, check_query=not kept)
         except UnsafeUrl as exc:
             raise forms.ValidationError(str(exc)) from None
 

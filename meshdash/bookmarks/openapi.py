@@ -16,7 +16,7 @@ from meshdash.lib.openapi import (
     unauthorized_response,
 )
 
-NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+NULLABLE_TIME = {"type": ["number", "null"], "format": "unix-time"}
 
 
 def bookmark_schema() -> dict:
@@ -44,8 +44,8 @@ def bookmark_schema() -> dict:
             "required": ["start", "end"],
             "additionalProperties": False,
         },
-        "created": {"type": "string", "format": "date-time"},
-        "updated": {"type": "string", "format": "date-time"},
+        "created": {"type": "number", "format": "unix-time"},
+        "updated": {"type": "number", "format": "unix-time"},
         "can_edit": {"type": "boolean"},
         "can_delete": {"type": "boolean"},
     }

@@ -1,11 +1,14 @@
 """Which URLs a bookmark may hold: our own pages only, so a bookmark never sends anyone
-elsewhere. Returns the path and the query string normalised (parameters sorted)."""
+elsewhere, with a query the page accepts (checked by the dashboard's own filters, so that
+``?sort=bogus`` is refused when saved rather than opening as a 400). Returns the path and the
+query string normalised (parameters sorted)."""
 
 import re
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from django.urls import Resolver404, resolve
 
+from meshdash.dashboard.freezing import NotAView, check_url
 from meshdash.mesh.names import namespace_error, workload_ref_error
 
 MAX_URL = 2000
@@ -20,7 +23,9 @@ class UnsafeUrl(ValueError):
     """``str()`` is the reason shown to the user."""
 
 
-def normalise_internal_url(raw: str) -> tuple[str, str]:
+def normalise_internal_url(raw: str, *, check_query: bool = True) -> tuple[str, str]:
+    """``check_query``: also refuse a query its page would refuse (off for a bookmark kept as
+    it was saved, which stays editable whatever the filters accept today)."""
     if not isinstance(raw, str) or not raw:
         raise UnsafeUrl("a URL is required")
     if len(raw) > MAX_URL:
@@ -52,6 +57,11 @@ def normalise_internal_url(raw: str) -> tuple[str, str]:
     reason = _names_error(match.kwargs)
     if reason:
         raise UnsafeUrl(f"the URL names no workload or namespace: {reason}")
+    if check_query:
+        try:
+            check_url(parts.path, query)
+        except NotAView as exc:
+            raise UnsafeUrl(f"the page refuses this URL: {exc}") from None
     return parts.path, query
 
 

@@ -9,17 +9,23 @@ from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.defaults import page_not_found
 
+from meshdash.dashboard import bounded
+from meshdash.dashboard.bounded import AUTHZ_COLUMNS, EDGE_COLUMNS
 from meshdash.dashboard.filters import (
     BadQuery,
+    parse_bounded_query,
     parse_list_params,
     parse_namespace_query,
+    parse_pod_query,
+    parse_service_query,
     parse_window,
 )
 from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
 from meshdash.dashboard.ranges import baselines_json, workload_baselines
-from meshdash.mesh.columns import CSV_FIELDS
+from meshdash.mesh.columns import CSV_FIELDS, POD_CSV_FIELDS, SERVICE_CSV_FIELDS
 from meshdash.mesh.model import KINDS
+from meshdash.mesh.names import MAX_LABEL, is_namespace_name
 from meshdash.mesh.query import MAX_PER_PAGE
 from meshdash.store import SnapshotStore, StoreUnavailable
 
@@ -192,6 +198,224 @@ def _csv_cell(value):
     ):
         return "'" + value
     return value
+
+
+def _page_json(page, window: str, meta, items, **extra) -> JsonResponse:
+    return JsonResponse(
+        {
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+            "pages": page.pages,
+            "window": window,
+            "items": items,
+            **extra,
+            "snapshot": snapshot_json(meta),
+        }
+    )
+
+
+def _csv_response(rows, fields, name: str, window: str):
+    """A CSV download of ``rows`` (an iterable of objects), one column per field."""
+
+    def lines():
+        writer = csv.writer(_Echo())
+        yield writer.writerow(fields)
+        for item in rows:
+            yield writer.writerow([_csv_cell(_field(item, f)) for f in fields])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{window}.csv"'
+    return response
+
+
+def _field(item, name: str):
+    value = getattr(item, name)
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
+def _every_page(read, first):
+    """The items of every page, the first one already read (one cold view for the export)."""
+    page = first
+    while True:
+        yield from page.items
+        if not page.has_next:
+            return
+        page = read(page.page + 1)
+
+
+def _paged(request, parse, read_page):
+    """(window, meta, query, read(number, on_cold)) of a paged list, or a 503 answer."""
+    window = parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    query = parse(request.GET)
+    store = SnapshotStore.from_settings()
+    meta = store.meta(window)
+    if meta is None:
+        return None, _no_snapshot(window)
+
+    def read(number=None, on_cold=None, per_page=None):
+        changed = query
+        if number is not None:
+            changed = dataclasses.replace(query, page=number, per_page=per_page or query.per_page)
+        return read_page(store)(window, changed, version=meta.version, on_cold=on_cold)
+
+    return (window, meta, query, read, store), None
+
+
+@api_view
+def pods(request):
+    found, answer = _paged(request, parse_pod_query, lambda store: store.pod_page)
+    if answer:
+        return answer
+    window, meta, _, read, store = found
+    page = read(on_cold=cold_view_gate(request, store))
+    return _page_json(page, window, meta, [dataclasses.asdict(p) for p in page.items])
+
+
+@api_view
+def pods_csv(request):
+    """Every pod the pods page matches, in its order (all pages)."""
+    found, answer = _paged(request, parse_pod_query, lambda store: store.pod_page)
+    if answer:
+        return answer
+    window, _, _, read, store = found
+    first = read(1, cold_view_gate(request, store), MAX_PER_PAGE)
+    rows = _every_page(lambda n: read(n, None, MAX_PER_PAGE), first)
+    return _csv_response(rows, POD_CSV_FIELDS, "pods", window)
+
+
+@api_view
+def services(request):
+    found, answer = _paged(request, parse_service_query, lambda store: store.service_page)
+    if answer:
+        return answer
+    window, meta, _, read, store = found
+    page = read(on_cold=cold_view_gate(request, store))
+    return _page_json(page, window, meta, [dataclasses.asdict(s) for s in page.items])
+
+
+@api_view
+def services_csv(request):
+    """Every Service the services page matches, in its order (all pages)."""
+    found, answer = _paged(request, parse_service_query, lambda store: store.service_page)
+    if answer:
+        return answer
+    window, _, _, read, store = found
+    first = read(1, cold_view_gate(request, store), MAX_PER_PAGE)
+    rows = _every_page(lambda n: read(n, None, MAX_PER_PAGE), first)
+    return _csv_response(rows, SERVICE_CSV_FIELDS, "services", window)
+
+
+@api_view
+def service_detail(request, namespace, name):
+    window = parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    if not is_namespace_name(namespace) or len(name) > MAX_LABEL:
+        return error("no such service in the current snapshot", 404)
+    store = SnapshotStore.from_settings()
+    meta = store.meta(window)
+    if meta is None:
+        return _no_snapshot(window)
+    detail = store.service_detail(window, namespace, name, version=meta.version)
+    if detail is None:
+        return error("no such service in the current snapshot", 404)
+    return JsonResponse(
+        {
+            "window": window,
+            "service": dataclasses.asdict(detail.service),
+            "workloads": [workload_json(w) for w in detail.workloads],
+            "callers": [dataclasses.asdict(edge) for edge in detail.callers],
+            "routes": [dataclasses.asdict(route) for route in detail.routes],
+            "snapshot": snapshot_json(meta),
+        }
+    )
+
+
+def _bounded(request, columns, default_sort, read):
+    """(window, meta, every matching item, the page asked for) of a bounded list."""
+    window = parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW)
+    query = parse_bounded_query(request.GET, columns, default_sort, descending=True)
+    store = SnapshotStore.from_settings()
+    meta = store.meta(window)
+    if meta is None:
+        return None
+    items = read(store, window, meta.version, request)
+    if items is None:
+        return None
+    return window, meta, bounded.matching(items, query), bounded.page_of(items, query)
+
+
+def _mtls_edges(store, window, version, request):
+    posture = store.mtls(window, version=version)
+    if posture is None:
+        return None
+    unmeshed = request.GET.get("list") == "unmeshed"
+    return posture.unmeshed_clients if unmeshed else posture.plaintext_edges
+
+
+def _authz_rows(store, window, version, request):
+    summary = store.authz(window, version=version)
+    return None if summary is None else summary.by_policy
+
+
+@api_view
+def mtls(request):
+    """Plain-text edges between meshed workloads (``list=unmeshed``: unmeshed clients of
+    meshed servers), and every namespace's mTLS share."""
+    found = _bounded(request, EDGE_COLUMNS, "rps", _mtls_edges)
+    if found is None:
+        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+    window, meta, _, page = found
+    store = SnapshotStore.from_settings()
+    namespaces = store.namespaces(window, version=meta.version)
+    return _page_json(
+        page,
+        window,
+        meta,
+        [dataclasses.asdict(e) for e in page.items],
+        namespaces=[{"name": ns.name, "mtls_share": ns.mtls_share} for ns in namespaces],
+    )
+
+
+@api_view
+def mtls_csv(request):
+    found = _bounded(request, EDGE_COLUMNS, "rps", _mtls_edges)
+    if found is None:
+        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+    window, _, rows, _ = found
+    fields = bounded.csv_fields(EDGE_COLUMNS) + ("tls", "success_rate", "latency_ms_p99")
+    fields = tuple(dict.fromkeys(fields))
+    return _csv_response(rows, fields, "mtls", window)
+
+
+@api_view
+def authorization(request):
+    """Authorization decisions per workload, Server and policy, most denied first, and the
+    top denials mesh-wide."""
+    found = _bounded(request, AUTHZ_COLUMNS, "denied", _authz_rows)
+    if found is None:
+        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+    window, meta, _, page = found
+    summary = SnapshotStore.from_settings().authz(window, version=meta.version)
+    return _page_json(
+        page,
+        window,
+        meta,
+        [dataclasses.asdict(a) for a in page.items],
+        top_denials=[dataclasses.asdict(a) for a in summary.top_denials],
+    )
+
+
+@api_view
+def authorization_csv(request):
+    found = _bounded(request, AUTHZ_COLUMNS, "denied", _authz_rows)
+    if found is None:
+        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+    window, _, rows, _ = found
+    return _csv_response(rows, bounded.csv_fields(AUTHZ_COLUMNS), "authorization", window)
 
 
 @api_view

@@ -1,5 +1,5 @@
-"""GET parameters -> ``WorkloadQuery``: the one filter definition behind the workload pages, the
-JSON API and the CSV export.
+"""GET parameters -> ``WorkloadQuery``, ``PodQuery``, ``ServiceQuery``: the one filter
+definition behind each list's page, its JSON API and its CSV export.
 
 Everything here is strict: a value we do not understand is a ``BadQuery`` with a reason the
 user can act on, never a silent default that shows a different list than the URL says. The
@@ -7,24 +7,35 @@ exception is a page past the end, which the store clamps to the last page.
 """
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.http import QueryDict
 
+from meshdash.dashboard.bounded import AUTHZ_COLUMNS, EDGE_COLUMNS, BoundedQuery
 from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
 from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.history import DEFAULT_RANGE, RANGES, range_bounds
 from meshdash.mesh.model import KINDS, WINDOWS
 from meshdash.mesh.names import MAX_SUBDOMAIN, is_namespace_name
+from meshdash.mesh.pods import POD_PROBLEMS
 from meshdash.mesh.query import (
     DEFAULT_PER_PAGE,
+    DEFAULT_POD_SORT,
+    DEFAULT_SERVICE_SORT,
     DEFAULT_SORT,
+    MAX_LABELS,
     MAX_NAMESPACES,
     MAX_PAGE,
     MAX_PER_PAGE,
+    POD_SORT_KEYS,
+    SERVICE_SORT_KEYS,
     SORT_KEYS,
+    PodQuery,
+    ServiceQuery,
     WorkloadQuery,
+    parse_label,
 )
 from meshdash.store.namespaces import DEFAULT_NAMESPACE_SORT, NamespaceQuery
 
@@ -35,6 +46,11 @@ MAX_VALUE_LENGTH = MAX_SUBDOMAIN
 # refusing it keeps glob, regex and SQL syntax out of every layer below.
 SEARCH_RE = re.compile(r"[a-z0-9._-]*")
 TEAM_RE = re.compile(r"[A-Za-z0-9._-]*")
+# Proxy versions ("stable-2.14.10", "v2.294.0", "edge-24.11.8") and node names.
+VERSION_RE = re.compile(r"[A-Za-z0-9._+-]*")
+NODE_RE = re.compile(r"[a-z0-9._-]*")
+# A label filter: a prefixed key (253 + "/" + 63) "=" and a value (63).
+MAX_LABEL_FILTER = 253 + 1 + 63 + 1 + 63
 
 MESHED_VALUES = {"": None, "yes": True, "true": True, "no": False, "false": False}
 DIRECTIONS = {"asc": False, "desc": True}
@@ -108,6 +124,41 @@ def parse_namespaces(params) -> tuple[str, ...]:
     return tuple(sorted({parse_namespace(value) for value in values}))
 
 
+def parse_labels(params) -> tuple[str, ...]:
+    """``label=key=value`` filters (several: all must match), sorted and without repeats."""
+    values = [value.strip() for value in params.getlist("label") if value.strip()]
+    if len(values) > MAX_LABELS:
+        raise BadQuery(f"at most {MAX_LABELS} label filters at once")
+    labels = set()
+    for value in values:
+        if len(value) > MAX_LABEL_FILTER:
+            raise BadQuery(f"a label filter is longer than {MAX_LABEL_FILTER} characters")
+        try:
+            labels.add(parse_label(value))
+        except ValueError:
+            raise BadQuery(
+                f"label must be key=value with a Kubernetes label key and value, not {value[:60]!r}"
+            ) from None
+    return tuple(sorted(labels))
+
+
+def _search(params, what: str) -> str:
+    search = _single(params, "q").lower()
+    if not SEARCH_RE.fullmatch(search):
+        raise BadQuery(f"search matches {what} names: use letters, digits, '-', '.' and '_'")
+    return search
+
+
+def _sort_and_page(params, sort_keys, default_sort: str) -> dict:
+    """The sort, direction and page of any list."""
+    return {
+        "sort": _choice(params, "sort", tuple(sort_keys), default_sort),
+        "descending": DIRECTIONS[_choice(params, "dir", tuple(DIRECTIONS), "asc")],
+        "page": _positive_int(params, "page", 1, MAX_PAGE),
+        "per_page": _positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+    }
+
+
 def parse_workload_query(params, *, namespaces: tuple[str, ...] = ()) -> WorkloadQuery:
     """The query a workload list URL asks for. ``namespaces`` pins the list (a namespace page)."""
     search = _single(params, "q").lower()
@@ -131,6 +182,7 @@ def parse_workload_query(params, *, namespaces: tuple[str, ...] = ()) -> Workloa
         page=_positive_int(params, "page", 1, MAX_PAGE),
         per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
         team=team,
+        labels=parse_labels(params),
     )
 
 
@@ -146,6 +198,46 @@ def parse_namespace_query(params) -> NamespaceQuery:
         descending=DIRECTIONS[direction],
         page=_positive_int(params, "page", 1, MAX_PAGE),
         per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+    )
+
+
+def parse_pod_query(params) -> PodQuery:
+    """The query a pods list URL asks for."""
+    proxy_version = _single(params, "proxy_version")
+    if not VERSION_RE.fullmatch(proxy_version):
+        raise BadQuery("proxy_version must be letters, digits, '.', '-', '+' and '_'")
+    node = _single(params, "node").lower()
+    if not NODE_RE.fullmatch(node):
+        raise BadQuery("node must be a node name: letters, digits, '-', '.' and '_'")
+    return PodQuery(
+        namespaces=parse_namespaces(params),
+        search=_search(params, "pod"),
+        problem=_choice(params, "problem", tuple(POD_PROBLEMS)),
+        proxy_version=proxy_version,
+        node=node,
+        labels=parse_labels(params),
+        **_sort_and_page(params, POD_SORT_KEYS, DEFAULT_POD_SORT),
+    )
+
+
+def parse_service_query(params) -> ServiceQuery:
+    """The query a services list URL asks for."""
+    return ServiceQuery(
+        namespaces=parse_namespaces(params),
+        search=_search(params, "service"),
+        health=_choice(params, "health", HEALTH_STATES),
+        **_sort_and_page(params, SERVICE_SORT_KEYS, DEFAULT_SERVICE_SORT),
+    )
+
+
+def parse_bounded_query(params, columns, default_sort: str, *, descending=False) -> BoundedQuery:
+    """The query of a bounded list (dashboard.bounded): namespaces, name search, sort, page."""
+    keys = {c.key: c.sort_by for c in columns if c.sortable}
+    sort = _sort_and_page(params, keys, default_sort)
+    if not params.get("dir") and sort["sort"] == default_sort:
+        sort["descending"] = descending
+    return BoundedQuery(
+        namespaces=parse_namespaces(params), search=_search(params, "workload"), **sort
     )
 
 
@@ -229,3 +321,42 @@ def parse_time_range(params, now: float) -> TimeRange:
     if start < 0:
         raise BadQuery("from is before 1970")
     return TimeRange("", start, end)
+
+
+def _detail_query(params) -> None:
+    """A detail page's parameters: its window and its charts' range."""
+    parse_window(params, "")
+    parse_time_range(params, time.time())
+
+
+# Each page (and its JSON and CSV twins) by URL name: what it parses its query with.
+PAGE_QUERIES = {
+    **dict.fromkeys(
+        ("overview", "workload_list", "workloads_csv", "api_workloads", "namespace_detail"),
+        parse_workload_query,
+    ),
+    **dict.fromkeys(("namespace_list", "api_namespaces"), parse_namespace_query),
+    **dict.fromkeys(("pod_list", "pods_csv", "api_pods"), parse_pod_query),
+    **dict.fromkeys(("service_list", "services_csv", "api_services"), parse_service_query),
+    **dict.fromkeys(
+        ("mtls", "mtls_csv", "api_mtls"),
+        lambda params: parse_bounded_query(params, EDGE_COLUMNS, "rps"),
+    ),
+    **dict.fromkeys(
+        ("authorization", "authorization_csv", "api_authorization"),
+        lambda params: parse_bounded_query(params, AUTHZ_COLUMNS, "denied"),
+    ),
+    **dict.fromkeys(
+        ("workload_detail", "api_workload_detail", "service_detail", "api_service_detail"),
+        _detail_query,
+    ),
+}
+
+
+def check_page_query(url_name: str, params) -> None:
+    """Raise BadQuery when the page named ``url_name`` would refuse ``params``, as it would
+    say it; pages of ours without a query of their own accept anything."""
+    parse = PAGE_QUERIES.get(url_name)
+    if parse is not None:
+        parse_window(params, "")
+        parse(params)

@@ -15,6 +15,7 @@ from django.urls import Resolver404, resolve
 
 from meshdash.dashboard.filters import (
     BadQuery,
+    check_page_query,
     parse_time_range,
     parse_window,
     parse_workload_query,
@@ -22,6 +23,7 @@ from meshdash.dashboard.filters import (
 from meshdash.dashboard.ranges import FrozenHistory as FrozenHistory
 from meshdash.dashboard.ranges import frozen_history as frozen_history
 from meshdash.dashboard.ranges import frozen_history_json
+from meshdash.mesh.model import WorkloadKey
 from meshdash.store import SnapshotStore, StoreUnavailable
 
 
@@ -105,3 +107,52 @@ def view_for_url(path: str, query: str) -> ViewData:
     except BadQuery as exc:
         raise NotAView(str(exc)) from None
     return ViewData(kind=kind, data=data, window=window, taken_at=meta.taken_at, **span)
+
+
+def check_url(path: str, query: str) -> None:
+    """Raise NotAView, with the page's own reason, when the page at ``path`` (percent-encoded)
+    would refuse the query string ``query`` (``?sort=bogus``). Whether what it names still
+    exists is not checked: that changes with every snapshot (``gone_paths``)."""
+    try:
+        match = resolve(unquote(path))
+        check_page_query(match.url_name, QueryDict(query))
+    except Resolver404:
+        raise NotAView("the URL is not a meshdash page") from None
+    except BadQuery as exc:
+        raise NotAView(str(exc)) from None
+
+
+def gone_paths(paths) -> set[str]:
+    """Those of ``paths`` (percent-encoded) that name a workload or namespace the current
+    snapshot of the default window no longer has: one read of the store for the workloads,
+    one for the namespaces, whatever their number. Nothing is gone while there is no snapshot
+    or no store: a page that cannot tell does not say so."""
+    workloads, namespaces = {}, {}
+    for path in paths:
+        try:
+            kwargs = resolve(unquote(path)).kwargs
+        except Resolver404:
+            continue
+        if {"namespace", "kind", "name"} <= kwargs.keys():
+            key = WorkloadKey(kwargs["namespace"], kwargs["kind"], kwargs["name"])
+            workloads[path] = key
+        elif set(kwargs) == {"namespace"}:
+            namespaces[path] = kwargs["namespace"]
+    if not workloads and not namespaces:
+        return set()
+    window = settings.MESHDASH_DEFAULT_WINDOW
+    store = SnapshotStore.from_settings()
+    try:
+        meta = store.meta(window)
+        if meta is None:
+            return set()
+        gone = set()
+        if workloads:
+            found = store.workloads(window, list(set(workloads.values())), version=meta.version)
+            gone.update(path for path, key in workloads.items() if found.get(key) is None)
+        if namespaces:
+            names = set(store.namespace_names(window, version=meta.version))
+            gone.update(path for path, name in namespaces.items() if name not in names)
+        return gone
+    except StoreUnavailable:
+        return set()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from meshdash.dashboard import filters
+from meshdash.dashboard.bounded import AUTHZ_COLUMNS, EDGE_COLUMNS
 from meshdash.lib.openapi import (
     anchored,
     dataclass_schema,
@@ -18,22 +19,29 @@ from meshdash.lib.openapi import (
     ref,
     unauthorized_response,
 )
-from meshdash.mesh.columns import NAMESPACE_SORT_KEYS
+from meshdash.mesh.columns import NAMESPACE_SORT_KEYS, POD_SORT_KEYS, SERVICE_SORT_KEYS
 from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import (
     KINDS,
     WINDOWS,
+    Authorization,
     Edge,
+    Event,
     HistoryPoint,
     Namespace,
     Pod,
     Route,
+    Service,
     Workload,
 )
 from meshdash.mesh.names import DNS1123_LABEL, MAX_LABEL
+from meshdash.mesh.pods import POD_PROBLEMS
 from meshdash.mesh.query import (
     DEFAULT_PER_PAGE,
+    DEFAULT_POD_SORT,
+    DEFAULT_SERVICE_SORT,
     DEFAULT_SORT,
+    MAX_LABELS,
     MAX_NAMESPACES,
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -130,6 +138,98 @@ def _direction_parameter() -> dict:
     return _enum("dir", filters.DIRECTIONS, "asc", "Sort direction; empty values sort last.")
 
 
+def _namespaces_parameter() -> dict:
+    return {
+        "name": "ns",
+        "in": "query",
+        "description": "Only these namespaces (repeat the parameter for several).",
+        "style": "form",
+        "explode": True,
+        "schema": {
+            "type": "array",
+            "items": {"anyOf": [namespace_name_schema(), EMPTY]},
+            "maxItems": MAX_NAMESPACES,
+        },
+    }
+
+
+def _label_parameter(what: str) -> dict:
+    return {
+        "name": "label",
+        "in": "query",
+        "description": f"Only {what} with this label, as key=value (repeat for several: all "
+        "must match), e.g. team=payments.",
+        "style": "form",
+        "explode": True,
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": filters.MAX_LABEL_FILTER},
+            "maxItems": MAX_LABELS,
+        },
+    }
+
+
+def _text_parameter(name: str, pattern: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {
+            "type": "string",
+            "maxLength": filters.MAX_VALUE_LENGTH,
+            "pattern": anchored(pattern),
+        },
+    }
+
+
+def pod_list_parameters() -> list[dict]:
+    return [
+        _namespaces_parameter(),
+        _search_parameter("pod"),
+        _enum(
+            "problem",
+            POD_PROBLEMS,
+            None,
+            "Only pods with this problem: "
+            + ", ".join(f"`{k}` ({v})" for k, v in POD_PROBLEMS.items())
+            + ".",
+        ),
+        _text_parameter(
+            "proxy_version", filters.VERSION_RE.pattern, "Only pods whose proxy runs this version."
+        ),
+        _text_parameter("node", filters.NODE_RE.pattern, "Only pods on this node."),
+        _label_parameter("pods"),
+        _enum("sort", POD_SORT_KEYS, DEFAULT_POD_SORT, "Sort key."),
+        _direction_parameter(),
+        *_page_parameters(),
+        window_parameter(),
+    ]
+
+
+def service_list_parameters() -> list[dict]:
+    return [
+        _namespaces_parameter(),
+        _search_parameter("Service"),
+        _enum("health", HEALTH_STATES, None, "Only Services in this health state."),
+        _enum("sort", SERVICE_SORT_KEYS, DEFAULT_SERVICE_SORT, "Sort key."),
+        _direction_parameter(),
+        *_page_parameters(),
+        window_parameter(),
+    ]
+
+
+def bounded_list_parameters(columns, default_sort: str) -> list[dict]:
+    keys = [c.key for c in columns if c.sortable]
+    return [
+        _namespaces_parameter(),
+        _search_parameter("workload"),
+        _enum("sort", keys, default_sort, "Sort key; the default sorts biggest first."),
+        _direction_parameter(),
+        *_page_parameters(),
+        window_parameter(),
+    ]
+
+
 def workload_list_parameters() -> list[dict]:
     namespace = namespace_name_schema()
     return [
@@ -164,6 +264,7 @@ def workload_list_parameters() -> list[dict]:
                 "pattern": anchored(filters.TEAM_RE.pattern),
             },
         },
+        _label_parameter("workloads"),
         _enum("sort", SORT_KEYS, DEFAULT_SORT, "Sort key; `health` ascending is worst first."),
         _direction_parameter(),
         *_page_parameters(),
@@ -331,6 +432,8 @@ def workload_detail_schema() -> dict:
         "routes": {"type": "array", "items": ref("Route")},
         "history": {"type": "array", "items": ref("HistoryPoint")},
         "baselines": ref("Baselines"),
+        "events": {"type": "array", "items": ref("Event")},
+        "authorizations": {"type": "array", "items": ref("Authorization")},
         "snapshot": ref("Snapshot"),
     }
     return {
@@ -357,9 +460,51 @@ def schemas() -> dict:
         "Namespace": dataclass_schema(Namespace),
         "HistoryPoint": dataclass_schema(HistoryPoint),
         "Baselines": baselines_schema(),
+        "Service": dataclass_schema(Service, enums={"health": HEALTH_STATES}),
+        "Authorization": dataclass_schema(Authorization),
+        "Event": dataclass_schema(Event),
+        "PodPage": page_schema(ref("Pod")),
+        "ServicePage": page_schema(ref("Service")),
+        "ServiceDetail": service_detail_schema(),
+        "MtlsPage": extended_page_schema(
+            ref("Edge"),
+            namespaces={
+                "type": "array",
+                "description": "Every namespace's share of requests over mTLS.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "mtls_share": {"type": ["number", "null"]},
+                    },
+                    "required": ["name", "mtls_share"],
+                    "additionalProperties": False,
+                },
+            },
+        ),
+        "AuthorizationPage": extended_page_schema(
+            ref("Authorization"),
+            top_denials={"type": "array", "items": ref("Authorization")},
+        ),
         "WorkloadPage": page_schema(ref("Workload")),
         "NamespacePage": page_schema(ref("Namespace")),
         "WorkloadDetail": workload_detail_schema(),
+    }
+
+
+def _list_path(operation: str, summary: str, tag: str, parameters, schema: str) -> dict:
+    return {
+        "get": {
+            "operationId": operation,
+            "summary": summary,
+            "tags": [tag],
+            "parameters": parameters,
+            "responses": {
+                "200": json_response(summary, ref(schema)),
+                "429": too_many_views_response(),
+                **common_responses(),
+            },
+        }
     }
 
 
@@ -393,6 +538,65 @@ def dashboard_paths() -> dict:
                 },
             }
         },
+        reverse("api_pods"): _list_path(
+            "listPods",
+            "One page of the pods, mesh-wide, filtered and sorted as the pods page is.",
+            "pods",
+            pod_list_parameters(),
+            "PodPage",
+        ),
+        reverse("api_services"): _list_path(
+            "listServices",
+            "One page of the Services, with their traffic as their callers saw it.",
+            "services",
+            service_list_parameters(),
+            "ServicePage",
+        ),
+        "/api/v1/services/{namespace}/{name}": {
+            "get": {
+                "operationId": "getService",
+                "summary": "One Service: its backing workloads, callers and routes.",
+                "tags": ["services"],
+                "parameters": [
+                    {
+                        "name": "namespace",
+                        "in": "path",
+                        "required": True,
+                        "schema": namespace_name_schema(),
+                    },
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": MAX_LABEL},
+                    },
+                    window_parameter(),
+                ],
+                "responses": {
+                    "200": json_response("The Service.", ref("ServiceDetail")),
+                    "404": error_response("No such Service in the snapshot."),
+                    **common_responses(),
+                },
+            }
+        },
+        reverse("api_mtls"): _list_path(
+            "listPlaintextEdges",
+            "The mTLS posture: plain-text edges between meshed workloads (`list=unmeshed`: "
+            "unmeshed clients calling meshed servers), busiest first, and every namespace's "
+            "share of requests over mTLS.",
+            "mtls",
+            bounded_list_parameters(EDGE_COLUMNS, "rps")
+            + [_enum("list", ["unmeshed"], None, "`unmeshed`: the unmeshed clients.")],
+            "MtlsPage",
+        ),
+        reverse("api_authorization"): _list_path(
+            "listAuthorization",
+            "Authorization decisions per workload, Server and policy, most denied first, "
+            "and the top denials mesh-wide.",
+            "authorization",
+            bounded_list_parameters(AUTHZ_COLUMNS, "denied"),
+            "AuthorizationPage",
+        ),
         reverse("api_namespaces"): {
             "get": {
                 "operationId": "listNamespaces",

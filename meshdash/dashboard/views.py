@@ -4,24 +4,31 @@ import time
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from meshdash.accounts.teams import team_scope
-from meshdash.dashboard import charts, paging
-from meshdash.dashboard.control_plane import certificates, proxy_versions
+from meshdash.dashboard import bounded, charts, paging
+from meshdash.dashboard.bounded import AUTHZ_COLUMNS, EDGE_COLUMNS
+from meshdash.dashboard.control_plane import certificates, leaf_certificate, proxy_versions
 from meshdash.dashboard.filters import (
     BadQuery,
+    parse_bounded_query,
     parse_list_params,
     parse_namespace,
     parse_namespace_query,
+    parse_pod_query,
+    parse_service_query,
     parse_time_range,
     parse_window,
     window_params,
 )
 from meshdash.dashboard.freshness import snapshot_staleness
+from meshdash.dashboard.legend import health_legend
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
 from meshdash.dashboard.next_steps import (
     fill_url_template,
@@ -39,17 +46,28 @@ from meshdash.dashboard.ranges import (
     workload_charts,
     workload_series,
 )
-from meshdash.dashboard.rows import namespace_rows, workload_rows
+from meshdash.dashboard.rows import (
+    authz_rows,
+    edge_rows,
+    leaf_cell,
+    namespace_rows,
+    pod_rows,
+    service_rows,
+    workload_rows,
+)
 from meshdash.lib.htmx import render_page, wants_partial
 from meshdash.lib.templatetags.meshdash import with_query
-from meshdash.mesh.columns import NAMESPACE_COLUMNS
+from meshdash.mesh.columns import NAMESPACE_COLUMNS, POD_COLUMNS, SERVICE_COLUMNS
 from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import KINDS, WINDOWS
 from meshdash.mesh.names import MAX_LABEL, MAX_SUBDOMAIN, is_namespace_name, is_object_name
+from meshdash.mesh.pods import POD_PROBLEMS
 from meshdash.mesh.query import DEFAULT_PER_PAGE, MAX_NAMESPACES
 from meshdash.store import SnapshotStore, StoreUnavailable
 
 NAMESPACE_PICKER_SIZE = 40
+# The workload page lists this many of the events the snapshot keeps for it, newest first.
+MAX_EVENTS_SHOWN = 30
 
 
 class NoSnapshot(Exception):
@@ -133,6 +151,7 @@ def _freshness(meta) -> dict:
     now = time.time()
     return {
         "meta": meta,
+        "health_legend": health_legend(getattr(meta, "health_rules", None)),
         "age_seconds": meta.age_seconds(now),
         "now": now,
         "staleness": snapshot_staleness(meta, now),
@@ -194,6 +213,8 @@ def _list_context(request, store, params, extra: dict | None = None, meta=None) 
             "health_states": HEALTH_STATES,
             "selected_namespaces": selected,
             "team_links": _team_links(request.user),
+            "landing": _landing_query(request.COOKIES.get(LANDING_COOKIE, "")),
+            "scope_query": _landing_query(request.GET.urlencode()),
         }
     )
     return context
@@ -201,6 +222,10 @@ def _list_context(request, store, params, extra: dict | None = None, meta=None) 
 
 @dashboard_page
 def overview(request):
+    if not request.GET and not wants_partial(request):
+        landing = _landing_query(request.COOKIES.get(LANDING_COOKIE, ""))
+        if landing:  # the URL stays the state: the landing view is a URL like any other
+            return HttpResponseRedirect(f"{request.path}?{landing}")
     params = parse_list_params(request.GET, _default_window())
     store = SnapshotStore.from_settings()
     context = _list_context(request, store, params, {"list_url": request.path})
@@ -311,7 +336,23 @@ def workload_detail(request, namespace, kind, name):
             "baselines": baseline_rows(workload_baselines(workload.key, window)),
             "graph": charts.neighbourhood(workload, detail.callers, detail.callees),
             "commands": workload_commands(namespace, kind, name, first_pod),
-            "pods": [(pod, logs_command(namespace, pod.name)) for pod in detail.pods],
+            "pods": [
+                (
+                    pod,
+                    logs_command(namespace, pod.name),
+                    leaf_cell(
+                        leaf_certificate(
+                            pod.proxy_cert_expiry, pod.proxy_cert_refreshed_at, context["now"]
+                        )
+                    ),
+                )
+                for pod in detail.pods
+            ],
+            "events": detail.events[:MAX_EVENTS_SHOWN],
+            "authorizations": detail.authorizations,
+            "traces_url": fill_url_template(
+                settings.MESHDASH_TRACES_URL_TEMPLATE, namespace=namespace, kind=kind, name=name
+            ),
             "grafana_url": fill_url_template(
                 settings.MESHDASH_GRAFANA_URL_TEMPLATE, namespace=namespace, kind=kind, name=name
             ),
@@ -351,3 +392,174 @@ def pod_history(request, namespace, kind, name, pod):
         }
     )
     return render_page(request, "dashboard/pod_history.html", context, "charts")
+
+
+def _page_context(request, window: str, meta, page, query, columns, rows, **extra) -> dict:
+    """What every list page shows around its rows."""
+    context = _base_context(request, window)
+    context.update(_freshness(meta))
+    context.update(paging.pager(page))
+    context.update(
+        {
+            "query": query,
+            "rows": rows,
+            "columns": paging.column_headers(query, columns),
+            "list_url": request.path,
+            **extra,
+        }
+    )
+    return context
+
+
+@dashboard_page
+def pod_list(request):
+    window = parse_window(request.GET, _default_window())
+    query = parse_pod_query(request.GET)
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, window)
+    page = store.pod_page(
+        window, query, version=meta.version, on_cold=cold_view_gate(request, store)
+    )
+    context = _page_context(
+        request, window, meta, page, query, POD_COLUMNS, None, problems=POD_PROBLEMS
+    )
+    context["rows"] = pod_rows(page.items, context["now"], context["window_query"])
+    context["csv_url"] = reverse("pods_csv")
+    return render_page(request, "dashboard/pods.html", context, "table")
+
+
+@dashboard_page
+def service_list(request):
+    window = parse_window(request.GET, _default_window())
+    query = parse_service_query(request.GET)
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, window)
+    page = store.service_page(
+        window, query, version=meta.version, on_cold=cold_view_gate(request, store)
+    )
+    context = _page_context(
+        request, window, meta, page, query, SERVICE_COLUMNS, None, health_states=HEALTH_STATES
+    )
+    context["rows"] = service_rows(page.items, context["window_query"])
+    context["csv_url"] = reverse("services_csv")
+    return render_page(request, "dashboard/services.html", context, "table")
+
+
+@dashboard_page
+def service_detail(request, namespace, name):
+    window = parse_window(request.GET, _default_window())
+    if not is_namespace_name(namespace) or len(name) > MAX_LABEL:
+        raise Http404("no such service")
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, window)
+    detail = store.service_detail(window, namespace, name, version=meta.version)
+    if detail is None:
+        raise Http404("no such service")
+    context = _base_context(request, window)
+    context.update(_freshness(meta))
+    context.update(
+        {
+            "detail": detail,
+            "service": detail.service,
+            "workload_rows": workload_rows(
+                [(w, None) for w in detail.workloads], context["window_query"]
+            ),
+            "workload_columns": paging.column_headers(None),
+        }
+    )
+    return render_page(request, "dashboard/service.html", context, "detail")
+
+
+def _bounded_list(request, window, meta, items, query, columns, rows, **extra) -> dict:
+    """A page of a list the snapshot keeps whole and bounded (mTLS edges, authorizations)."""
+    page = bounded.page_of(items, query)
+    context = _page_context(request, window, meta, page, query, columns, None, **extra)
+    context["rows"] = rows(page.items, context["window_query"])
+    return context
+
+
+@dashboard_page
+def mtls(request):
+    window = parse_window(request.GET, _default_window())
+    query = parse_bounded_query(request.GET, EDGE_COLUMNS, "rps", descending=True)
+    side = "unmeshed" if request.GET.get("list") == "unmeshed" else "plaintext"
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, window)
+    posture = store.mtls(window, version=meta.version)
+    if posture is None:
+        raise NoSnapshot(window)
+    edges = posture.unmeshed_clients if side == "unmeshed" else posture.plaintext_edges
+    context = _bounded_list(
+        request, window, meta, edges, query, EDGE_COLUMNS, edge_rows, posture=posture, side=side
+    )
+    context["namespaces"] = sorted(
+        posture.namespaces,
+        key=lambda ns: (ns.mtls_share is None, ns.mtls_share or 0.0, ns.name),
+    )
+    context["csv_url"] = reverse("mtls_csv")
+    return render_page(request, "dashboard/mtls.html", context, "table")
+
+
+@dashboard_page
+def authorization(request):
+    window = parse_window(request.GET, _default_window())
+    query = parse_bounded_query(request.GET, AUTHZ_COLUMNS, "denied", descending=True)
+    store = SnapshotStore.from_settings()
+    meta = _read_meta(store, window)
+    summary = store.authz(window, version=meta.version)
+    if summary is None:
+        raise NoSnapshot(window)
+    context = _bounded_list(
+        request,
+        window,
+        meta,
+        summary.by_policy,
+        query,
+        AUTHZ_COLUMNS,
+        authz_rows,
+        summary=summary,
+    )
+    context["top_denials"] = authz_rows(summary.top_denials[:10], context["window_query"])
+    context["authz_columns"] = paging.column_headers(None, AUTHZ_COLUMNS)
+    context["csv_url"] = reverse("authorization_csv")
+    return render_page(request, "dashboard/authorization.html", context, "table")
+
+
+# The landing view is a cookie, not a database row: a display preference of one browser, with
+# no weight for security, that costs no query on any page (and no migration). Its value is a
+# scope's query string, checked as the overview checks its URL whenever it is used.
+LANDING_COOKIE = "meshdash_landing"
+LANDING_PARAMS = ("ns", "team", "label")
+LANDING_MAX_AGE = 400 * 86400  # the longest browsers keep a cookie
+
+
+def _landing_query(raw: str) -> str:
+    """The scope part of ``raw`` as a query string, "" unless the overview would accept it."""
+    params = QueryDict(raw or "", mutable=True)
+    for key in list(params):
+        if key not in LANDING_PARAMS:
+            del params[key]
+    try:
+        parse_list_params(params, _default_window())
+    except BadQuery:
+        return ""
+    return params.urlencode()
+
+
+@require_POST
+def set_landing(request):
+    """Make a team scope (or none: ``clear``) the overview's landing view, then go there."""
+    scope = "" if "clear" in request.POST else _landing_query(request.POST.get("scope", ""))
+    response = HttpResponseRedirect(with_query(reverse("overview"), QueryDict(scope)))
+    if scope:
+        response.set_cookie(
+            LANDING_COOKIE,
+            scope,
+            max_age=LANDING_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure(),
+        )
+    else:
+        response.delete_cookie(LANDING_COOKIE, samesite="Lax")
+    return response

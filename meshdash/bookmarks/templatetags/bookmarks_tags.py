@@ -4,6 +4,7 @@ from meshdash.bookmarks.menu import menu
 from meshdash.bookmarks.models import Watch
 from meshdash.bookmarks.models import may_share_with_everyone as _may_share_with_everyone
 from meshdash.bookmarks.watches import watched_workloads
+from meshdash.dashboard.freezing import gone_paths
 from meshdash.mesh.model import WorkloadKey
 from meshdash.store import SnapshotStore
 
@@ -15,8 +16,25 @@ MAX_WATCHED = 30
 
 @register.simple_tag
 def bookmark_menu(user):
-    """meshdash.bookmarks.menu.menu: sections, teams, may_share_with_everyone."""
-    return menu(user)
+    """meshdash.bookmarks.menu.menu: sections, teams, may_share_with_everyone; each item
+    ``gone`` when the workload or namespace it opens is not in the current snapshot (one read
+    of the store for the whole menu; the cached menu itself is left as it is)."""
+    found = menu(user)
+    items = [item for section in found["sections"] for item in section["items"]]
+    gone = gone_paths({item["path"] for item in items if not item.get("as_of")})
+    if not gone:
+        return found
+    sections = [
+        {
+            **section,
+            "items": [
+                {**item, "gone": item["path"] in gone and not item.get("as_of")}
+                for item in section["items"]
+            ],
+        }
+        for section in found["sections"]
+    ]
+    return {**found, "sections": sections}
 
 
 @register.filter

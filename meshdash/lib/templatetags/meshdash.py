@@ -5,6 +5,7 @@ import time
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from meshdash.lib.timefmt import days_left, short_duration
 
@@ -105,6 +106,63 @@ def unix_iso(timestamp):
     if timestamp is None:
         return ""
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+
+
+def iso_utc(timestamp) -> str:
+    """A unix time as ISO 8601 in UTC, "2026-12-02T01:02:03Z", the form ``<time>`` takes."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+@register.filter
+def local_time(timestamp, format_="datetime"):
+    """A unix time as ``<time datetime="…Z">``: UTC text here, which static/meshdash/localtime.js
+    turns into the browser's local time, keeping UTC as the tooltip. ``format_``: "datetime",
+    "date" or "time"."""
+    if timestamp is None:
+        return DASH
+    return format_html(
+        '<time datetime="{}" data-format="{}" title="{}">{}</time>',
+        iso_utc(timestamp),
+        format_,
+        unix_iso(timestamp),
+        unix_iso(timestamp),
+    )
+
+
+@register.filter
+def health_badge(item):
+    """The health badge of a workload, service or edge; its tooltip says why, as the collector
+    judged it: "warning: success 98.7 % is below 99 %"."""
+    state = getattr(item, "health", "") or ""
+    reason = getattr(item, "health_reason", "") or ""
+    if reason:
+        return format_html(
+            '<span class="badge h-{}" title="{}: {}">{}</span>',
+            state or "unknown",
+            state or "unknown",
+            reason,
+            state or "?",
+        )
+    return format_html('<span class="badge h-{}">{}</span>', state or "unknown", state or "?")
+
+
+@register.simple_tag
+def edge_traces_href(edge):
+    """The traces of an edge (MESHDASH_TRACES_URL_TEMPLATE: the client as {namespace}, {kind},
+    {name}, the server as {dst_namespace}, {dst_kind}, {dst_name}); "" when not configured."""
+    from django.conf import settings
+
+    from meshdash.dashboard.next_steps import fill_url_template
+
+    return fill_url_template(
+        settings.MESHDASH_TRACES_URL_TEMPLATE,
+        namespace=edge.src_namespace,
+        kind=edge.src_kind,
+        name=edge.src_name,
+        dst_namespace=edge.dst_namespace,
+        dst_kind=edge.dst_kind,
+        dst_name=edge.dst_name,
+    )
 
 
 @register.filter
