@@ -62,7 +62,7 @@ from meshdash.mesh.health import HEALTH_STATES
 from meshdash.mesh.model import KINDS, WINDOWS
 from meshdash.mesh.names import MAX_LABEL, MAX_SUBDOMAIN, is_namespace_name, is_object_name
 from meshdash.mesh.pods import POD_PROBLEMS
-from meshdash.mesh.query import DEFAULT_PER_PAGE, MAX_NAMESPACES
+from meshdash.mesh.query import DEFAULT_PER_PAGE, MAX_NAMESPACES, SORT_KEYS
 from meshdash.store import SnapshotStore, StoreUnavailable
 
 NAMESPACE_PICKER_SIZE = 40
@@ -497,6 +497,7 @@ def mtls(request):
         key=lambda ns: (ns.mtls_share is None, ns.mtls_share or 0.0, ns.name),
     )
     context["csv_url"] = reverse("mtls_csv")
+    context["workloads_sort_by_mtls"] = "mtls" in SORT_KEYS
     return render_page(request, "dashboard/mtls.html", context, "table")
 
 
