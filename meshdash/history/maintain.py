@@ -11,6 +11,7 @@
 import logging
 import time
 
+from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
 
 from meshdash.history.models import Chunk, Deploy, Hold, Series, State
@@ -99,11 +100,12 @@ def pack(now: float) -> int:
                 "id", "series__scope", "data"
             )[: PACK_BATCH - packed]
         )
-        for pk, scope, data in rows:
-            layout = LAYOUTS[scope]
-            blob = layout.pack(tier.slots, layout.decode(data, False, tier.slots))
-            # Only if nothing was appended meanwhile; otherwise the next round packs it.
-            Chunk.objects.filter(pk=pk, packed=False, data=data).update(packed=True, data=blob)
+        with transaction.atomic():  # one commit for the batch, not one a chunk
+            for pk, scope, data in rows:
+                layout = LAYOUTS[scope]
+                blob = layout.pack(tier.slots, layout.decode(data, False, tier.slots))
+                # Only if nothing was appended meanwhile; otherwise the next round packs it.
+                Chunk.objects.filter(pk=pk, packed=False, data=data).update(packed=True, data=blob)
         packed += len(rows)
         if packed >= PACK_BATCH:
             break

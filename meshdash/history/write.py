@@ -27,11 +27,14 @@ log = logging.getLogger(__name__)
 # The window whose points make every tier; the others keep the finest tier only.
 BASE_WINDOW = "1m"
 UPSERT_BATCH = 500
-# Series ids by (scope, window, key), per process; forgotten hourly so that a series the
-# expiry deleted is made again rather than written to under its old id.
+# Series ids by (scope, window, key), per process. Forgotten daily, so that a series the
+# expiry deleted (none of its points left: unwritten for the longest retention) is made again
+# rather than written to under its old id; cut back to the keys in use when pods that came and
+# went have made it twice as large.
 _ids: dict[tuple[str, str, str], int] = {}
 _ids_since = [0.0]
-_IDS_TTL = 3600.0
+_IDS_TTL = 86400.0
+_in_use: dict[str, int] = {}  # window -> how many series its last write had
 _rollouts: dict[str, int] = {}
 
 
@@ -90,6 +93,7 @@ def record(snapshot: Snapshot) -> int:
             ),
         )
     )
+    _in_use[window] = len(points)
     ids = series_ids([key for key, _ in points], int(snapshot.taken_at))
     append(0, tier, [(ids[key[:3]], key[0], t, values) for key, values in points])
     if window == BASE_WINDOW:
@@ -113,29 +117,38 @@ def _claim(name: str, t: int) -> bool:
 
 def series_ids(keys: Iterable[tuple[str, str, str, str]], now: int) -> dict[tuple, int]:
     """(scope, window, key) -> id for each ``(scope, window, key, owner)``, made where new."""
-    if time.monotonic() - _ids_since[0] > _IDS_TTL:
+    keys = list(keys)
+    in_use = max(len(keys), sum(_in_use.values()))
+    if time.monotonic() - _ids_since[0] > _IDS_TTL or len(_ids) > 2 * in_use + 1000:
         _ids.clear()
         _ids_since[0] = time.monotonic()
     missing = {key[:3]: key[3] for key in keys if key[:3] not in _ids}
     if missing:
-        Series.objects.bulk_create(
-            [
-                Series(scope=s, window=w, key=k, owner=owner, last_seen=now)
-                for (s, w, k), owner in missing.items()
-            ],
-            ignore_conflicts=True,
-            batch_size=UPSERT_BATCH,
-        )
-        by_scope: dict[tuple[str, str], list[str]] = {}
-        for scope, window, key in missing:
-            by_scope.setdefault((scope, window), []).append(key)
-        for (scope, window), names in by_scope.items():
-            for start in range(0, len(names), UPSERT_BATCH):
-                found = Series.objects.filter(
-                    scope=scope, window=window, key__in=names[start : start + UPSERT_BATCH]
-                ).values_list("key", "id")
-                _ids.update({(scope, window, key): pk for key, pk in found})
+        _look_up(missing)  # most exist: read them before trying to make them
+        new = {key: owner for key, owner in missing.items() if key not in _ids}
+        if new:
+            Series.objects.bulk_create(
+                [
+                    Series(scope=s, window=w, key=k, owner=owner, last_seen=now)
+                    for (s, w, k), owner in new.items()
+                ],
+                ignore_conflicts=True,
+                batch_size=UPSERT_BATCH,
+            )
+            _look_up(new)
     return _ids
+
+
+def _look_up(keys: Iterable[tuple[str, str, str]]) -> None:
+    by_scope: dict[tuple[str, str], list[str]] = {}
+    for scope, window, key in keys:
+        by_scope.setdefault((scope, window), []).append(key)
+    for (scope, window), names in by_scope.items():
+        for start in range(0, len(names), UPSERT_BATCH):
+            found = Series.objects.filter(
+                scope=scope, window=window, key__in=names[start : start + UPSERT_BATCH]
+            ).values_list("key", "id")
+            _ids.update({(scope, window, key): pk for key, pk in found})
 
 
 def append(tier_index: int, tier: Tier, points: Sequence[tuple[int, str, int, Sequence]]) -> None:
