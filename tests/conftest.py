@@ -66,6 +66,15 @@ def unpaced_views(settings):
     settings.MESHDASH_COLD_VIEWS_BURST = 1_000_000
 
 
+@pytest.fixture(autouse=True)
+def forgotten_history():
+    """The history's per-process caches start empty in each test: a database rollback removes
+    the rows they point at."""
+    from meshdash.history import forget
+
+    forget()
+
+
 @pytest.fixture
 def redis_client(redis_url, cache_redis_url, settings):
     """A clean Redis database, also wired into Django settings as REDIS_URL; the result cache

@@ -5,3 +5,14 @@ up, packs closed chunks and expires old ones (a beat task), ``meshdash.history.b
 a fresh install from what Prometheus still has, and ``meshdash.history.read`` is what pages and
 on-call checks read. The arithmetic is in ``meshdash.mesh.history``.
 """
+
+
+def forget() -> None:
+    """Empty this process's caches of the history (series ids, rollouts seen, the drops'
+    baselines): for tests, whose database rollbacks remove the rows they point at."""
+    from meshdash.history import read, write
+
+    write._ids.clear()
+    write._rollouts.clear()
+    write._in_use.clear()
+    read._drop_cache.clear()
