@@ -24,7 +24,7 @@ from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
 from meshdash.dashboard.ranges import baselines_json, workload_baselines
 from meshdash.mesh.columns import CSV_FIELDS, POD_CSV_FIELDS, SERVICE_CSV_FIELDS
-from meshdash.mesh.model import KINDS
+from meshdash.mesh.model import KINDS, Namespace
 from meshdash.mesh.names import MAX_LABEL, is_namespace_name
 from meshdash.mesh.query import MAX_PER_PAGE
 from meshdash.store import SnapshotStore, StoreUnavailable
@@ -416,6 +416,22 @@ def authorization_csv(request):
         return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
     window, _, rows, _ = found
     return _csv_response(rows, bounded.csv_fields(AUTHZ_COLUMNS), "authorization", window)
+
+
+# The namespaces export writes every field of a rollup, health counts as "state=count".
+NAMESPACE_CSV_FIELDS = tuple(f.name for f in dataclasses.fields(Namespace))
+
+
+@api_view
+def namespaces_csv(request):
+    """Every namespace the namespaces list matches, in its order (all pages)."""
+    found, answer = _paged(request, parse_namespace_query, lambda store: store.namespace_page)
+    if answer:
+        return answer
+    window, _, _, read, store = found
+    first = read(1, cold_view_gate(request, store), MAX_PER_PAGE)
+    rows = _every_page(lambda n: read(n, None, MAX_PER_PAGE), first)
+    return _csv_response(rows, NAMESPACE_CSV_FIELDS, "namespaces", window)
 
 
 @api_view

@@ -335,7 +335,7 @@ PAGE_QUERIES = {
         ("overview", "workload_list", "workloads_csv", "api_workloads", "namespace_detail"),
         parse_workload_query,
     ),
-    **dict.fromkeys(("namespace_list", "api_namespaces"), parse_namespace_query),
+    **dict.fromkeys(("namespace_list", "namespaces_csv", "api_namespaces"), parse_namespace_query),
     **dict.fromkeys(("pod_list", "pods_csv", "api_pods"), parse_pod_query),
     **dict.fromkeys(("service_list", "services_csv", "api_services"), parse_service_query),
     **dict.fromkeys(

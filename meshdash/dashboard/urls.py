@@ -5,6 +5,7 @@ from meshdash.dashboard import api, views
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("namespaces/", views.namespace_list, name="namespace_list"),
+    path("namespaces.csv", api.namespaces_csv, name="namespaces_csv"),
     path("namespaces/<str:namespace>/", views.namespace_detail, name="namespace_detail"),
     path("workloads/", views.workload_list, name="workload_list"),
     path("workloads.csv", api.workloads_csv, name="workloads_csv"),

@@ -278,6 +278,7 @@ def namespace_list(request):
             "rows": namespace_rows(page.items, context["window_query"], empty),
             "columns": paging.column_headers(query, NAMESPACE_COLUMNS),
             "list_url": request.path,
+            "csv_url": reverse("namespaces_csv"),
         }
     )
     return render_page(request, "dashboard/namespaces.html", context, "table")

@@ -182,3 +182,20 @@ def test_a_team_scope_becomes_the_landing_view(client, mesh):
 def test_a_bad_landing_cookie_is_ignored(client, mesh):
     client.cookies["meshdash_landing"] = "sort=bogus&team=<x>"
     assert client.get("/").status_code == 200
+
+
+def test_the_namespaces_list_exports_csv_too(client, mesh):
+    body = client.get("/namespaces/").content.decode()
+    assert 'href="/namespaces.csv"' in body
+    response = client.get("/namespaces.csv?sort=name")
+    lines = body_of(response).splitlines()
+    assert lines[0].startswith("name,inject_annotation,workloads")
+    assert [line.split(",")[0] for line in lines[1:]] == ["payments", "shop"]
+    assert client.get("/namespaces.csv?sort=bogus").status_code == 400
+
+
+def test_each_badge_in_a_list_says_why(client, mesh):
+    body = client.get("/workloads/").content.decode()
+    assert 'title="warning: success 98.7 % is below 99 %">warning</span>' in body
+    body = client.get("/services/").content.decode()
+    assert 'title="warning: success 98.7 % is below 99 %">warning</span>' in body
