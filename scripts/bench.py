@@ -617,6 +617,8 @@ def bench_size(workloads: int, work_dir: Path, options) -> dict:
         else:
             stack.start_redis()
             entry["write"] = write_synthetic(stack.redis_url, workloads)
+        # What else ran: on a shared machine, the figures are only as good as this is low.
+        entry["load_average_before_pages"] = [round(x, 1) for x in os.getloadavg()]
         entry["pages"] = bench_pages(stack.redis_url, work_dir, workloads, options.requests)
         memory = options.memory_requests if workloads == 5000 else 0
         entry["one_worker"] = bench_one_worker(
@@ -741,6 +743,8 @@ def met(target: Target) -> str:
 def print_table(report: dict) -> None:
     sizes = report["sizes"]
     print(f"\nmeshdash benchmark ({report['machine']}; {report['seconds']} s)")
+    loads = {size: entry["load_average_before_pages"] for size, entry in sizes.items()}
+    print(f"load average (1, 5, 15 min) before the pages of each size: {loads}")
     print("\nPages through gunicorn, 2 workers, one signed-in user (ms; KB on the wire / HTML)")
     print(f"| {'page':<9} | " + " | ".join(f"{int(s):>15,}" for s in sizes) + " |")
     print("|---|" + "---:|" * len(sizes))
