@@ -4,6 +4,7 @@ Every field defaults to "not collected" (None or empty), and a check whose input
 collected finds nothing rather than guessing.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from meshdash.mesh.model import WorkloadKey
@@ -89,6 +90,22 @@ class PodHistory:
     workload_name: str
     memory: tuple[tuple[float, float | None], ...] = ()
     cert_expiry: tuple[tuple[float, float | None], ...] = ()
+
+    @classmethod
+    def from_points(
+        cls, namespace: str, pod: str, workload_kind: str, workload_name: str, points: Iterable
+    ) -> "PodHistory":
+        """From the history's pod points (anything with ``t``, ``memory_bytes`` and
+        ``cert_expiry``, e.g. ``meshdash.history.read.PodPoint``), oldest first."""
+        points = sorted(points, key=lambda p: p.t)
+        return cls(
+            namespace,
+            pod,
+            workload_kind,
+            workload_name,
+            memory=tuple((p.t, p.memory_bytes) for p in points),
+            cert_expiry=tuple((p.t, p.cert_expiry) for p in points),
+        )
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Where each check draws its lines. Every field has a documented default; the settings
 layer builds one ``CheckThresholds`` from environment variables named after the fields."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,26 @@ class CheckThresholds:
     authz_denied_critical_share: float = 0.5
     # Findings kept per check, worst first; the last one says how many more ("and N more").
     max_findings_per_check: int = 50
+
+
+ENV_PREFIX = "MESHDASH_CHECK_"
+
+
+def thresholds_from_env(environ: Mapping[str, str]) -> CheckThresholds:
+    """``CheckThresholds`` with each field read from ``MESHDASH_CHECK_<FIELD>`` (upper case)
+    when set, e.g. ``MESHDASH_CHECK_ISSUER_WARNING_DAYS=90``; ValueError naming the variable
+    for a value that is not a number (or is negative)."""
+    values = {}
+    for f in fields(CheckThresholds):
+        name = ENV_PREFIX + f.name.upper()
+        text = environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            value = int(text) if f.type in (int, "int") else float(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {text!r}") from None
+        if value < 0:
+            raise ValueError(f"{name} must not be negative, not {text!r}")
+        values[f.name] = value
+    return CheckThresholds(**values)
