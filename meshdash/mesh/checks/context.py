@@ -62,3 +62,9 @@ def restart_command(ref: Ref) -> str:
     if ref.kind == "pod":
         return f"kubectl -n {ref.namespace} delete pod {ref.name}"
     return f"kubectl -n {ref.namespace} get {ref.kind} {ref.name}"
+
+
+def component_deployment(component: str) -> str:
+    """A control-plane component's Deployment: ``destination`` -> ``linkerd-destination``
+    (components are named by their ``linkerd.io/control-plane-component`` label)."""
+    return component if component.startswith("linkerd-") else f"linkerd-{component}"

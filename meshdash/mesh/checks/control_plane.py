@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from meshdash.mesh.checks.context import Context, pod_ref
+from meshdash.mesh.checks.context import Context, component_deployment, pod_ref
 from meshdash.mesh.checks.findings import (
     CONTROL_PLANE,
     CRITICAL,
@@ -12,6 +12,12 @@ from meshdash.mesh.checks.findings import (
     Ref,
     percent,
 )
+
+
+def _camel(name: str) -> str:
+    """``proxy-injector`` -> ``proxyInjector`` (Helm values' spelling)."""
+    first, *rest = name.split("-")
+    return first + "".join(part.capitalize() for part in rest)
 
 
 def check_components(ctx: Context) -> list[Finding]:
@@ -36,12 +42,13 @@ def check_components(ctx: Context) -> list[Finding]:
     for component in ctx.snapshot.control_plane.components:
         name = component.get("name", "")
         total, ready = int(component.get("pods", 0)), int(component.get("ready", 0))
-        pods = pods_of.get(name, [])
+        deployment = component_deployment(name)
+        pods = pods_of.get(deployment, []) + (pods_of.get(name, []) if name != deployment else [])
         ref = Ref(ns, CONTROL_PLANE, name)
-        source = f"deployment {ns}/{name}"
+        source = f"deployment {ns}/{deployment}"
         fix = (
-            f"kubectl -n {ns} describe deploy/{name}",
-            f"kubectl -n {ns} logs deploy/{name} --all-containers --since=1h",
+            f"kubectl -n {ns} describe deploy/{deployment}",
+            f"kubectl -n {ns} logs deploy/{deployment} --all-containers --since=1h",
         )
         if total and ready < total:
             found.append(
@@ -76,7 +83,7 @@ def check_components(ctx: Context) -> list[Finding]:
                     ),
                     fix=fix + (f"kubectl -n {ns} top pod --containers",),
                     runbook="Raise the component's memory limit (Helm values "
-                    f"{name.removeprefix('linkerd-')}Resources) and upgrade.",
+                    f"{_camel(name.removeprefix('linkerd-'))}Resources) and upgrade.",
                     order=-len(oomed),
                 )
             )
@@ -92,7 +99,8 @@ def check_components(ctx: Context) -> list[Finding]:
                         Evidence("restarts", p.restarts, f"pod {p.namespace}/{p.name}")
                         for p in pods[:5]
                     ),
-                    fix=fix + (f"kubectl -n {ns} logs deploy/{name} --all-containers --previous",),
+                    fix=fix
+                    + (f"kubectl -n {ns} logs deploy/{deployment} --all-containers --previous",),
                     runbook="Read the previous run's logs of the restarting container.",
                     order=-restarts,
                 )
@@ -123,7 +131,8 @@ def check_control_plane_calls(ctx: Context) -> list[Finding]:
         fix = (
             f"kubectl -n {ns} get pods -l linkerd.io/control-plane-component="
             f"{client.component.removeprefix('linkerd-')}",
-            f"kubectl -n {ns} logs deploy/{client.component} --all-containers --since=1h",
+            f"kubectl -n {ns} logs deploy/{component_deployment(client.component)} "
+            "--all-containers --since=1h",
         )
         severity = None
         if client.success_rate is not None:

@@ -51,7 +51,7 @@ class ControlPlaneClient:
     """The proxies' calls to one control-plane component (``control_request_total``,
     ``control_response_total``, ``control_response_latency_ms`` by ``addr``) over the window."""
 
-    component: str  # e.g. "linkerd-destination", "linkerd-identity"
+    component: str  # as ControlPlane.components names it: "destination", "identity"
     rps: float = 0.0
     success_rate: float | None = None
     latency_ms_p99: float | None = None

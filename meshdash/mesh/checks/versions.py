@@ -3,7 +3,12 @@
 import re
 from collections import Counter, defaultdict
 
-from meshdash.mesh.checks.context import Context, owner_ref, restart_command
+from meshdash.mesh.checks.context import (
+    Context,
+    component_deployment,
+    owner_ref,
+    restart_command,
+)
 from meshdash.mesh.checks.findings import CONTROL_PLANE, CRITICAL, WARNING, Evidence, Finding, Ref
 from meshdash.mesh.metrics import normalise_version
 
@@ -135,7 +140,9 @@ def check_control_plane_versions(ctx: Context) -> list[Finding]:
             subject=tuple(Ref(ns, CONTROL_PLANE, name) for name in sorted(versions)),
             summary=f"Control plane on {len(distinct)} versions: {', '.join(sorted(distinct))}",
             evidence=tuple(
-                Evidence(name, version or "unknown", f"deployment {ns}/{name}")
+                Evidence(
+                    name, version or "unknown", f"deployment {ns}/{component_deployment(name)}"
+                )
                 for name, version in sorted(versions.items())
             ),
             fix=("linkerd upgrade | kubectl apply -f -", "linkerd check"),

@@ -32,8 +32,8 @@ def plane(**fields):
     values = dict(
         version="edge-25.4.4",
         components=[
-            {"name": "linkerd-destination", "pods": 1, "ready": 1, "version": "edge-25.4.4"},
-            {"name": "linkerd-identity", "pods": 1, "ready": 1, "version": "edge-25.4.4"},
+            {"name": "destination", "pods": 1, "ready": 1, "version": "edge-25.4.4"},
+            {"name": "identity", "pods": 1, "ready": 1, "version": "edge-25.4.4"},
         ],
         trust_anchor_not_after=NOW + 365 * DAY,
         issuer_not_after=NOW + 300 * DAY,

@@ -9,7 +9,7 @@ from .helpers import ctx, plane, pod, snapshot
 def component_ctx(ready=1, total=1, pods=()):
     cp = plane(
         components=[
-            {"name": "linkerd-destination", "pods": total, "ready": ready, "version": "edge-25.4.4"}
+            {"name": "destination", "pods": total, "ready": ready, "version": "edge-25.4.4"}
         ]
     )
     return ctx(snapshot(pods, control_plane=cp))
@@ -32,7 +32,7 @@ def test_component_restarts(restarts, warns):
     found = check_components(component_ctx(pods=[cp_pod(restarts=restarts)]))
     assert bool(found) == warns
     if warns:
-        assert found[0].summary == f"linkerd-destination: {restarts} restarts"
+        assert found[0].summary == f"destination: {restarts} restarts"
 
 
 def test_component_oom():
@@ -46,7 +46,7 @@ def test_component_oom():
         )
     )
     assert [(f.severity, f.summary) for f in found] == [
-        (CRITICAL, "linkerd-destination: 1 pod(s) OOMKilled")
+        (CRITICAL, "destination: 1 pod(s) OOMKilled")
     ]
 
 
@@ -56,9 +56,7 @@ def test_component_oom():
 )
 def test_calls_success_rate(success, severity):
     inputs = CheckInputs(
-        control_plane_clients=[
-            ControlPlaneClient("linkerd-destination", rps=5, success_rate=success)
-        ]
+        control_plane_clients=[ControlPlaneClient("destination", rps=5, success_rate=success)]
     )
     found = check_control_plane_calls(ctx(inputs=inputs))
     assert [f.severity for f in found] == ([severity] if severity else [])
@@ -67,9 +65,7 @@ def test_calls_success_rate(success, severity):
 @pytest.mark.parametrize("p99, slow", [(999, False), (1000, False), (1001, True)])
 def test_calls_latency(p99, slow):
     inputs = CheckInputs(
-        control_plane_clients=[
-            ControlPlaneClient("linkerd-identity", success_rate=1.0, latency_ms_p99=p99)
-        ]
+        control_plane_clients=[ControlPlaneClient("identity", success_rate=1.0, latency_ms_p99=p99)]
     )
     assert bool(check_control_plane_calls(ctx(inputs=inputs))) == slow
 
@@ -79,5 +75,11 @@ def test_proxies_failing_to_reach_component():
         "linkerd-identity", success_rate=1.0, failing_pods=(("shop", "web-1"),)
     )
     (found,) = check_control_plane_calls(ctx(inputs=CheckInputs(control_plane_clients=[client])))
-    assert found.severity == CRITICAL and "cannot reach linkerd-identity" in found.summary
+    assert found.severity == CRITICAL and "cannot reach identity" in found.summary
     assert found.subject[1].name == "web-1"
+
+
+def test_component_commands_name_its_deployment():
+    (found,) = check_components(component_ctx(pods=[cp_pod(restarts=5)]))
+    assert found.fix[0] == "kubectl -n linkerd describe deploy/linkerd-destination"
+    assert found.subject[0].name == "destination"

@@ -59,8 +59,8 @@ def test_incomparable_versions_not_reported():
 def test_mixed_control_plane_versions(second, mixed):
     cp = plane(
         components=[
-            {"name": "linkerd-destination", "pods": 1, "ready": 1, "version": "edge-25.4.4"},
-            {"name": "linkerd-identity", "pods": 1, "ready": 1, "version": second},
+            {"name": "destination", "pods": 1, "ready": 1, "version": "edge-25.4.4"},
+            {"name": "identity", "pods": 1, "ready": 1, "version": second},
         ]
     )
     found = check_control_plane_versions(ctx(snapshot(control_plane=cp)))
