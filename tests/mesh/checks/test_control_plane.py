@@ -71,9 +71,7 @@ def test_calls_latency(p99, slow):
 
 
 def test_proxies_failing_to_reach_component():
-    client = ControlPlaneClient(
-        "linkerd-identity", success_rate=1.0, failing_pods=(("shop", "web-1"),)
-    )
+    client = ControlPlaneClient("identity", success_rate=1.0, failing_pods=(("shop", "web-1"),))
     (found,) = check_control_plane_calls(ctx(inputs=CheckInputs(control_plane_clients=[client])))
     assert found.severity == CRITICAL and "cannot reach identity" in found.summary
     assert found.subject[1].name == "web-1"
