@@ -16,11 +16,13 @@ backfill_status``): done and total queries, and what failed.
 
 import json
 import logging
+import re
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 
+import requests
 from django.conf import settings
 from django.db import transaction
 
@@ -66,6 +68,7 @@ def _save(status: BackfillStatus) -> None:
 
 def _queries(step: int, with_latency: bool) -> dict[str, str]:
     window = f"{step}s"
+    proxy = '{control_plane_ns!=""}'
     admin = settings.MESHDASH_PROXY_ADMIN_PORT
     owners = ", ".join(promql.OWNER_LABELS)
     queries = {
@@ -74,7 +77,18 @@ def _queries(step: int, with_latency: bool) -> dict[str, str]:
             f"sum by (namespace, {owners}) (avg_over_time(tcp_open_connections"
             f'{{direction="inbound", peer="src", target_port!="{admin}"}}[{window}]))'
         ),
-        "proxies": promql.proxies(),
+        # The proxies' gauges with the collection's selector (proxies only), without its build
+        # information, which no point keeps.
+        "proxies": " or ".join(
+            [
+                f"label_replace(max by (namespace, pod, {owners}) (avg_over_time("
+                f'process_resident_memory_bytes{proxy}[{window}])), "metric", "memory", "", "")',
+                "label_replace(max by (namespace, pod) ("
+                f"control_identity_cert_expiration_timestamp_seconds{proxy} or "
+                f"identity_cert_expiration_timestamp_seconds{proxy}), "
+                '"metric", "cert_expiry", "", "")',
+            ]
+        ),
         "cpu": (
             "sum by (namespace, pod) (rate(process_cpu_seconds_total"
             f'{{control_plane_ns!=""}}[{window}]))'
@@ -106,12 +120,16 @@ def backfill(client=None, now: float | None = None) -> BackfillStatus:
     began = time.monotonic()
     failures = []
 
+    kept = _retention(client)
+
     def ask(index: int, query: str):
         tier = levels[index]
         end = tier.bucket(now)
+        # Steps from before Prometheus's retention would find nothing: not asked for.
+        start = end - min(tier.keep, kept + tier.step) + tier.step
         return client.custom_query_range(
             query,
-            start_time=datetime.fromtimestamp(end - tier.keep + tier.step, UTC),
+            start_time=datetime.fromtimestamp(start, UTC),
             end_time=datetime.fromtimestamp(end, UTC),
             step=str(tier.step),
             params={"timeout": "120s"},
@@ -159,6 +177,24 @@ def backfill(client=None, now: float | None = None) -> BackfillStatus:
     _save(status)
     log.info("history backfill %s in %.1f s", status.state, time.monotonic() - began)
     return status
+
+
+_DURATION = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def _retention(client) -> float:
+    """How far back Prometheus keeps samples (its ``storage.tsdb.retention.time`` flag, e.g.
+    ``6h`` for linkerd-viz's), or the longest tier's retention when it does not say."""
+    longest = float(max(t.keep for t in tiers()))
+    try:
+        answer = requests.get(f"{client.url}/api/v1/status/flags", timeout=10)
+        flags = answer.json()["data"]
+    except Exception:
+        return longest
+    text = flags.get("storage.tsdb.retention.time") or flags.get("storage.tsdb.retention") or ""
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(text))
+    return min(longest, seconds) if seconds > 0 else longest
 
 
 def _steps(answer) -> list[tuple[dict, list[tuple[int, float]]]]:

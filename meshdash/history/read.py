@@ -292,20 +292,18 @@ def drop_baselines(now: float | None = None) -> tuple[dict[WorkloadKey, HistoryP
     ).exists()
     found: dict[WorkloadKey, HistoryPoint] = {}
     if ready:
-        keys = dict(
-            SeriesRow.objects.filter(scope=WORKLOAD.code, window=BASE_WINDOW).values_list(
-                "id", "key"
-            )
-        )
         rows = Chunk.objects.filter(
-            tier=index, start=tier.chunk_start(t), series_id__in=keys
-        ).values_list("series_id", "packed", "data")
+            tier=index,
+            start=tier.chunk_start(t),
+            series__scope=WORKLOAD.code,
+            series__window=BASE_WINDOW,
+        ).values_list("series__key", "packed", "data")
         slot = (t - tier.chunk_start(t)) // tier.step
         layout = LAYOUTS[WORKLOAD.code]
-        for series_id, packed, data in rows.iterator(chunk_size=1000):
+        for key, packed, data in rows.iterator(chunk_size=1000):
             values = layout.decode(data, packed, tier.slots).get(slot)
             if values is not None:
-                namespace, kind, name = keys[series_id].split("/", 2)
+                namespace, kind, name = key.split("/", 2)
                 found[WorkloadKey(namespace, kind, name)] = HistoryPoint(
                     t, values[0], values[1], values[4]
                 )

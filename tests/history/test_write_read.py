@@ -225,3 +225,21 @@ def test_cert_expiry_history_lists_renewals():
         (T0, T0 + DAY),
         (T0 + 60, T0 + 2 * DAY),
     ]
+
+
+def test_the_overviews_drops_compare_with_the_same_hour_yesterday(settings):
+    from meshdash.history import collection
+
+    now = T0 + 3 * DAY + 1800
+    sid = write.series_ids([("w", "1m", KEY.id, "")], T0)["w", "1m", KEY.id]
+    yesterday = (now - DAY) // 3600 * 3600
+    write.append(2, write.tiers()[2], [(sid, "w", yesterday, (1.0, 10.0, 1.0, 2.0, 3.0, 1.0))])
+    overview = collection.overview(snapshot(now, rps=10.0, success=0.5))
+    assert [(d.workload.name, d.since, d.success_rate_before) for d in overview.drops] == [
+        ("web", yesterday, 1.0)
+    ]
+    assert overview.drops_note == ""
+    assert overview.drops_baseline == collection.BASELINE
+    settings.MESHDASH_HISTORY_DROP_MIN_RPS = 20.0
+    read._drop_cache.clear()
+    assert collection.overview(snapshot(now, rps=10.0, success=0.5)).drops == []
