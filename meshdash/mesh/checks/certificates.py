@@ -309,10 +309,14 @@ def check_rotation(ctx: Context) -> list[Finding]:
     for pod in ctx.data_plane_pods():
         reasons = []
         severity = WARNING
-        if pod.proxy_cert_expiry is not None:
+        history = renewals.get((pod.namespace, pod.name))
+        expiry = pod.proxy_cert_expiry
+        if expiry is None and history:
+            expiry = history[-1][1]  # the last leaf the history saw
+        if expiry is not None:
             issued = pod.proxy_cert_refreshed_at
             if issued is None:
-                issued = pod.proxy_cert_expiry - lifetime
+                issued = expiry - lifetime
             overdue = ctx.now - (issued + renew_after)
             if overdue > 0:
                 reasons.append(
@@ -323,11 +327,9 @@ def check_rotation(ctx: Context) -> list[Finding]:
                         "control_identity_cert_refresh_timestamp_seconds",
                     )
                 )
-            if pod.proxy_cert_expiry <= ctx.now:
+            if expiry <= ctx.now:
                 severity = CRITICAL
-                reasons.append(
-                    Evidence("leaf", countdown(pod.proxy_cert_expiry, ctx.now), f"pod {pod.name}")
-                )
+                reasons.append(Evidence("leaf", countdown(expiry, ctx.now), f"pod {pod.name}"))
         failed = errors.get((pod.namespace, pod.name), 0.0)
         if failed > 0:
             reasons.append(
@@ -337,7 +339,6 @@ def check_rotation(ctx: Context) -> list[Finding]:
                     f"pod {pod.namespace}/{pod.name} control_identity_cert_refreshes_total",
                 )
             )
-        history = renewals.get((pod.namespace, pod.name))
         if reasons and history:
             reasons.append(
                 Evidence(

@@ -1,6 +1,7 @@
 """What every check reads: one snapshot, the thresholds, the collector's extra inputs and,
 for the trend checks, the long history."""
 
+import functools
 from dataclasses import dataclass, field
 
 from meshdash.mesh.checks.findings import Ref
@@ -28,6 +29,10 @@ class Context:
 
     def data_plane_pods(self) -> list[Pod]:
         """Running (not finished) pods with a proxy, outside the control plane."""
+        return self._data_plane_pods
+
+    @functools.cached_property
+    def _data_plane_pods(self) -> list[Pod]:
         return [
             p
             for p in self.snapshot.pods

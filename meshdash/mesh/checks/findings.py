@@ -1,5 +1,6 @@
 """What a check finds, and the small helpers every check shares."""
 
+import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -72,11 +73,10 @@ def worst_first(findings: Iterable[Finding]) -> list[Finding]:
 def bounded(findings: Sequence[Finding], limit: int) -> list[Finding]:
     """The ``limit`` worst findings of one check; the last one kept says how many were cut
     (``more``). ``limit`` 0 or less: all of them."""
-    ordered = worst_first(findings)
-    if limit <= 0 or len(ordered) <= limit:
-        return ordered
-    kept = ordered[:limit]
-    kept[-1] = replace(kept[-1], more=len(ordered) - limit)
+    if limit <= 0 or len(findings) <= limit:
+        return worst_first(findings)
+    kept = heapq.nsmallest(limit, findings, key=sort_key)
+    kept[-1] = replace(kept[-1], more=len(findings) - limit)
     return kept
 
 

@@ -1,5 +1,6 @@
 """Version checks: the upgrade order (control plane first, data plane second)."""
 
+import functools
 import re
 from collections import Counter, defaultdict
 
@@ -15,6 +16,7 @@ from meshdash.mesh.metrics import normalise_version
 _NUMBERS = re.compile(r"\d+")
 
 
+@functools.lru_cache(maxsize=1024)
 def version_key(version: str) -> tuple[str, tuple[int, ...]] | None:
     """``edge-25.4.4`` -> ("edge", (25, 4, 4)); ``v2.294.0`` -> ("", (2, 294, 0)); None when
     it holds no number. Two versions compare only with the same channel (first element)."""

@@ -185,3 +185,12 @@ def test_rotation_reads_leaf_history():
     (found,) = check_rotation(ctx(snapshot([p]), history=history))
     (changed,) = [e for e in found.evidence if e.label == "leaf last changed"]
     assert changed.value == "18 h ago"
+
+
+def test_rotation_from_history_when_the_snapshot_has_no_leaf():
+    expiry = NOW - 20 * HOUR + 24 * HOUR
+    series = tuple((NOW - 30 * HOUR + i * 3600, expiry if i >= 10 else None) for i in range(30))
+    history = CheckHistory([PodHistory("shop", "web-1", "deployment", "web", cert_expiry=series)])
+    (found,) = check_rotation(ctx(snapshot([pod()]), history=history))
+    assert found.severity == WARNING
+    assert check_rotation(ctx(snapshot([pod()]))) == []
