@@ -17,6 +17,8 @@ from meshdash.mesh.checks.findings import (
     Finding,
     Ref,
     carry_since,
+    from_dict,
+    to_dict,
     worst_first,
 )
 from meshdash.mesh.checks.inputs import (
@@ -47,6 +49,8 @@ __all__ = [
     "Ref",
     "Webhook",
     "carry_since",
+    "from_dict",
     "run_checks",
+    "to_dict",
     "worst_first",
 ]

@@ -148,3 +148,35 @@ class CheckInfo:
     id: str
     title: str
     doc: str = field(repr=False, default="")
+
+
+def to_dict(finding: Finding) -> dict:
+    """A finding as plain JSON-able data (lists for tuples)."""
+    return {
+        "check": finding.check,
+        "severity": finding.severity,
+        "subject": [[r.namespace, r.kind, r.name] for r in finding.subject],
+        "summary": finding.summary,
+        "evidence": [[e.label, e.value, e.source] for e in finding.evidence],
+        "since": finding.since,
+        "fix": list(finding.fix),
+        "runbook": finding.runbook,
+        "order": finding.order,
+        "more": finding.more,
+    }
+
+
+def from_dict(data: dict) -> Finding:
+    """The finding ``to_dict`` wrote."""
+    return Finding(
+        check=str(data["check"]),
+        severity=str(data["severity"]),
+        subject=tuple(Ref(*ref) for ref in data.get("subject", ())),
+        summary=str(data.get("summary", "")),
+        evidence=tuple(Evidence(*e) for e in data.get("evidence", ())),
+        since=data.get("since"),
+        fix=tuple(data.get("fix", ())),
+        runbook=str(data.get("runbook", "")),
+        order=float(data.get("order", 0.0)),
+        more=int(data.get("more", 0)),
+    )

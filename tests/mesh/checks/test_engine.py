@@ -131,3 +131,12 @@ def test_checks_import_no_django_or_redis():
             text,
             re.M,
         ), path
+
+
+def test_findings_round_trip_through_json():
+    import json
+
+    from meshdash.mesh.checks import from_dict, to_dict
+
+    for x in run_checks(messy_snapshot(), CheckThresholds(max_findings_per_check=2)):
+        assert from_dict(json.loads(json.dumps(to_dict(x)))) == x
