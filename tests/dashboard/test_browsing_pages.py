@@ -199,3 +199,9 @@ def test_each_badge_in_a_list_says_why(client, mesh):
     assert 'title="warning: success 98.7 % is below 99 %">warning</span>' in body
     body = client.get("/services/").content.decode()
     assert 'title="warning: success 98.7 % is below 99 %">warning</span>' in body
+
+
+def test_the_workload_page_names_the_container_that_was_oomkilled(client, mesh):
+    body = body_of(client.get("/workloads/payments/deployment/api/"))
+    assert '<span class="term bad" data-term="proxy">proxy: OOMKilled</span>' in body
+    assert 'title="waiting for init container linkerd-init"' in body
