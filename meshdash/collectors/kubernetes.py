@@ -720,7 +720,12 @@ def build_events(
         for _, event, owners in entries[:per_object]:
             for owner in dict.fromkeys(owners):
                 events.append(
-                    dataclasses.replace(event, workload_kind=owner.kind, workload_name=owner.name)
+                    dataclasses.replace(
+                        event,
+                        namespace=owner.namespace,  # a Node's event: its pod's namespace
+                        workload_kind=owner.kind,
+                        workload_name=owner.name,
+                    )
                 )
     events.sort(key=lambda e: (e.namespace, e.workload_kind, e.workload_name, -(e.last_seen or 0)))
     return events

@@ -120,9 +120,20 @@ _FAMILIES: tuple[tuple[str, str], ...] = (
         "The total number of inbound HTTP requests that were authorized",
     ),
     _legacy(
+        "inbound_http_authz_deny_total",
+        "counter",
+        "The total number of inbound HTTP requests that could not be processed due to a proxy "
+        "error.",
+    ),
+    _legacy(
         "inbound_tcp_authz_allow_total",
         "counter",
         "The total number of inbound TCP connections that were authorized",
+    ),
+    _legacy(
+        "inbound_tcp_authz_deny_total",
+        "counter",
+        "The total number of inbound TCP connections that were denied",
     ),
     _legacy(
         "inbound_http_errors_total",
@@ -246,7 +257,8 @@ _FAMILIES: tuple[tuple[str, str], ...] = (
 _BUCKET_BOUNDS = [str(bound) for bound in LATENCY_BOUNDS_MS] + ["+Inf"]
 _DEFAULT_SERVER = 'srv_group="",srv_kind="default",srv_name="all-unauthenticated"'
 _DEFAULT_AUTHZ = 'authz_group="",authz_kind="default",authz_name="all-unauthenticated"'
-_DEFAULT_ROUTE = f'route_group="",route_kind="default",route_name="default",{_DEFAULT_AUTHZ}'
+_DEFAULT_ROUTE_ONLY = 'route_group="",route_kind="default",route_name="default"'
+_DEFAULT_ROUTE = f"{_DEFAULT_ROUTE_ONLY},{_DEFAULT_AUTHZ}"
 _PROBE_ROUTE = (
     'route_group="",route_kind="default",route_name="probe",'
     'authz_group="",authz_kind="default",authz_name="probe"'
@@ -355,9 +367,10 @@ def build_shards(mesh: DemoMesh, shards: int = 8) -> list[Shard]:
     services: dict[int, dict[int, list]] = defaultdict(dict)  # client pod -> callee -> rps
     for f in mesh.flows:
         client = f.src.identity if f.src is not None and f.src.meshed else ""
-        entry = inbound[id(f.dst_pod)].setdefault(client, [0.0, 0])
-        entry[0] += f.rps
-        entry[1] += f.connections
+        if f.dst.serves_mtls:  # a port that skips the proxy: the server's proxy sees nothing
+            entry = inbound[id(f.dst_pod)].setdefault(client, [0.0, 0])
+            entry[0] += f.rps
+            entry[1] += f.connections
         if f.src_pod is not None and f.src_pod.exports_metrics:
             entry = outbound[id(f.src_pod)].setdefault(id(f.dst_pod), [f.dst, f.dst_pod, 0.0, 0])
             entry[2] += f.rps
@@ -375,7 +388,7 @@ def build_shards(mesh: DemoMesh, shards: int = 8) -> list[Shard]:
             _inbound_series(shard, w, pod, p, inbound[id(pod)])
             mtls_histograms = n % OUTBOUND_MTLS_HISTOGRAM_EVERY == 0
             for dst, dst_pod, rps, connections in outbound[id(pod)].values():
-                histogram = mtls_histograms or not dst.meshed
+                histogram = mtls_histograms or not dst.serves_mtls
                 _outbound_series(shard, pod, p, dst, dst_pod, rps, connections, histogram)
             for dst, rps in services[id(pod)].values():
                 _policy_route_series(shard, pod, p, dst, rps)
@@ -570,9 +583,41 @@ def _admin_series(shard: Shard, w: DemoWorkload, pod: DemoPod, p: str, histogram
         )
     if w.http_probes:
         target = f'target_addr="{pod.ip}:{w.port}",target_ip="{pod.ip}",target_port="{w.port}"'
-        server = f'{_DEFAULT_SERVER},srv_port="{w.port}"'
+        server = _server_labels(w)[0]
         http = f'direction="inbound",{target},{_NO_IDENTITY},{server},{_PROBE_ROUTE}'
         _http_series(shard, "", http, p, APP_PROBE_RPS * w.http_probes, None, s, histograms)
+
+
+def _server_labels(w: DemoWorkload) -> tuple[str, str]:
+    """The ``srv_*`` labels of w's port and the ``authz_*`` labels that allow its callers:
+    its Server and AuthorizationPolicy, or the default policy."""
+    if not w.server:
+        return f'{_DEFAULT_SERVER},srv_port="{w.port}"', _DEFAULT_AUTHZ
+    server = (
+        f'srv_group="policy.linkerd.io",srv_kind="server",srv_name="{escape(w.server)}",'
+        f'srv_port="{w.port}"'
+    )
+    authz = (
+        'authz_group="policy.linkerd.io",authz_kind="authorizationpolicy",'
+        f'authz_name="{escape(w.authorization_policy)}"'
+    )
+    return server, authz
+
+
+def _denials(shard: Shard, w: DemoWorkload, pod: DemoPod, p: str, target: str, server: str):
+    """Requests and connections from an identity w's policy does not authorize, spread over
+    its serving pods. A denied request never reaches the application."""
+    share = 1 / max(1, len(w.serving_pods))
+    tls = f'tls="true",client_id="{escape(w.denied_client)}"'
+    if w.denied_rps:
+        labels = f"{target},{server},{_DEFAULT_ROUTE_ONLY},{tls}"
+        name = "inbound_http_authz_deny_total"
+        shard.add(name, f"{name}{{{labels},{p}}}", 0, w.denied_rps * share, pod.started_at)
+    if w.denied_connections_per_second:
+        labels = f"{target},{server},{tls}"
+        name = "inbound_tcp_authz_deny_total"
+        rate = w.denied_connections_per_second * share
+        shard.add(name, f"{name}{{{labels},{p}}}", 0, rate, pod.started_at)
 
 
 def _inbound_series(
@@ -580,14 +625,17 @@ def _inbound_series(
 ) -> None:
     s = pod.started_at
     target = f'target_addr="{pod.ip}:{w.port}",target_ip="{pod.ip}",target_port="{w.port}"'
-    server = f'{_DEFAULT_SERVER},srv_port="{w.port}"'
+    server, allowed = _server_labels(w)
+    route = f"{_DEFAULT_ROUTE_ONLY},{allowed}"
+    if pod.running and w.serves_mtls:
+        _denials(shard, w, pod, p, target, server)
     total_rps = total_connections = 0
     for client, (rps, connections) in sorted(clients.items()):
         tls = f'tls="true",client_id="{escape(client)}"' if client else _NO_IDENTITY
         if w.speaks_http:
-            http = f'direction="inbound",{target},{tls},{server},{_DEFAULT_ROUTE}'
+            http = f'direction="inbound",{target},{tls},{server},{route}'
             _http_series(shard, "", http, p, rps, w, s)
-            authz = f"{target},{server},{_DEFAULT_ROUTE},{tls}"
+            authz = f"{target},{server},{route},{tls}"
             shard.add(
                 "inbound_http_authz_allow_total",
                 f"inbound_http_authz_allow_total{{{authz},{p}}}",
@@ -596,7 +644,7 @@ def _inbound_series(
                 s,
             )
         else:
-            authz = f"{target},{server},{_DEFAULT_AUTHZ},{tls}"
+            authz = f"{target},{server},{allowed},{tls}"
             shard.add(
                 "inbound_tcp_authz_allow_total",
                 f"inbound_tcp_authz_allow_total{{{authz},{p}}}",
@@ -654,9 +702,10 @@ def _outbound_series(
     histogram: bool,
 ) -> None:
     s = pod.started_at
-    if dst.meshed:
+    if dst.serves_mtls:
         tls = f'tls="true",server_id="{escape(dst.identity)}"'
     else:
+        # Unmeshed, or its port skips its proxy: the destination controller gives no identity.
         tls = 'tls="no_identity",no_tls_reason="not_provided_by_service_discovery"'
     ip, port = dst_pod.ip, dst.port
     target = f'target_addr="{ip}:{port}",target_ip="{ip}",target_port="{port}"'

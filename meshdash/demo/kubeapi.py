@@ -45,6 +45,7 @@ from meshdash.demo.model import (
     PROXY_ADMIN_PORT,
     PROXY_IMAGE,
     TRUST_DOMAIN,
+    DemoEvent,
     DemoMesh,
     DemoPod,
     DemoWorkload,
@@ -153,6 +154,8 @@ class _Objects:
             )
         for w in mesh.all_workloads:
             self.workload(w)
+        for event in mesh.events:
+            self.event(event)
         self.control_plane_config()
         for items in self.by_resource.values():
             items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
@@ -242,6 +245,38 @@ class _Objects:
             self.controller_revision(w, owner, template)
         for pod in w.pods:
             self.pod(w, pod, owner)
+
+    def event(self, event: DemoEvent) -> None:
+        """A core/v1 Event, named as the API server names them (the object's name and a
+        hex suffix), in the object's namespace (a Node's: default)."""
+        involved = {
+            "kind": event.kind,
+            "name": event.name,
+            "apiVersion": "apps/v1" if event.kind in ("Deployment", "ReplicaSet") else "v1",
+        }
+        if event.namespace:
+            involved["namespace"] = event.namespace
+        if event.kind == "Pod":
+            involved["fieldPath"] = "spec.containers{app}"
+        namespace = event.namespace or "default"
+        suffix = f"{self.rng.getrandbits(64):016x}"[:16]
+        self.add(
+            "events",
+            {
+                "metadata": self.meta(f"{event.name}.{suffix}", event.first_seen, namespace),
+                "involvedObject": involved,
+                "reason": event.reason,
+                "message": event.message,
+                "source": {"component": event.source}
+                | ({"host": event.name} if event.kind == "Node" else {}),
+                "firstTimestamp": _time(event.first_seen),
+                "lastTimestamp": _time(event.last_seen),
+                "count": event.count,
+                "type": event.type,
+                "reportingComponent": event.source,
+                "reportingInstance": "",
+            },
+        )
 
     def service(self, w: DemoWorkload, selector: dict[str, str]) -> None:
         self.add(
@@ -814,27 +849,40 @@ def _pod_status(pod: DemoPod, spec: dict) -> dict:
     sidecars = [c for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"]
     statuses = []
     for c in [*sidecars, *spec["containers"]]:
-        restarts = pod.restarts if c["name"] != "linkerd-proxy" else 0
+        proxy = c["name"] == "linkerd-proxy"
+        restarts = pod.proxy_restarts if proxy else pod.restarts
+        ended = pod.proxy_last_termination if proxy else pod.app_last_termination
         container_id = f"containerd://{pod.ip.replace('.', '')}{c['name']}"
+        state = terminated(container_id, done) if completed else {"running": {"startedAt": start}}
+        # A not-ready pod's proxy is ready; its application is not.
+        ready = pod.ready or (proxy and pod.running)
+        if pod.crash_looping and not proxy:
+            state = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off 5m0s restarting failed container={c['name']} "
+                    f"pod={pod.name}_{pod.namespace}({pod.ip})",
+                }
+            }
         entry = {
             "name": c["name"],
             "image": c["image"],
             "imageID": c["image"].split(":")[0] + "@sha256:" + "1" * 64,
             "containerID": container_id,
-            "ready": pod.ready,
+            "ready": ready,
             "restartCount": restarts,
-            "started": not completed,
-            "state": terminated(container_id, done)
-            if completed
-            else {"running": {"startedAt": start}},
+            "started": not completed and "waiting" not in state,
+            "state": state,
         }
         if restarts:
+            oom = (ended or "OOMKilled") == "OOMKilled"
             entry["lastState"] = {
                 "terminated": {
-                    "exitCode": 137,
-                    "reason": "OOMKilled",
+                    "exitCode": 137 if oom else 1,
+                    "reason": ended or "OOMKilled",
                     "startedAt": start,
                     "finishedAt": start,
+                    "containerID": container_id,
                 }
             }
         if c in sidecars:

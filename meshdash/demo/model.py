@@ -226,6 +226,12 @@ class DemoPod:
     cert_expiry: float = 0.0  # the proxy's leaf certificate not-after, unix seconds
     ordinal: int = 0  # position within its workload
     native_sidecar: bool = False  # the proxy is an init container with restartPolicy Always
+    # Why the application's last run ended ("Error", "OOMKilled"), when it restarted; the
+    # proxy's own restarts and why its last run ended.
+    app_last_termination: str = ""
+    proxy_restarts: int = 0
+    proxy_last_termination: str = ""
+    crash_looping: bool = False  # the application waits in CrashLoopBackOff (not ready)
 
     @property
     def running(self) -> bool:
@@ -287,6 +293,18 @@ class DemoWorkload:
     policy_routes: list[DemoPolicyRoute] = field(default_factory=list)
     finished: bool = False  # a Job whose pods have completed
     controller_uid: str = ""  # a Job's uid, which its pods carry as a label
+    # config.linkerd.io/skip-inbound-ports on its port: its proxy never sees its inbound
+    # traffic, and the destination controller gives its clients no identity to verify, so
+    # meshed clients call it in plain text.
+    skip_inbound: bool = False
+    # A policy.linkerd.io Server on its port with an AuthorizationPolicy (the proxies' labels
+    # srv_kind="server", authz_kind="authorizationpolicy"); requests and connections from
+    # other identities denied (``inbound_{http,tcp}_authz_deny_total``).
+    server: str = ""
+    authorization_policy: str = ""
+    denied_rps: float = 0.0  # HTTP requests denied per second, over its pods
+    denied_connections_per_second: float = 0.0  # TCP connections denied per second
+    denied_client: str = ""  # the identity being denied
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -317,6 +335,11 @@ class DemoWorkload:
         """HTTP or gRPC: requests the proxies count (TCP-only workloads have connections)."""
         return self.protocol != PROTOCOL_TCP
 
+    @property
+    def serves_mtls(self) -> bool:
+        """Its proxies take its inbound traffic, over mTLS from meshed clients."""
+        return self.meshed and not self.skip_inbound
+
 
 @dataclass
 class DemoEdge:
@@ -343,6 +366,24 @@ class DemoNamespace:
     created_at: float
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DemoEvent:
+    """A core/v1 Event the API stand-in serves (``involvedObject`` kind, namespace, name)."""
+
+    namespace: str  # "" for a Node's
+    kind: str  # Pod, ReplicaSet, Deployment, Node
+    name: str
+    type: str
+    reason: str
+    message: str
+    source: str
+    first_seen: float
+    last_seen: float
+    count: int = 1
+    # The workload whose page shows it (a Node's: the workload of the pod it is about).
+    workload: tuple[str, str, str] = ("", "", "")
 
 
 @dataclass
@@ -375,6 +416,7 @@ class DemoMesh:
     nodes: list[str]
     certificates: Certificates
     linkerd_version: str = LINKERD_VERSION
+    events: list[DemoEvent] = field(default_factory=list)
 
     @property
     def all_workloads(self) -> list[DemoWorkload]:
@@ -397,7 +439,7 @@ class DemoMesh:
 
     def inbound_rps(self, w: DemoWorkload) -> float:
         """rate(request_total{direction="inbound"}) of the application, over the workload's pods."""
-        if not w.meshed or not w.speaks_http:
+        if not w.serves_mtls or not w.speaks_http:
             return 0.0
         return sum(f.rps for f in self._inbound_flows(w))
 
@@ -429,7 +471,7 @@ class DemoMesh:
 
     def tcp(self, w: DemoWorkload) -> TcpRates:
         """Inbound application TCP (``peer="src"`` on the application's port; 4191 excluded)."""
-        if not w.meshed:
+        if not w.serves_mtls:
             return TcpRates(0.0, 0.0, 0.0)
         flows = self._inbound_flows(w)
         rps = sum(f.rps for f in flows)
@@ -522,6 +564,65 @@ class DemoMesh:
         """process_resident_memory_bytes of the pod's proxy at unix time t."""
         return pod.proxy_memory(t) if pod.exports_metrics else None
 
+    def pod_rps(self, pod: DemoPod) -> float:
+        """The application's inbound requests per second at this pod, as its proxy counts."""
+        owner = next(w for w in self.all_workloads if pod in w.pods)
+        if not owner.serves_mtls or not owner.speaks_http:
+            return 0.0
+        return sum(f.rps for f in self._inbound_flows(owner) if f.dst_pod is pod)
+
+    def service_rps(self, w: DemoWorkload) -> float:
+        """Requests per second to w's Service as its meshed callers' proxies count them
+        (outbound, ``dst_service``)."""
+        return sum(e.rps for e in self.edges if e.dst is w and e.src.meshed and w.speaks_http)
+
+    def service_callers(self, w: DemoWorkload) -> set[tuple[str, str, str]]:
+        """The meshed workloads whose requests to w's Service their proxies count."""
+        return {
+            e.src.key for e in self.edges if e.dst is w and e.src.meshed and e.rps and w.speaks_http
+        }
+
+    def mtls_share(self, w: DemoWorkload) -> float | None:
+        """Share of w's inbound application requests over mTLS (from meshed clients)."""
+        total = self.inbound_rps(w)
+        if not total:
+            return None
+        plain = sum(f.rps for f in self._inbound_flows(w) if f.src is None or not f.src.meshed)
+        return (total - plain) / total
+
+    def plaintext_edges(self) -> set[tuple[tuple[str, str, str], tuple[str, str, str]]]:
+        """Edges between meshed clients and workloads, over HTTP, not over mTLS."""
+        return {
+            (e.src.key, e.dst.key)
+            for e in self.edges
+            if e.src.meshed and e.dst.speaks_http and e.rps and not e.dst.serves_mtls
+        }
+
+    def authz_allowed_rps(self, w: DemoWorkload) -> float:
+        """``inbound_http_authz_allow_total`` of its application's port (probes left out)."""
+        return self.inbound_rps(w)
+
+    def pod_problems(self) -> dict[str, set[tuple[str, str]]]:
+        """The pods each problem of meshdash.mesh.pods names, by (namespace, pod)."""
+        found: dict[str, set[tuple[str, str]]] = {
+            "crashloop": set(),
+            "init": set(),
+            "not-ready": set(),
+            "oomkilled": set(),
+        }
+        for w in self.all_workloads:
+            for pod in w.pods:
+                name = (pod.namespace, pod.name)
+                if pod.crash_looping:
+                    found["crashloop"].add(name)
+                if pod.init_stuck:
+                    found["init"].add(name)
+                if not pod.ready and pod.phase not in ("Succeeded", "Failed"):
+                    found["not-ready"].add(name)
+                if "OOMKilled" in (pod.app_last_termination, pod.proxy_last_termination):
+                    found["oomkilled"].add(name)
+        return found
+
 
 # --- Building.
 
@@ -562,7 +663,7 @@ class _Builder:
         self._traffic(workloads, edges)
         self._mark_stuck_pod(workloads)
         flows = self._flows(workloads, edges)
-        return DemoMesh(
+        mesh = DemoMesh(
             seed=self.seed,
             epoch=self.epoch,
             namespaces=namespaces,
@@ -573,6 +674,10 @@ class _Builder:
             nodes=self.nodes,
             certificates=certificates,
         )
+        # What goes wrong, decided with a generator of its own so that the traffic above
+        # stays as it was for the seed.
+        _Trouble(mesh, random.Random(self.seed * 104729 + 3)).build()
+        return mesh
 
     # Namespaces: about one per 15 workloads, at least 4, plus the control plane's.
     def _namespaces(self) -> list[DemoNamespace]:
@@ -937,6 +1042,205 @@ class _Builder:
                 for pod in targets:
                     flows.append(Flow(None, None, w, pod, w.unmeshed_client_rps / len(targets), 2))
         return flows
+
+
+class _Trouble:
+    """Pods that crash, run out of memory or never get ready, a workload whose port skips
+    its proxy, Servers that deny requests, and the events Kubernetes reports about them.
+
+    New pods (a crashing and a not-ready replica) are added after the traffic is decided:
+    they serve nothing, as pods out of their Service's endpoints do, while their proxies run.
+    """
+
+    def __init__(self, mesh: DemoMesh, rng: random.Random):
+        self.mesh = mesh
+        self.rng = rng
+        self.epoch = mesh.epoch
+        self.added: list[DemoPod] = []
+
+    def build(self) -> None:
+        apps = [w for w in self.mesh.workloads[1:] if w.kind == "deployment" and w.meshed]
+        self._restarts()
+        crashing = self._new_pod(apps[0], crash_looping=True)
+        not_ready = self._new_pod(apps[min(1, len(apps) - 1)], crash_looping=False)
+        self._skip_inbound()
+        self._servers()
+        self._events(crashing, not_ready)
+
+    def _owner(self, pod: DemoPod) -> DemoWorkload:
+        return next(w for w in self.mesh.all_workloads if pod in w.pods)
+
+    def _restarts(self) -> None:
+        """Why restarted applications last stopped (a few out of memory); a few proxies killed
+        at their memory limit."""
+        restarted = [p for w in self.mesh.all_workloads for p in w.pods if p.restarts]
+        for pod in restarted:
+            pod.app_last_termination = "Error"
+        for pod in self.rng.sample(restarted, min(len(restarted), max(1, len(restarted) // 8))):
+            pod.app_last_termination = "OOMKilled"
+        proxies = [
+            p
+            for w in self.mesh.workloads
+            for p in w.pods
+            if p.has_proxy and p.running and not p.native_sidecar
+        ]
+        for pod in self.rng.sample(proxies, min(len(proxies), max(2, len(proxies) // 60))):
+            pod.proxy_restarts = self.rng.choice((1, 2, 4))
+            pod.proxy_last_termination = "OOMKilled"
+
+    def _new_pod(self, w: DemoWorkload, crash_looping: bool) -> DemoPod:
+        template = w.pods[0]
+        suffix = "".join(self.rng.choice(_HASH_ALPHABET) for _ in range(5))
+        pod = DemoPod(
+            name=f"{w.name}-{w.template_hash}-{suffix}",
+            namespace=w.namespace,
+            ip=f"10.41.0.{len(self.added) + 2}",  # outside the pod addresses of the traffic
+            node=self.rng.choice(self.mesh.nodes),
+            started_at=self.epoch - self.rng.uniform(1, 3) * 3600,
+            has_proxy=True,
+            proxy_version=template.proxy_version,
+            ready=False,
+            restarts=14 if crash_looping else 0,
+            ordinal=len(w.pods),
+            memory_base=template.memory_base,
+            memory_limit=template.memory_limit,
+            cpu_rate=template.cpu_rate,
+            cert_expiry=template.cert_expiry,
+            app_last_termination="Error" if crash_looping else "",
+            crash_looping=crash_looping,
+        )
+        w.pods.append(pod)
+        self.added.append(pod)
+        return pod
+
+    def _skip_inbound(self) -> None:
+        """A meshed HTTP service whose port skips its proxy: its meshed clients' calls are
+        plain text, and its own proxy counts none of them."""
+        called = {id(e.dst) for e in self.mesh.edges if e.src.meshed and e.rps}
+        candidates = [
+            w
+            for w in self.mesh.workloads[1:]
+            if w.meshed
+            and w.protocol == PROTOCOL_HTTP
+            and w.kind == "deployment"
+            and id(w) in called
+            and not w.unmeshed_client_rps
+            and not w.routes
+            and not w.http_probes
+            and not w.incident
+            and not any(e.dst is w and not e.src.meshed for e in self.mesh.edges)
+        ]
+        if candidates:
+            w = candidates[-1]
+            w.skip_inbound = True
+            w.annotations["config.linkerd.io/skip-inbound-ports"] = str(w.port)
+
+    def _servers(self) -> None:
+        """Servers with an AuthorizationPolicy on a few HTTP services (one denying an identity
+        that calls it), and on a TCP one denying connections."""
+        http = [
+            w
+            for w in self.mesh.workloads[1:]
+            if w.serves_mtls and w.protocol == PROTOCOL_HTTP and w.kind == "deployment"
+        ]
+        chosen = self.rng.sample(http, min(len(http), max(2, len(self.mesh.workloads) // 100)))
+        for i, w in enumerate(chosen):
+            w.server = f"{w.name}-http"
+            w.authorization_policy = f"{w.name}-callers"
+            if i < max(1, len(chosen) // 2):
+                w.denied_rps = round(self.rng.uniform(0.5, 3.0), 3)
+                w.denied_client = identity("default", self.rng.choice(self.mesh.namespaces).name)
+        tcp = [w for w in self.mesh.workloads[1:] if w.serves_mtls and w.protocol == PROTOCOL_TCP]
+        if tcp:
+            w = tcp[0]
+            w.server = f"{w.name}-tcp"
+            w.authorization_policy = f"{w.name}-clients"
+            w.denied_connections_per_second = round(self.rng.uniform(0.2, 1.0), 3)
+            w.denied_client = identity("default", w.namespace)
+
+    def _events(self, crashing: DemoPod, not_ready: DemoPod) -> None:
+        events = self.mesh.events
+        now = self.epoch
+
+        def add(w: DemoWorkload, kind: str, name: str, namespace: str, *rest, **extra) -> None:
+            first = now - self.rng.uniform(2, 6) * 3600
+            events.append(
+                DemoEvent(namespace, kind, name, *rest, first, now - 60, workload=w.key, **extra)
+            )
+
+        w = self._owner(crashing)
+        add(
+            w,
+            "Pod",
+            crashing.name,
+            w.namespace,
+            "Warning",
+            "BackOff",
+            f"Back-off restarting failed container app in pod {crashing.name}_{w.namespace}",
+            "kubelet",
+            count=crashing.restarts * 6,
+        )
+        w = self._owner(not_ready)
+        add(
+            w,
+            "Pod",
+            not_ready.name,
+            w.namespace,
+            "Warning",
+            "Unhealthy",
+            "Readiness probe failed: HTTP probe failed with statuscode: 503",
+            "kubelet",
+            count=240,
+        )
+        for w in self.mesh.workloads:
+            for pod in w.pods:
+                if pod.proxy_last_termination == "OOMKilled":
+                    add(
+                        w,
+                        "Node",
+                        pod.node,
+                        "",
+                        "Warning",
+                        "OOMKilling",
+                        "Memory cgroup out of memory: Killed process 4242 (linkerd2-proxy) "
+                        f"total-vm:{pod.memory_limit // 1024 * 3}kB, "
+                        f"anon-rss:{pod.memory_limit // 1024}kB, file-rss:0kB, shmem-rss:0kB",
+                        "kernel-monitor",
+                        count=pod.proxy_restarts,
+                    )
+        unmeshed = [
+            w
+            for w in self.mesh.workloads
+            if w.annotations.get("linkerd.io/inject") == "disabled" and w.kind == "deployment"
+        ]
+        for w in unmeshed:
+            add(
+                w,
+                "Deployment",
+                w.name,
+                w.namespace,
+                "Normal",
+                "InjectionSkipped",
+                "Linkerd sidecar proxy injection skipped: pod has annotation "
+                '"linkerd.io/inject: disabled"',
+                "linkerd-proxy-injector",
+            )
+        quota = [w for w in self.mesh.workloads[1:] if w.kind == "deployment" and w.meshed]
+        if quota:
+            w = quota[len(quota) // 2]
+            add(
+                w,
+                "ReplicaSet",
+                f"{w.name}-{w.template_hash}",
+                w.namespace,
+                "Warning",
+                "FailedCreate",
+                f'Error creating: pods "{w.name}-{w.template_hash}-x" is forbidden: exceeded '
+                "quota: compute-resources, requested: limits.memory=378Mi, used: "
+                "limits.memory=2Gi, limited: limits.memory=2Gi",
+                "replicaset-controller",
+                count=17,
+            )
 
 
 def _addresses(first: int, second: int):

@@ -170,9 +170,9 @@ def test_it_follows_the_call_graph_with_identities(snapshot, mesh):
         model_edge = expected[(src, dst)]
         callee = model_edge.dst
         want = {
-            "tls": callee.meshed,
-            "server_id": callee.identity if callee.meshed else "",
-            "client_id": model_edge.src.identity if callee.meshed else "",
+            "tls": callee.serves_mtls,
+            "server_id": callee.identity if callee.serves_mtls else "",
+            "client_id": model_edge.src.identity if callee.serves_mtls else "",
         }
         got = {"tls": edge.tls, "server_id": edge.server_id, "client_id": edge.client_id}
         ok = (
@@ -208,7 +208,7 @@ def test_it_sees_unmeshed_clients_from_the_servers_side(snapshot, mesh):
         if w.meshed and w.speaks_http and w.unmeshed_client_rps:
             expected[w.key] += w.unmeshed_client_rps
     for e in mesh.edges:
-        if e.dst.meshed and e.dst.speaks_http and not e.src.meshed:
+        if e.dst.serves_mtls and e.dst.speaks_http and not e.src.meshed:
             expected[e.dst.key] += e.rps
     unmeshed = [e for e in snapshot.edges if not e.src_meshed]
     got = {(e.dst_namespace, e.dst_kind, e.dst_name): e for e in unmeshed}
@@ -395,7 +395,8 @@ def test_it_shows_no_caller_for_probes_and_scrapes(snapshot, mesh):
     # Requests, not a TCP-only workload's connections (test_it_shows_the_edges_to_tcp_only...).
     callers = {_key(e.dst) for e in snapshot.edges if not e.tcp_only}
     for w in mesh.all_workloads:
-        if w.meshed and not mesh.inbound_rps(w):
+        # (A port that skips the proxy has callers its own proxy does not see.)
+        if w.meshed and not mesh.inbound_rps(w) and not w.skip_inbound:
             assert w.key not in callers, w.key
 
 
@@ -481,3 +482,113 @@ def test_it_pages_through_the_stand_in_with_a_small_page(demo_mesh, mesh):
     whole_client = kube_client(demo_mesh.kubeconfig, page_size=100_000)
     assert whole_client.fetch().data == raw.data
     assert whole_client.request_count == len(lists) + reads
+
+
+def test_it_tells_each_pods_trouble_per_container(snapshot, mesh):
+    pods = _pods(snapshot)
+    truth = mesh.pod_problems()
+    for problem, names in truth.items():
+        got = {name for name, pod in pods.items() if problem in pod.problems}
+        assert got == names, problem
+    model_pods = {(p.namespace, p.name): p for w in mesh.all_workloads for p in w.pods}
+    for name, pod in model_pods.items():
+        got = pods[name]
+        assert got.proxy_last_termination == pod.proxy_last_termination, name
+        assert got.proxy_restarts == pod.proxy_restarts, name
+        assert got.app_last_termination == pod.app_last_termination, name
+        if pod.app_last_termination:
+            assert got.app_last_termination_container not in ("", "linkerd-proxy"), name
+        if pod.crash_looping:
+            assert got.waiting_reason == "CrashLoopBackOff" and got.status == "CrashLoopBackOff"
+        if pod.init_stuck:
+            assert got.init_waiting == "linkerd-init" and got.status == "Init:0/1"
+        assert got.node == pod.node
+        if pod.exports_metrics:
+            assert got.proxy_memory_limit_bytes == pod.memory_limit, name
+
+
+def test_it_measures_each_pod_of_a_workload(snapshot, mesh):
+    pods = _pods(snapshot)
+    rows = []
+    for w in mesh.all_workloads:
+        for pod in w.pods:
+            want = mesh.pod_rps(pod)
+            got = pods[(pod.namespace, pod.name)]
+            ok = close(got.rps, want) if want else got.rps == 0.0
+            if want and w.protocol == demo.PROTOCOL_HTTP:
+                ok = ok and close(got.success_rate, w.success_rate)
+                ok = ok and close(got.latency_ms_p99, quantile(w, 0.99), 1e-3)
+            rows.append(((pod.namespace, pod.name), got.rps, want, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+
+
+def test_it_lists_services_with_their_workloads_and_callers(snapshot, mesh):
+    services = {(s.namespace, s.name): s for s in snapshot.services}
+    rows = []
+    for w in mesh.all_workloads:
+        if not w.service_name:
+            continue
+        got = services[(w.namespace, w.service_name)]
+        want = mesh.service_rps(w)
+        ok = (
+            got.workloads == [f"{w.kind}/{w.name}"]
+            and got.meshed == w.meshed
+            and close(got.rps, want)
+            and got.callers == len(mesh.service_callers(w))
+        )
+        if want:
+            ok = ok and close(got.mtls_share, 1.0 if w.serves_mtls else 0.0)
+        rows.append((got.name, got.workloads, got.rps, want, ok))
+    assert all(row[-1] for row in rows), _wrong(rows)
+
+
+def test_it_shows_the_mtls_posture(snapshot, mesh):
+    plain = {
+        (_key(e.src), _key(e.dst)) for e in snapshot.edges if e.src_meshed and not e.tls and e.rps
+    }
+    assert plain == mesh.plaintext_edges()
+    workloads = _by_key(snapshot)
+    for w in mesh.all_workloads:
+        assert close(workloads[w.key].mtls_share, mesh.mtls_share(w), 1e-6), w.key
+    skipped = [w for w in mesh.workloads if w.skip_inbound]
+    assert skipped and all(workloads[w.key].rps == 0 for w in skipped)
+
+
+def test_it_counts_authorization_decisions_per_server(snapshot, mesh):
+    rows = {(a.namespace, a.kind, a.name, a.server, a.policy): a for a in snapshot.authorizations}
+    workloads = _by_key(snapshot)
+    for w in mesh.all_workloads:
+        if not w.serves_mtls:
+            continue
+        got = workloads[w.key]
+        assert close(got.authz_denied_rps, w.denied_rps), w.key
+        assert close(got.tcp_authz_denied_per_second, w.denied_connections_per_second), w.key
+        if w.server and w.speaks_http and mesh.inbound_rps(w):
+            allowed = rows[(*w.key, w.server, w.authorization_policy)]
+            assert allowed.server_kind == "server"
+            assert allowed.policy_kind == "authorizationpolicy"
+            assert close(allowed.http_allowed_rps, mesh.authz_allowed_rps(w)), w.key
+        if w.denied_rps:
+            denied = rows[(*w.key, w.server, "")]
+            assert close(denied.http_denied_rps, w.denied_rps) and denied.policy_kind == ""
+        if not w.server and w.speaks_http and mesh.inbound_rps(w):
+            default = rows[(*w.key, "all-unauthenticated", "all-unauthenticated")]
+            assert close(default.http_allowed_rps, mesh.authz_allowed_rps(w)), w.key
+
+
+def test_it_keeps_the_recent_events_of_workloads_and_their_pods(snapshot, mesh):
+    got = {(e.workload_kind, e.workload_name, e.reason, e.object_kind) for e in snapshot.events}
+    want = {(e.workload[1], e.workload[2], e.reason, e.kind) for e in mesh.events}
+    # The OOM killer's events are the node's: shown with each workload whose pod on that node
+    # had a container OOMKilled.
+    nodes = {e.name for e in mesh.events if e.kind == "Node"}
+    want = {row for row in want if row[3] != "Node"} | {
+        (w.kind, w.name, "OOMKilling", "Node")
+        for w in mesh.all_workloads
+        for p in w.pods
+        if p.node in nodes and "OOMKilled" in (p.proxy_last_termination, p.app_last_termination)
+    }
+    assert got == want
+    workloads = _by_key(snapshot)
+    for e in mesh.events:
+        assert workloads[e.workload].events >= 1

@@ -88,7 +88,8 @@ def test_it_makes_an_issuer_signed_by_the_anchor_that_expires_soon(mesh):
 
 def test_it_splits_each_workload_inbound_rate_over_its_callers(mesh):
     for w in mesh.workloads[1:]:
-        if not w.meshed or w.kind == "job" or w.protocol == model.PROTOCOL_TCP:
+        if not w.serves_mtls or w.kind == "job" or w.protocol == model.PROTOCOL_TCP:
+            # Its proxy (if it has one) sees none of it: unmeshed, or a port that skips it.
             assert mesh.inbound_rps(w) == 0 and mesh.success_rate(w) is None
             continue
         from_edges = sum(e.rps for e in mesh.edges if e.dst is w)
@@ -192,3 +193,31 @@ def test_it_routes_calls_by_httproute_grpcroute_or_the_default_route(mesh):
     ]
     # gRPC on the default HTTP route: every response is HTTP 200, failing or not.
     assert failing and all(mesh.policy_route_success_rate(w, key) == 1.0 for w, key in failing)
+
+
+def test_it_has_the_trouble_an_on_call_engineer_looks_for(mesh):
+    problems = mesh.pod_problems()
+    assert all(problems.values()), problems
+    pods = {(p.namespace, p.name): p for w in mesh.all_workloads for p in w.pods}
+    # OOMKilled told apart: some proxies, some applications.
+    oom = [pods[name] for name in problems["oomkilled"]]
+    assert any(p.proxy_last_termination == "OOMKilled" for p in oom)
+    assert any(p.app_last_termination == "OOMKilled" for p in oom)
+    (crashing,) = [pods[name] for name in problems["crashloop"]]
+    assert crashing.restarts > 5 and not crashing.ready and crashing.running
+    # A crashing or not-ready replica serves nothing; its proxy runs.
+    for name in problems["crashloop"] | (problems["not-ready"] - problems["init"]):
+        assert mesh.pod_rps(pods[name]) == 0 and pods[name].exports_metrics
+    # Plain text from meshed clients: to unmeshed workloads, and between meshed workloads
+    # where a port skips the server's proxy.
+    plain = {dst: mesh.workload(*dst) for _, dst in mesh.plaintext_edges()}
+    assert any(w.meshed and w.skip_inbound for w in plain.values())
+    assert all(not w.meshed or w.skip_inbound for w in plain.values())
+    # Authorization: Servers, one denying HTTP requests and one denying TCP connections.
+    servers = [w for w in mesh.workloads if w.server]
+    assert any(w.denied_rps for w in servers) and any(
+        w.denied_connections_per_second for w in servers
+    )
+    assert any(not w.denied_rps and not w.denied_connections_per_second for w in servers)
+    reasons = {e.reason for e in mesh.events}
+    assert reasons == {"InjectionSkipped", "FailedCreate", "BackOff", "OOMKilling", "Unhealthy"}
