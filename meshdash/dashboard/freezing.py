@@ -58,6 +58,19 @@ def plain(value):
     return value
 
 
+# The pages whose data a frozen copy keeps: a workload's, and the workload lists'.
+FREEZABLE = frozenset(
+    {
+        "overview",
+        "workload_list",
+        "namespace_list",
+        "namespace_detail",
+        "workload_detail",
+        "pod_history",
+    }
+)
+
+
 def view_for_url(path: str, query: str) -> ViewData:
     """The data the page at ``path`` (percent-encoded, as in a URL) with the query string
     ``query`` shows now.
@@ -67,7 +80,10 @@ def view_for_url(path: str, query: str) -> ViewData:
     filters select (the overview and namespace list: the default list, worst health first).
     """
     try:
-        kwargs = resolve(unquote(path)).kwargs
+        match = resolve(unquote(path))
+        if match.url_name not in FREEZABLE:
+            raise NotAView("only workload lists and workload pages can be frozen")
+        kwargs = match.kwargs
         params = QueryDict(query)
         window = parse_window(params, settings.MESHDASH_DEFAULT_WINDOW)
     except Resolver404:

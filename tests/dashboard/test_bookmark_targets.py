@@ -95,3 +95,11 @@ def test_a_gone_bookmark_stays_editable(client, user, mesh):
     assert response.status_code == 302
     gone.refresh_from_db()
     assert gone.title == "Renamed"
+
+
+@pytest.mark.parametrize("url", ["/pods/", "/services/", "/mtls/", "/authorization/"])
+def test_only_workload_pages_and_lists_can_be_frozen(url, mesh):
+    from meshdash.dashboard.freezing import view_for_url
+
+    with pytest.raises(NotAView, match="only workload lists and workload pages"):
+        view_for_url(url, "")
