@@ -15,8 +15,9 @@
    private Prometheus for ``--backfill-minutes`` (6), then the backfill timed, query by query,
    and an estimate for the 6 hours a default Prometheus keeps (``bench_backfill``).
 
-It prints a table and writes bench-history-results.json. One run on a shared machine: compare
-ratios within a run rather than numbers across runs.
+``--phases`` runs some of size (with the reads), writes and backfill, keeping the others' last
+figures from bench-history-results.json. It prints a table and writes that file. One run on a
+shared machine: compare ratios within a run rather than numbers across runs.
 """
 
 import argparse
@@ -362,23 +363,29 @@ def main(argv=None) -> int:
     parser.add_argument("--collection-workloads", type=int, default=5000)
     parser.add_argument("--backfill-workloads", type=int, default=5000)
     parser.add_argument("--backfill-minutes", type=int, default=6)
+    parser.add_argument(
+        "--phases", default="size,writes,backfill", help="of size (and reads), writes, backfill"
+    )
     options = parser.parse_args(argv)
+    phases = set(options.phases.split(","))
     work_dir = Path(tempfile.mkdtemp(prefix="meshdash-bench-history-"))
     report: dict = {"started": time.time()}
     try:
         setup(work_dir)
         now = int(time.time()) // 60 * 60
-        started = time.perf_counter()
-        report["seeded"] = seed(options.workloads, now)
-        report["seed_seconds"] = round(time.perf_counter() - started)
-        size = database_bytes()
-        report["bytes_per_1000_workloads"] = round(size * 1000 / options.workloads)
-        print(json.dumps(report, indent=1), flush=True)
-        report["reads"] = bench_reads(options.workloads, now, options.reads)
-        print(json.dumps(report["reads"], indent=1), flush=True)
-        report["writes"] = bench_writes(options.collection_workloads, now, work_dir)
-        print(json.dumps(report["writes"], indent=1), flush=True)
-        if options.backfill_workloads:
+        if "size" in phases:
+            started = time.perf_counter()
+            report["seeded"] = seed(options.workloads, now)
+            report["seed_seconds"] = round(time.perf_counter() - started)
+            size = database_bytes()
+            report["bytes_per_1000_workloads"] = round(size * 1000 / options.workloads)
+            print(json.dumps(report, indent=1), flush=True)
+            report["reads"] = bench_reads(options.workloads, now, options.reads)
+            print(json.dumps(report["reads"], indent=1), flush=True)
+        if "writes" in phases:
+            report["writes"] = bench_writes(options.collection_workloads, now, work_dir)
+            print(json.dumps(report["writes"], indent=1), flush=True)
+        if "backfill" in phases and options.backfill_workloads:
             report["backfill"] = bench_backfill(
                 options.backfill_workloads, options.backfill_minutes, work_dir
             )
@@ -386,12 +393,17 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     report["seconds"] = round(time.time() - report["started"])
-    (ROOT / "bench-history-results.json").write_text(json.dumps(report, indent=2))
+    results = ROOT / "bench-history-results.json"
+    if phases != {"size", "writes", "backfill"} and results.exists():
+        report = {**json.loads(results.read_text()), **report}  # the other phases' last figures
+    results.write_text(json.dumps(report, indent=2))
     print_table(report)
     return 0
 
 
 def print_table(report: dict) -> None:
+    if not {"reads", "writes"} <= report.keys():
+        return
     mb = report["bytes_per_1000_workloads"] / 1e6
     reads = report["reads"]
     writes = report["writes"]
