@@ -426,6 +426,9 @@ def pod_list(request):
     )
     context["rows"] = pod_rows(page.items, context["now"], context["window_query"])
     context["csv_url"] = reverse("pods_csv")
+    if not wants_partial(request):  # the filter form offers the versions the proxies run
+        control_plane = store.control_plane(window, version=meta.version)
+        context["proxy_versions"] = proxy_versions(control_plane) if control_plane else []
     return render_page(request, "dashboard/pods.html", context, "table")
 
 
