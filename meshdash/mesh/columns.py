@@ -32,6 +32,14 @@ WORKLOAD_COLUMNS: tuple[Column, ...] = (
     Column("p95", "P95", "latency_ms_p95", ("latency_ms_p95",), numeric=True),
     Column("p99", "P99", "latency_ms_p99", ("latency_ms_p99",), numeric=True),
     Column("tcp", "TCP", "tcp_open_connections", ("tcp_open_connections",), numeric=True),
+    Column(
+        "mtls",
+        "mTLS",
+        "mtls_share",
+        ("mtls_share",),
+        numeric=True,
+        title="Share of its inbound requests that came over mTLS",
+    ),
     Column("trend", "Trend", title="RPS (blue) and success rate (green) over the last hour"),
 )
 
