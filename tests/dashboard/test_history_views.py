@@ -4,9 +4,12 @@ range switch as an htmx swap, each pod's charts, and the refusals of a bad range
 import re
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meshdash.history import write as history_write
 from meshdash.history.write import tiers
@@ -196,3 +199,39 @@ def test_the_baselines_are_described_in_the_openapi_document(client, known):
     detail = spec["components"]["schemas"]["WorkloadDetail"]
     assert "baselines" in detail["required"]
     assert detail["properties"]["baselines"] == {"$ref": "#/components/schemas/Baselines"}
+
+
+RANGE_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "1h",
+            "7d",
+            "30d",
+            "2d",
+            "",
+            " 7d ",
+            "0",
+            "-1",
+            "99999999999999999999",
+            "1e9",
+            "2026-12-01T00:00:00Z",
+            "2026-12-01T00:00:00+05:30",
+            "2026-12-01",
+            "9999-12-31T23:59:59",
+            "0001-01-01T00:00:00",
+            "\x00",
+            "a" * 300,
+            "١٢",
+        ]
+    ),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.sampled_from(["range", "from", "to"]), RANGE_VALUES), max_size=4))
+def test_it_answers_any_range_with_the_charts_or_a_reason(client, known, pairs):
+    for url in (URL, POD_URL):
+        response = client.get(f"{url}?{urlencode(pairs)}")
+        assert response.status_code in (200, 400), (url, pairs)
