@@ -5,10 +5,12 @@ no backfill ever started. The backfill asks Prometheus range queries at the coar
 steps, grouped like a collection's (the same selectors, summed over the whole mesh by
 workload or pod, from ``meshdash.collectors.prometheus``): a handful of queries, whatever the
 size of the mesh, each over every step at once, as many at a time as a collection runs
-(``PROMETHEUS_MAX_CONCURRENCY``). Latency quantiles are read at the coarsest
-tier only: one bucket aggregation per step is what a collection's most expensive query costs,
-and the 5-minute tier would need twelve times as many steps; the finer tier's backfilled
-points carry rates, success, TCP connections and the proxies' memory, CPU and certificates.
+(``PROMETHEUS_MAX_CONCURRENCY``), and no further back than Prometheus keeps samples. The points
+carry rates, success, TCP connections and the proxies' memory, CPU and certificates; latency
+quantiles are left out: they need the latency buckets aggregated over each step's whole span,
+which at 5,000 workloads took Prometheus about two minutes for a single hour (scripts/
+bench_history.py), against seconds for every other query together. The charts' latency starts
+with meshdash's own collections.
 
 Progress is logged and kept in the ``backfill`` state row (``meshdash.history.read.
 backfill_status``): done and total queries, and what failed.
@@ -35,8 +37,6 @@ from meshdash.mesh import metrics
 from meshdash.mesh.history import MESH, POD, WORKLOAD
 
 log = logging.getLogger(__name__)
-
-QUANTILES = (0.5, 0.95, 0.99)
 
 
 def start_if_empty() -> str:
@@ -66,7 +66,7 @@ def _save(status: BackfillStatus) -> None:
     )
 
 
-def _queries(step: int, with_latency: bool) -> dict[str, str]:
+def _queries(step: int) -> dict[str, str]:
     window = f"{step}s"
     proxy = '{control_plane_ns!=""}'
     admin = settings.MESHDASH_PROXY_ADMIN_PORT
@@ -94,11 +94,6 @@ def _queries(step: int, with_latency: bool) -> dict[str, str]:
             f'{{control_plane_ns!=""}}[{window}]))'
         ),
     }
-    if with_latency:
-        queries["latency"] = (
-            f"sum by (le, namespace, {owners}) "
-            f"({promql.inbound_latency_buckets(window, admin_port=admin)})"
-        )
     return queries
 
 
@@ -112,7 +107,7 @@ def backfill(client=None, now: float | None = None) -> BackfillStatus:
     plan = [
         (index, name, query)
         for index in range(1, len(levels))
-        for name, query in _queries(levels[index].step, index == len(levels) - 1).items()
+        for name, query in _queries(levels[index].step).items()
     ]
     status = BackfillStatus("running", 0, len(plan), started_at=now)
     _save(status)
@@ -246,27 +241,6 @@ def _store(index: int, tier, name: str, answer, now: int) -> int:
                 for labels, values in _steps(answer)
                 if (key := owner_key(labels)) is not None
                 for t, value in values
-            ],
-            now,
-        )
-    if name == "latency":
-        buckets: dict = defaultdict(list)
-        for labels, values in _steps(answer):
-            key = owner_key(labels)
-            try:
-                bound = metrics.parse_le(labels.get("le", ""))
-            except ValueError:
-                continue
-            if key is not None:
-                for t, value in values:
-                    buckets[key.id, t - step].append((bound, value))
-        return _write(
-            index,
-            tier,
-            WORKLOAD.code,
-            [
-                (key, t, (None, None, *metrics.histogram_quantiles(QUANTILES, found), None))
-                for (key, t), found in buckets.items()
             ],
             now,
         )

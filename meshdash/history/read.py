@@ -93,7 +93,7 @@ class BackfillStatus:
 # A chart's read is a few small queries: in plain SQL, the ORM's compiling them would cost more
 # than running them. Double quotes name a column in SQLite and PostgreSQL alike.
 _SERIES_SQL = 'SELECT id FROM history_series WHERE scope = %s AND "window" = %s AND "key" = %s'
-_FIRSTS_SQL = "SELECT tier, MIN(start) FROM history_chunk WHERE series_id = %s GROUP BY tier"
+_FIRSTS_SQL = "SELECT tier, MIN(start) FROM history_chunk WHERE series_id IN ({ids}) GROUP BY tier"
 _CHUNKS_SQL = (
     "SELECT series_id, start, packed, data FROM history_chunk "
     "WHERE series_id IN ({ids}) AND tier = %s AND start > %s AND start <= %s"
@@ -138,11 +138,12 @@ def _points(scope: Scope, series_ids, index: int, start: int, end: int) -> dict[
     return found
 
 
-def _tier_index(series_id: int, start: int, now: float, levels=None) -> int:
+def _tier_index(series_ids: list[int], start: int, now: float, levels=None) -> int:
     """The finest tier that keeps points as old as ``start`` and has some that old; else the
     one holding the oldest points (a fresh install's backfilled coarse tiers, a held range)."""
     levels = levels or tiers()
-    firsts = dict(_rows(_FIRSTS_SQL, [series_id]))
+    sql = _FIRSTS_SQL.format(ids=", ".join(["%s"] * len(series_ids)))
+    firsts = dict(_rows(sql, list(series_ids)))
     for index, tier in enumerate(levels):
         if now - start <= tier.keep and index in firsts and firsts[index] <= start:
             return index
@@ -155,7 +156,7 @@ def _read(scope: Scope, series_id: int | None, start: int, end: int, now: float)
     if series_id is None:
         index = maths.tier_index(tiers(), start, now)
         return Series(start, end, tiers()[index].step)
-    index = _tier_index(series_id, start, now)
+    index = _tier_index([series_id], start, now)
     points = _points(scope, [series_id], index, start, end).get(series_id, [])
     make = _POINT[scope.code]
     return Series(start, end, tiers()[index].step, [make(*p) for p in points])
@@ -208,7 +209,7 @@ def workload_pods_history(
     )
     if not rows:
         return {}
-    index = maths.tier_index(tiers(), start, now)
+    index = _tier_index([pk for pk, _ in rows], start, now)
     found = _points(POD, [pk for pk, _ in rows], index, start, end)
     step = tiers()[index].step
     result = {}
