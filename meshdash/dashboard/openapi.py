@@ -444,7 +444,43 @@ def workload_detail_schema() -> dict:
     }
 
 
+# The mesh dataclasses' times: every one a unix time (seconds since the epoch, UTC), as is
+# every time the API answers.
+TIME_FIELDS = frozenset(
+    {
+        "taken_at",
+        "last_rollout",
+        "created_at",
+        "proxy_cert_expiry",
+        "proxy_cert_refreshed_at",
+        "first_seen",
+        "last_seen",
+        "trust_anchor_not_after",
+        "issuer_not_after",
+        "t",
+    }
+)
+UNIX_TIME = {"format": "unix-time", "description": "Seconds since the Unix epoch (UTC)."}
+
+
+def _with_time_formats(schema):
+    """``schema`` with every property named in TIME_FIELDS marked as a unix time."""
+    if isinstance(schema, dict):
+        marked = {key: _with_time_formats(value) for key, value in schema.items()}
+        for name, prop in (marked.get("properties") or {}).items():
+            if name in TIME_FIELDS and isinstance(prop, dict) and "$ref" not in prop:
+                marked["properties"][name] = UNIX_TIME | prop
+        return marked
+    if isinstance(schema, list):
+        return [_with_time_formats(value) for value in schema]
+    return schema
+
+
 def schemas() -> dict:
+    return _with_time_formats(_schemas())
+
+
+def _schemas() -> dict:
     return {
         "Error": {
             "type": "object",
