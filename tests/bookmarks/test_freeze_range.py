@@ -53,8 +53,6 @@ def _snapshot(t: int):
 @pytest.fixture
 def incident(redis_client):
     """An hour of history two hours ago, and the current snapshot in Redis."""
-    history_write._ids.clear()
-    history_write._rollouts.clear()
     for t in range(START, END + 1, 60):
         history_write.record(_snapshot(t))
     store = SnapshotStore(redis_client)

@@ -266,13 +266,6 @@ def known_snapshot(
     )
 
 
-def forget_history_ids() -> None:
-    """The history's writer remembers series ids and rollouts per process; a test's database,
-    rolled back after the last test, has none of them."""
-    history_write._ids.clear()
-    history_write._rollouts.clear()
-
-
 def write_known(
     redis_client, minutes: int = 5, window: str = "1m", *, durable: bool = False, **kwargs
 ) -> Snapshot:
@@ -283,8 +276,6 @@ def write_known(
     store = SnapshotStore(redis_client, settings.MESHDASH_REDIS_PREFIX, snapshot_ttl_seconds=60)
     now = time.time()
     snapshot = None
-    if durable:
-        forget_history_ids()
     for back in range(minutes - 1, -1, -1):
         snapshot = known_snapshot(window, taken_at=now - back * 60, **kwargs)
         store.write(snapshot)
