@@ -31,14 +31,16 @@ def range_links(time_range: TimeRange) -> list[dict]:
 
 
 def range_context(time_range: TimeRange, window_params: QueryDict) -> dict:
-    """The range, its selector, and ``history_query``: the query string that keeps the window
-    and the range in the links the history region loads (a pod's charts)."""
+    """The range, its selector, ``history_query`` (the query string that keeps the window and
+    the range in the links the history region loads: a pod's charts) and ``backfill``, the
+    progress of filling a fresh install's history from Prometheus."""
     kept = window_params.copy()
     kept.update(time_range.params(DEFAULT_RANGE))
     return {
         "time_range": time_range,
         "ranges": range_links(time_range),
         "history_query": with_query("", kept),
+        "backfill": history.backfill_status(),
     }
 
 

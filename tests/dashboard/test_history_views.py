@@ -1,6 +1,7 @@
 """The workload page's history: charts over a range from the URL, gaps, rollouts, baselines, the
 range switch as an htmx swap, each pod's charts, and the refusals of a bad range."""
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshdash.history import write as history_write
+from meshdash.history.models import State
+from meshdash.history.read import BACKFILL_STATE
 from meshdash.history.write import tiers
 from meshdash.mesh.history import WORKLOAD
 from meshdash.mesh.model import WorkloadKey
@@ -235,3 +238,12 @@ def test_it_answers_any_range_with_the_charts_or_a_reason(client, known, pairs):
     for url in (URL, POD_URL):
         response = client.get(f"{url}?{urlencode(pairs)}")
         assert response.status_code in (200, 400), (url, pairs)
+
+
+def test_it_says_while_the_history_is_being_filled(client, known):
+    state = {"state": "running", "done": 3, "total": 12}
+    State.objects.update_or_create(name=BACKFILL_STATE, defaults={"value": json.dumps(state)})
+    body = client.get(URL).content.decode()
+    assert 'data-backfill="running"' in body and "3 of 12 steps" in body
+    State.objects.filter(name=BACKFILL_STATE).update(value=json.dumps({"state": "done"}))
+    assert "data-backfill" not in client.get(URL).content.decode()
