@@ -615,14 +615,16 @@ def fetch(url: str) -> tuple[float, int]:
 
 
 def bench_size(workloads: int, work_dir: Path, options) -> dict:
-    entry: dict = {"source": "demo mesh" if workloads <= DEMO_MAX else "synthetic snapshot"}
+    demo = workloads <= options.demo_max
+    entry: dict = {"source": "demo mesh" if demo else "synthetic snapshot"}
     stack = Stack(workloads, work_dir)
     try:
-        if workloads <= DEMO_MAX:
+        if demo:
             stack.start()
             waited = stack.wait_for_samples()
-            series = prom_query(stack.prom_url, "count({__name__=~'.+'})")["data"]["result"]
-            entry["series"] = int(float(series[0]["value"][1])) if series else 0
+            series = prom_query(stack.prom_url, "count({__name__=~'.+'})", timeout=600)
+            result = series["data"]["result"]
+            entry["series"] = int(float(result[0]["value"][1])) if result else 0
             entry["seconds_until_4_scrapes"] = round(waited, 1)
             entry["collection"] = bench_collection(stack, options.collections)
             entry["viz_baseline"] = bench_viz_baseline(stack)
@@ -648,6 +650,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", help="comma-separated workload counts")
     parser.add_argument("--requests", type=int, help="requests per page type and size")
     parser.add_argument("--collections", type=int, default=3, help="collections per window")
+    parser.add_argument(
+        "--demo-max",
+        type=int,
+        default=DEMO_MAX,
+        help="the largest size served by the demo mesh and Prometheus; larger ones synthetic",
+    )
+    parser.add_argument("--memory-requests", type=int, help="requests of the RSS measurement")
     options = parser.parse_args(argv)
     quick = options.quick
     sizes = options.sizes or ("1000,5000,50000" if quick else "1000,5000,20000,50000")
@@ -655,7 +664,7 @@ def main(argv=None) -> int:
     options.requests = options.requests or (150 if quick else 300)
     options.collections = 2 if quick and options.collections == 3 else options.collections
     options.throughput_seconds = 5 if quick else 10
-    options.memory_requests = 3000 if quick else 10000
+    options.memory_requests = options.memory_requests or (3000 if quick else 10000)
     # meshdash refuses its built-in secret key outside debugging: a key of this run's own.
     if not (os.environ.get("MESHDASH_SECRET_KEY") or os.environ.get("MESHDASH_SECRET_KEY_FILE")):
         os.environ["MESHDASH_SECRET_KEY"] = secrets.token_urlsafe(50)
