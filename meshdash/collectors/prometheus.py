@@ -475,7 +475,8 @@ class PrometheusClient:
             settings.PROMETHEUS_URL,
             timeout=settings.PROMETHEUS_TIMEOUT_SECONDS,
             max_concurrency=settings.PROMETHEUS_MAX_CONCURRENCY,
-            shards={"latency": settings.PROMETHEUS_SHARDS},
+            # The two bucket aggregations over every inbound series: by client, and by pod.
+            shards={"latency": settings.PROMETHEUS_SHARDS, "pods": settings.PROMETHEUS_SHARDS},
             admin_port=settings.MESHDASH_PROXY_ADMIN_PORT,
         )
 

@@ -31,8 +31,11 @@ Families, per exporting proxy:
   ``tcp_write_bytes_total``, ``tcp_close_total{errno}`` (inbound ``peer="src"`` per client, the
   loopback ``peer="dst"`` per pod, outbound ``peer="dst"`` per endpoint). TCP-only workloads
   (opaque ports) have TCP series only.
-- Legacy families a collector must ignore: ``inbound_http_authz_allow_total``,
-  ``inbound_tcp_authz_allow_total``, ``inbound_http_errors_total`` /
+- Authorization: ``inbound_http_authz_allow_total`` and ``inbound_tcp_authz_allow_total``
+  (``authz_*`` of the default policy or of a workload's AuthorizationPolicy, ``srv_*`` of its
+  Server), ``inbound_http_authz_deny_total`` and ``inbound_tcp_authz_deny_total`` (no
+  ``authz_*``) where a Server denies an identity; none of them has a ``direction``.
+- Legacy families a collector must ignore: ``inbound_http_errors_total`` /
   ``outbound_http_errors_total`` (where streams fail), ``control_*``, ``stack_*``.
 - ``prometheus-client``: ``proxy_build_info``, ``control_identity_cert_*`` (``identity_cert_*``
   in the legacy part on proxies of ``LEGACY_CERT_METRIC_VERSIONS``), ``process_*``.

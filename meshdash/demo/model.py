@@ -52,7 +52,11 @@ Realistic mistakes: unmeshed workloads (``linkerd.io/inject: disabled`` on the t
 proxy, no metrics), a namespace annotated ``linkerd.io/inject: "true"`` (invalid, so its pods
 are not injected), proxies of an older release (``OLD_PROXY_VERSION``), an issuer certificate that
 expires ``ISSUER_DAYS_LEFT`` days after the epoch, one pod stuck in ``Init:0/1`` and text that
-needs HTML escaping in annotations, a status message and label values.
+needs HTML escaping in annotations, a status message and label values. And what an on-call
+engineer looks for (``_Trouble``, truth in ``pod_problems``, ``plaintext_edges``,
+``service_rps``, ``pod_rps``, ``mtls_share``): proxies and applications OOMKilled, a replica in
+CrashLoopBackOff and one never ready (both serve nothing), a port that skips its proxy (plain
+text between meshed workloads), Servers denying an identity, and the events about all of it.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ def test_it_takes_its_configuration_from_the_settings(settings):
         3,
     )
     assert len(collection_queries("1m", client.shards)["latency"]) == 5
+    assert len(collection_queries("1m", client.shards)["pods"]) == 5
 
 
 def test_it_takes_the_proxy_admin_port_from_the_settings(settings):

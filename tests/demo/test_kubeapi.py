@@ -338,3 +338,23 @@ def test_it_serves_the_control_plane_identity_objects(api, mesh):
 def test_it_serves_version(api):
     info = client.VersionApi(api).get_code()
     assert info.major == "1" and info.git_version.startswith("v1.")
+
+
+def test_it_serves_the_meshs_events_as_a_paged_list(api, mesh):
+    core = client.CoreV1Api(api)
+    everything = core.list_event_for_all_namespaces()
+    assert len(everything.items) == len(mesh.events) > 0
+    got = {(e.involved_object.kind, e.involved_object.name, e.reason) for e in everything.items}
+    assert got == {(e.kind, e.name, e.reason) for e in mesh.events}
+    names, token = [], None
+    while True:
+        page = core.list_event_for_all_namespaces(limit=2, _continue=token)
+        names += [e.metadata.name for e in page.items]
+        token = page.metadata._continue
+        if not token:
+            break
+    assert names == [e.metadata.name for e in everything.items]
+    node = next(e for e in everything.items if e.involved_object.kind == "Node")
+    assert node.metadata.namespace == "default" and node.involved_object.namespace is None
+    namespaced = core.list_namespaced_event(mesh.workloads[1].namespace).items
+    assert all(e.metadata.namespace == mesh.workloads[1].namespace for e in namespaced)
