@@ -5,24 +5,22 @@ Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a ra
 - ``P:{window}:current``: the window's current version id. Switching it is the only step that
   makes a new version visible, done by one Lua script (``scripts.SWITCH``).
 - ``P:{window}:failure``, ``P:{window}:lock``: the last failure (JSON), the collection lock.
-- ``P:s:V:*``: the version's keys, as ``layout.version_values`` makes them from a snapshot and
-  its overview. Workloads are numbered 0..n-1 in the version; everything else refers to that
-  number. ``rows`` (hash number -> JSON array of the Workload's fields), ``ids`` (hash
-  "namespace/kind/name" -> number), ``z:{sort}:{asc|desc}`` (sorted set number -> position in
-  that order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``,
-  ``meshed:{0|1}``, ``team:{team}``, ``label:{key=value}``, the orders of the single-filter
-  views packed
+- ``P:s:V:*``: the version's keys, as ``layout.version_values`` makes them from a snapshot and its
+  overview. Workloads are numbered 0..n-1 in the version; everything else refers to that number.
+  ``rows`` (hash number -> JSON array of the Workload's fields), ``ids`` (hash
+  "namespace/kind/name" -> number), ``z:{sort}:{asc|desc}`` (sorted set number -> position in that
+  order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``, ``meshed:{0|1}``,
+  ``team:{team}``, ``label:{key=value}``, the orders of the single-filter views packed
   (``f:{filter set}:{sort}:{asc|desc}``, ``layout.PRECOMPUTED_FILTERS``), ``names``
   ("number<TAB>lowercased name" lines for the name search), ``in`` / ``out`` / ``pods`` /
-  ``routes`` / ``events`` / ``authz`` (hash number -> JSON rows), ``meta``, ``namespaces``, ``namespace_names``,
-  ``control_plane``, ``overview`` (``codec.overview_json``: everything the overview shows,
-  bounded), and ``keys``, the registry of the version's keys. The namespaces list is kept
-  like the workloads for its pages: ``ns_rows``, ``ns_ids``, ``ns_names``,
+  ``routes`` / ``events`` / ``authz`` (hash number -> JSON rows), ``meta``, ``namespaces``,
+  ``namespace_names``, ``control_plane``, ``overview`` (``codec.overview_json``: everything the
+  overview shows, bounded), and ``keys``, the registry of the version's keys. The namespaces list
+  is kept like the workloads for its pages: ``ns_rows``, ``ns_ids``, ``ns_names``,
   ``ns_z:{sort}:{asc|desc}``. The pods and Services lists (``lists``) likewise, their orders
-  packed strings rather than sorted sets (``pod_*``, ``svc_*``, read by
-  ``scripts.PACKED_PAGE``), with their filter sets, a Service's ``svc_callers`` and
-  ``svc_routes``, and the mTLS and authorization pages' bounded rows (``mtls``,
-  ``authz_summary``).
+  packed strings rather than sorted sets (``pod_*``, ``svc_*``, read by ``scripts.PACKED_PAGE``),
+  with their filter sets, a Service's ``svc_callers`` and ``svc_routes``, and the mTLS and
+  authorization pages' bounded rows (``mtls``, ``authz_summary``).
 - ``P:q:V:*``, in the result cache's Redis (``cache_client``, by default the same one):
   the order of a filtered view or name search (``codec.ORDER_MARK`` then 4 bytes a workload
   number), kept ``result_ttl_seconds`` for the following pages of the same view, and
