@@ -41,6 +41,7 @@ from meshdash.mesh.query import (
     DEFAULT_POD_SORT,
     DEFAULT_SERVICE_SORT,
     DEFAULT_SORT,
+    LABEL_FILTER_PATTERN,
     MAX_LABELS,
     MAX_NAMESPACES,
     MAX_PAGE,
@@ -163,7 +164,16 @@ def _label_parameter(what: str) -> dict:
         "explode": True,
         "schema": {
             "type": "array",
-            "items": {"type": "string", "maxLength": filters.MAX_LABEL_FILTER},
+            "items": {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "maxLength": filters.MAX_LABEL_FILTER,
+                        "pattern": anchored(LABEL_FILTER_PATTERN),
+                    },
+                    EMPTY,
+                ]
+            },
             "maxItems": MAX_LABELS,
         },
     }

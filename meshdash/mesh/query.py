@@ -27,6 +27,8 @@ DEFAULT_SERVICE_SORT = "health"
 _LABEL_NAME = r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?"
 _LABEL_KEY = re.compile(rf"^([a-z0-9]([a-z0-9.-]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$")
 _LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+# A whole ``key=value`` filter as parse_label accepts it (for the OpenAPI description).
+LABEL_FILTER_PATTERN = rf"{_LABEL_KEY.pattern[1:-1]}={_LABEL_VALUE.pattern[1:-1]}"
 
 
 def parse_label(text: str) -> str:
