@@ -25,7 +25,7 @@ NOT_RUNNING = {"Failed", "Succeeded"}
 
 def run_collection_on_worker(redis_url: str) -> str:
     # Our own Celery client on the private Redis: the project's app stays configured as it is.
-    client = Celery("e2e", broker=redis_url, backend=redis_url)
+    client = Celery("e2e", broker=redis_url, backend=redis_url, set_as_current=False)
     try:
         return client.send_task(collect_window.name, args=(WINDOW,)).get(timeout=180)
     finally:

@@ -114,7 +114,7 @@ def test_two_workers_never_run_a_window_twice_at_once_nor_tear_a_snapshot(
     cluster, redis_url, demo_prometheus
 ):
     reader = Reader(SnapshotStore.from_settings())
-    client = Celery("two-workers", broker=redis_url, backend=redis_url)
+    client = Celery("two-workers", broker=redis_url, backend=redis_url, set_as_current=False)
     statuses = []
     try:
         # The first snapshots, before reading: a page has nothing to read before them either.

@@ -23,15 +23,15 @@ DEADLINE = 20
 
 
 def details(client, keys) -> dict[str, dict]:
-    """Each workload's detail from the API, without its history (kept apart from snapshots,
-    one point a minute, which the killed run may have written before its snapshot) and its
-    snapshot block (age)."""
+    """Each workload's detail from the API, without its history and baselines (kept apart from
+    snapshots, one point a minute, which the killed run may have written before its snapshot;
+    the baselines' last hour ends at the time of the request) and its snapshot block (age)."""
     found = {}
     for key in keys:
         response = client.get(f"/api/v1/workloads/{urllib.parse.quote(key)}")
         assert response.status_code == 200, key
         body = response.json()
-        del body["history"], body["snapshot"]
+        del body["history"], body["snapshot"], body["baselines"]
         found[key] = body
     return found
 
