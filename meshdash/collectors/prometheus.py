@@ -232,8 +232,9 @@ def authorizations(window: str, match: str = "", *, admin_port: int = ADMIN_PORT
     )
 
 
-def proxies(match: str = "") -> str:
-    """Per proxy: resident memory, leaf certificate expiry (current and pre-2.16 names), build.
+def proxies(match: str = "", window: str = "1m") -> str:
+    """Per proxy: resident memory, CPU over the window, leaf certificate expiry (current and
+    pre-2.16 names), build.
 
     The build's version is ``exported_version`` where the pod has a ``version`` label of its
     own (Prometheus renames the scraped label that clashes with a target label), and
@@ -247,6 +248,10 @@ def proxies(match: str = "") -> str:
             _tagged(
                 f"max by (namespace, pod, {_OWNERS}) (process_resident_memory_bytes{sel})",
                 "memory",
+            ),
+            _tagged(
+                f"sum by (namespace, pod) (rate(process_cpu_seconds_total{sel}[{window}]))",
+                "cpu",
             ),
             _tagged(
                 "max by (namespace, pod) "
@@ -377,7 +382,9 @@ def collection_queries(
         ]
         for name, build in WINDOW_QUERIES.items()
     }
-    queries["proxies"] = [proxies(match) for match in namespace_shards(shards.get("proxies", 1))]
+    queries["proxies"] = [
+        proxies(match, window) for match in namespace_shards(shards.get("proxies", 1))
+    ]
     return queries
 
 

@@ -549,6 +549,8 @@ class SnapshotBuilder:
                     self.proxy_owners[name] = owner
                     pod.workload_kind = pod.workload_kind or owner.kind
                     pod.workload_name = pod.workload_name or owner.name
+            elif which == "cpu":
+                pod.proxy_cpu_cores = sample.value
             elif which in ("cert_expiry", "cert_expiry_legacy"):
                 if which == "cert_expiry" or pod.proxy_cert_expiry is None:
                     pod.proxy_cert_expiry = sample.value

@@ -70,7 +70,7 @@ def record(snapshot: Snapshot) -> int:
                 (POD.code, "", f"{p.namespace}/{p.name}", _owner(p)),
                 (
                     p.proxy_memory_bytes,
-                    getattr(p, "proxy_cpu_cores", None),
+                    p.proxy_cpu_cores,
                     p.proxy_cert_expiry,
                     p.restarts,
                 ),

@@ -258,6 +258,7 @@ class Pod:
     labels: dict[str, str] = field(default_factory=dict)  # bound_labels of the pod
     proxy_cert_refreshed_at: float | None = None  # when the proxy last got its leaf, unix s
     problems: list[str] = field(default_factory=list)  # of mesh.pods.POD_PROBLEMS
+    proxy_cpu_cores: float | None = None  # the proxy's CPU over the window, in cores
 
     @property
     def proxy_memory_share(self) -> float | None:

@@ -289,6 +289,7 @@ def test_it_reads_proxy_memory_and_certificates(snapshot, mesh, demo_mesh):
             got = pods[(pod.namespace, pod.name)]
             assert got.proxy_memory_limit_bytes == pod.memory_limit
             assert got.proxy_cert_expiry == pytest.approx(pod.cert_expiry, abs=0.01)
+            assert close(got.proxy_cpu_cores, pod.cpu_rate), (pod.name, got.proxy_cpu_cores)
             if pod.memory_slope:
                 creeping += 1
                 low = pod.proxy_memory(earliest)

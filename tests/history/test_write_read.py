@@ -46,6 +46,7 @@ def snapshot(t, *, rps=10.0, success=0.99, p99=100.0, memory=50e6, window="1m", 
             has_proxy=True,
             restarts=i,
             proxy_memory_bytes=memory + 1024 * i,
+            proxy_cpu_cores=0.01 * (i + 1),
             proxy_cert_expiry=float(T0 + DAY),
         )
         for i in range(2)
@@ -119,6 +120,7 @@ def test_packing_keeps_the_points_and_shrinks_them():
     assert sorted(pods) == ["web-abc-0", "web-abc-1"]
     assert pods["web-abc-1"].points[0].memory_bytes == pytest.approx(60e6 + 1024, abs=512)
     assert pods["web-abc-1"].points[0].restarts == 1
+    assert pods["web-abc-1"].points[0].cpu_cores == pytest.approx(0.02, rel=1e-3)
 
 
 def test_old_points_expire_unless_held():
