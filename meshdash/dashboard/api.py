@@ -266,48 +266,43 @@ def _paged(request, parse, read_page):
     return (window, meta, query, read, store), None
 
 
-@api_view
-def pods(request):
-    found, answer = _paged(request, parse_pod_query, lambda store: store.pod_page)
-    if answer:
-        return answer
-    window, meta, _, read, store = found
-    page = read(on_cold=cold_view_gate(request, store))
-    return _page_json(page, window, meta, [dataclasses.asdict(p) for p in page.items])
+def _list_json(parse, read_page):
+    """The JSON API view of a paged list: one page of its items."""
+
+    def view(request):
+        found, answer = _paged(request, parse, read_page)
+        if answer:
+            return answer
+        window, meta, _, read, store = found
+        page = read(on_cold=cold_view_gate(request, store))
+        return _page_json(page, window, meta, [dataclasses.asdict(i) for i in page.items])
+
+    return view
 
 
-@api_view
-def pods_csv(request):
-    """Every pod the pods page matches, in its order (all pages)."""
-    found, answer = _paged(request, parse_pod_query, lambda store: store.pod_page)
-    if answer:
-        return answer
-    window, _, _, read, store = found
-    first = read(1, cold_view_gate(request, store), MAX_PER_PAGE)
-    rows = _every_page(lambda n: read(n, None, MAX_PER_PAGE), first)
-    return _csv_response(rows, POD_CSV_FIELDS, "pods", window)
+def _list_csv(parse, read_page, fields, name):
+    """The CSV export view of a paged list: every item it matches, in its order (all pages)."""
+
+    def view(request):
+        found, answer = _paged(request, parse, read_page)
+        if answer:
+            return answer
+        window, _, _, read, store = found
+        first = read(1, cold_view_gate(request, store), MAX_PER_PAGE)
+        rows = _every_page(lambda n: read(n, None, MAX_PER_PAGE), first)
+        return _csv_response(rows, fields, name, window)
+
+    return view
 
 
-@api_view
-def services(request):
-    found, answer = _paged(request, parse_service_query, lambda store: store.service_page)
-    if answer:
-        return answer
-    window, meta, _, read, store = found
-    page = read(on_cold=cold_view_gate(request, store))
-    return _page_json(page, window, meta, [dataclasses.asdict(s) for s in page.items])
-
-
-@api_view
-def services_csv(request):
-    """Every Service the services page matches, in its order (all pages)."""
-    found, answer = _paged(request, parse_service_query, lambda store: store.service_page)
-    if answer:
-        return answer
-    window, _, _, read, store = found
-    first = read(1, cold_view_gate(request, store), MAX_PER_PAGE)
-    rows = _every_page(lambda n: read(n, None, MAX_PER_PAGE), first)
-    return _csv_response(rows, SERVICE_CSV_FIELDS, "services", window)
+pods = api_view(_list_json(parse_pod_query, lambda store: store.pod_page))
+pods_csv = api_view(
+    _list_csv(parse_pod_query, lambda store: store.pod_page, POD_CSV_FIELDS, "pods")
+)
+services = api_view(_list_json(parse_service_query, lambda store: store.service_page))
+services_csv = api_view(
+    _list_csv(parse_service_query, lambda store: store.service_page, SERVICE_CSV_FIELDS, "services")
+)
 
 
 @api_view

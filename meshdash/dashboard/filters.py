@@ -118,17 +118,20 @@ def parse_namespace(value: str) -> str:
 
 
 def parse_namespaces(params) -> tuple[str, ...]:
-    values = [value.strip() for value in params.getlist("ns") if value.strip()]
-    if len(values) > MAX_NAMESPACES:
+    given = params.getlist("ns")
+    # Empty values count too: the bound is on what the URL carries, as the OpenAPI says.
+    if len(given) > MAX_NAMESPACES:
         raise BadQuery(f"at most {MAX_NAMESPACES} namespaces at once")
+    values = [value.strip() for value in given if value.strip()]
     return tuple(sorted({parse_namespace(value) for value in values}))
 
 
 def parse_labels(params) -> tuple[str, ...]:
     """``label=key=value`` filters (several: all must match), sorted and without repeats."""
-    values = [value.strip() for value in params.getlist("label") if value.strip()]
-    if len(values) > MAX_LABELS:
+    given = params.getlist("label")
+    if len(given) > MAX_LABELS:  # empty ones too, as for namespaces
         raise BadQuery(f"at most {MAX_LABELS} label filters at once")
+    values = [value.strip() for value in given if value.strip()]
     labels = set()
     for value in values:
         if len(value) > MAX_LABEL_FILTER:
