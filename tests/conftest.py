@@ -179,3 +179,14 @@ def carol(search_team):
     user = User.objects.create_user("carol", password=PASSWORD)
     user.groups.add(search_team)
     return user
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Chromium through Playwright (tests/browser.py). Playwright's sync API runs an event loop
+    in the test's thread; the ORM calls made between browser steps are still synchronous."""
+    from tests.browser import chromium
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with chromium() as launched:
+        yield launched

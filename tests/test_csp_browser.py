@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.dashboard.test_browser import browser, page  # noqa: F401  (fixtures)
+from tests.dashboard.test_browser import page  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

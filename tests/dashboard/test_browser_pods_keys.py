@@ -4,55 +4,33 @@ import os
 
 import pytest
 
+from tests.browser import signed_in_tab
 from tests.dashboard.browsing import write_browsing
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-
 
 @pytest.fixture
-def page(live_server, client, django_user_model, redis_client):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+def page(browser, live_server, client, django_user_model, redis_client):
     write_browsing(redis_client)
     user = django_user_model.objects.create_user("browser")
-    client.force_login(user)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        errors = []
-        # Script errors and CSP refusals (a missing favicon is neither).
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.on(
-            "console",
-            lambda m: (
-                m.type == "error"
-                and "Failed to load resource" not in m.text
-                and errors.append(m.text)
-            ),
-        )
-        tab.errors = errors
-        try:
-            yield tab
-        finally:
-            browser.close()
+    context, tab = signed_in_tab(browser, live_server, client, user)
+    errors = []
+    # Script errors and CSP refusals (a missing favicon is neither).
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda m: (
+            m.type == "error" and "Failed to load resource" not in m.text and errors.append(m.text)
+        ),
+    )
+    tab.errors = errors
+    try:
+        yield tab
+    finally:
+        context.close()
 
 
 def pods(page) -> list[str]:

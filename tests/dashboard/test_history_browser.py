@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from meshdash.bookmarks.models import Bookmark
+from tests.browser import signed_in_tab
 from tests.dashboard.known import write_known
-from tests.dashboard.test_browser import CHROMIUM_ARGS
 from tests.dashboard.test_history_views import FRONTEND, URL, put
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -24,34 +24,13 @@ ZONE = "Asia/Kolkata"
 
 
 @pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
 def page(browser, live_server, client, django_user_model, redis_client):
     write_known(redis_client, minutes=3, durable=True)
     now = time.time()
     hours = range(int(now // 3600 * 3600) - 7 * 86400, int(now) - 3600, 3600)
     put(FRONTEND, 2, [(t, 0.999, 200.0, 90.0) for t in hours])
     user = django_user_model.objects.create_user("browser")
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=ZONE)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    context, tab = signed_in_tab(browser, live_server, client, user, timezone_id=ZONE)
     try:
         yield tab
     finally:
