@@ -12,6 +12,7 @@ from meshdash.collectors.kubernetes import ClusterState
 from meshdash.collectors.prometheus import Sample
 from meshdash.mesh import metrics
 from meshdash.mesh.health import HealthRules, assess, assess_edge, assess_workload
+from meshdash.mesh.kinds import RUNS_TO_COMPLETION
 from meshdash.mesh.model import (
     DEFAULT_GRPC_ROUTE,
     DEFAULT_HTTP_ROUTE,
@@ -35,7 +36,6 @@ from meshdash.mesh.model import (
 
 QUANTILES = (0.5, 0.95, 0.99)
 _NOT_RUNNING = {"Failed", "Succeeded"}
-_FINISHED_KINDS = {"job", "cronjob"}
 
 
 # --- Reading samples.
@@ -595,7 +595,7 @@ class SnapshotBuilder:
                 continue
             # A Job's pods that ran to completion are its pods still: a finished Job is
             # meshed and idle, not unmeshed.
-            finished = pod.phase == "Succeeded" and key.kind in _FINISHED_KINDS
+            finished = pod.phase == "Succeeded" and key.kind in RUNS_TO_COMPLETION
             if pod.phase in _NOT_RUNNING and not finished:
                 continue
             workload = self.workload(key)
