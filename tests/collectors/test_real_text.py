@@ -427,6 +427,21 @@ def test_it_reads_the_proxys_memory_and_certificate_expiry(snapshot):
     assert pod.proxy_cert_expiry == expiry == 1651053543
 
 
+def test_it_reads_the_proxys_cpu_over_the_window(snapshot):
+    """process_cpu_seconds_total grows by its fixture value a minute: that much a minute."""
+    pod = _pod_named(snapshot, POD)
+    assert pod.proxy_cpu_cores == pytest.approx(gauge("process_cpu_seconds_total") / 60, rel=0.05)
+
+
+def test_it_counts_no_authorization_of_linkerds_own_admin_port(snapshot):
+    """The scrape's only authz decisions are the admin port's (target_port 4191)."""
+    assert all(
+        s.labels.get("target_port") == "4191" for s in fixture_samples() if "_authz_" in s.name
+    )
+    assert snapshot.authorizations == []
+    assert all(w.authz_allowed_rps == 0 == w.authz_denied_rps for w in snapshot.workloads)
+
+
 def test_it_reads_the_build_a_2022_proxy_reports(snapshot, snapshot_without_cluster):
     version = build_version()
     assert version == "279b301"
