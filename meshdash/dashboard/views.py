@@ -375,9 +375,8 @@ def pod_history(request, namespace, kind, name, pod):
     the pod's row when it is opened."""
     window = parse_window(request.GET, _default_window())
     time_range = parse_time_range(request.GET, time.time())
-    if kind not in KINDS or not is_object_name(name) or not is_object_name(pod):
-        raise Http404("no such pod")
-    if not is_namespace_name(namespace):
+    names_valid = is_namespace_name(namespace) and is_object_name(name) and is_object_name(pod)
+    if kind not in KINDS or not names_valid:
         raise Http404("no such pod")
     series = pod_series(namespace, pod, time_range)
     context = _base_context(request, window)
