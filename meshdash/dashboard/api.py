@@ -347,7 +347,10 @@ def _mtls_edges(store, window, version, request):
     posture = store.mtls(window, version=version)
     if posture is None:
         return None
-    unmeshed = request.GET.get("list") == "unmeshed"
+    chosen = request.GET.get("list", "")
+    if chosen not in ("", "unmeshed"):
+        raise BadQuery("list must be unmeshed or left out")
+    unmeshed = chosen == "unmeshed"
     return posture.unmeshed_clients if unmeshed else posture.plaintext_edges
 
 
