@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from meshdash.mesh.checks.findings import Finding
+from meshdash.mesh.checks.findings import to_dict as finding_to_dict
 from meshdash.mesh.columns import POD_SORT_KEYS, SERVICE_SORT_KEYS
 from meshdash.mesh.model import Edge, Namespace, Pod, Service, Snapshot, Workload
 from meshdash.mesh.overview import Overview
@@ -92,8 +94,11 @@ def filter_sets(query: WorkloadQuery) -> tuple[list[str], list[str]]:
     return [filter_set("ns", name) for name in sorted(set(query.namespaces))], others
 
 
-def version_values(snapshot: Snapshot, version: str, overview: Overview) -> Values:
-    """Every key of the version ``version`` of ``snapshot``, with its kind and content."""
+def version_values(
+    snapshot: Snapshot, version: str, overview: Overview, findings: Sequence[Finding] | None = None
+) -> Values:
+    """Every key of the version ``version`` of ``snapshot``, with its kind and content; with
+    the on-call checks' ``findings`` when the collection ran them (None: it did not)."""
     workloads = snapshot.workloads
     orders = ordering.orders(workloads)
     values = list_values(
@@ -109,6 +114,8 @@ def version_values(snapshot: Snapshot, version: str, overview: Overview) -> Valu
     values["control_plane"] = ("string", codec.dumps(codec.to_dict(snapshot.control_plane)))
     values.update(namespace_values(namespaces))
     values["overview"] = ("string", codec.overview_json(overview))
+    if findings is not None:
+        values["findings"] = ("string", codec.dumps([finding_to_dict(f) for f in findings]))
     values.update(pod_and_service_values(snapshot))
     values["meta"] = (
         "string",

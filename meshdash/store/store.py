@@ -63,6 +63,8 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from meshdash.mesh import overview as mesh_overview
+from meshdash.mesh.checks.findings import Finding
+from meshdash.mesh.checks.findings import from_dict as finding_from_dict
 from meshdash.mesh.columns import NAMESPACE_SORT_KEYS, POD_SORT_KEYS, SERVICE_SORT_KEYS
 from meshdash.mesh.model import (
     Authorization,
@@ -213,17 +215,23 @@ class SnapshotStore:
     # --- writing
 
     @_unavailable_on_connection_error
-    def write(self, snapshot: Snapshot, overview: Overview | None = None) -> str:
+    def write(
+        self,
+        snapshot: Snapshot,
+        overview: Overview | None = None,
+        findings: list[Finding] | None = None,
+    ) -> str:
         """Write ``snapshot`` as a new version and make it the window's current one, with its
         ``overview`` (the collection's, with drops against the history's baseline; without
-        one, summarised against the oldest point of the last hour here)."""
+        one, summarised against the oldest point of the last hour here) and the on-call
+        checks' ``findings`` (None: the checks did not run; ``findings`` then reads None)."""
         version = f"{snapshot.window}.{int(snapshot.taken_at * 1000)}.{secrets.token_hex(4)}"
         minute = int(snapshot.taken_at // 60)
         oldest = self._update_history(snapshot.workloads, minute, snapshot.window == HISTORY_WINDOW)
         summary = overview or mesh_overview.summarise(snapshot, oldest, minute * 60)
         values = {
             self._version_key(version, what): value
-            for what, value in layout.version_values(snapshot, version, summary).items()
+            for what, value in layout.version_values(snapshot, version, summary, findings).items()
         }
         # The registry comes last: a version without it can never be switched to.
         registry = self._version_key(version, "keys")
@@ -711,6 +719,16 @@ class SnapshotStore:
         if version is None:
             return None
         return codec.loads(self.client.get(self._version_key(version, what)))
+
+    @_unavailable_on_connection_error
+    def findings(self, window: str, *, version: str | None = None) -> list[Finding] | None:
+        """The on-call checks' findings stored with the window's current snapshot (or
+        ``version``), worst first as the collector wrote them; None when there is no snapshot
+        or its collection did not run the checks."""
+        data = self._version_json(window, "findings", version)
+        if not isinstance(data, list):
+            return None
+        return [finding_from_dict(item) for item in data]
 
     @_unavailable_on_connection_error
     def namespaces(self, window: str, *, version: str | None = None) -> list[Namespace]:

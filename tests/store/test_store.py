@@ -209,3 +209,26 @@ def test_it_builds_from_settings(redis_client, settings):
     store.write(synthetic.snapshot(5))
     assert redis_client.exists("fromsettings:1m:current")
     assert SnapshotStore.from_settings().client is store.client  # one pool per process
+
+
+def test_it_keeps_the_checks_findings_with_their_snapshot(store, mesh):
+    from meshdash.mesh.checks import CRITICAL, Evidence, Finding, Ref
+
+    finding = Finding(
+        "certificates.issuer",
+        CRITICAL,
+        (Ref("linkerd", "namespace", "linkerd"),),
+        "identity issuer expired 6 min ago",
+        evidence=(Evidence("expired", "6 min ago", "secret linkerd/linkerd-identity-issuer"),),
+        since=mesh.taken_at - 60,
+        fix=("linkerd upgrade --identity-issuer-certificate-file=issuer.crt",),
+        runbook="Rotate the issuer.",
+    )
+    assert store.findings("1m") is None  # no snapshot
+    store.write(mesh)
+    assert store.findings("1m") is None  # a collection that did not run the checks
+    first = store.write(mesh, findings=[finding])
+    assert store.findings("1m") == [finding]
+    store.write(mesh, findings=[])
+    assert store.findings("1m") == []
+    assert store.findings("1m", version=first) == [finding]
