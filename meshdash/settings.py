@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "meshdash.observability",
     # meshdash's own history of the mesh, in the SQL database (meshdash/history).
     "meshdash.history",
+    # Findings of the on-call checks: the /triage/ page, /api/v1/findings and the mutes.
+    "meshdash.triage",
 ]
 
 MIDDLEWARE = [
@@ -342,6 +344,9 @@ MESHDASH_EVERYONE_MAY_SHARE_WITH_EVERYONE = env_bool(
 )
 # Frozen bookmarks keep the data they showed for this many days.
 MESHDASH_FROZEN_RETENTION_DAYS = env_int("MESHDASH_FROZEN_RETENTION_DAYS", 30, minimum=1)
+# Mutes of the on-call checks that may exist at once (meshdash/triage): past it, new ones are
+# refused until some are removed or expire.
+MESHDASH_MAX_MUTES = env_int("MESHDASH_MAX_MUTES", 500, minimum=1)
 CELERY_BEAT_SCHEDULE["frozen-view-cleanup"] = {
     "task": "meshdash.bookmarks.tasks.delete_expired_frozen_views",
     "schedule": 3600.0,
