@@ -6,7 +6,9 @@ fetched with ``_preload_content=False`` and decoded with ``json.loads``. Lists a
 """
 
 import base64
+import binascii
 import dataclasses
+import hashlib
 import json
 import re
 import threading
@@ -18,12 +20,21 @@ from datetime import datetime
 
 import yaml
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
 from meshdash.collectors.waiting import WaitClock, seconds_left
+from meshdash.mesh.checks.inputs import (
+    LINKERD_INJECTOR,
+    LINKERD_POLICY_VALIDATOR,
+    MUTATING,
+    VALIDATING,
+    CheckInputs,
+    Webhook,
+)
 from meshdash.mesh.kinds import KIND_BY_API_KIND, Kind
 from meshdash.mesh.kinds import TABLE as KIND_TABLE
 from meshdash.mesh.model import (
@@ -49,6 +60,24 @@ _OPTIONAL_LISTS = frozenset(
 )
 # Lists that only add detail to the pages: a failure is named, the collection goes on.
 DETAIL_LISTS = ("services", "events")
+# The admission webhooks the checks read (admissionregistration.k8s.io/v1), by kind. Without
+# RBAC on them (403) the failure is named and the webhook checks find nothing; an API server
+# that does not serve them (404: only stand-ins, every real cluster since 1.16 does) reads as
+# not collected, without an error.
+WEBHOOK_LISTS = {
+    "mutatingwebhookconfigurations": MUTATING,
+    "validatingwebhookconfigurations": VALIDATING,
+}
+TRUST_ROOT_ANNOTATION = "linkerd.io/trust-root-sha256"
+# Bounds on what the checks' inputs keep from the cluster.
+MAX_WEBHOOKS = 1000  # across every configuration
+MAX_WEBHOOKS_PER_CONFIGURATION = 64
+MAX_RULES_PER_WEBHOOK = 64
+MAX_SELECTOR_EXPRESSIONS = 32
+MAX_SELECTOR_VALUES = 64
+MAX_MANAGED_FIELDS = 64  # entries read per namespace
+MAX_NAMESPACE_LABELS = 64
+MAX_CA_BUNDLE = 256 * 1024  # characters of base64 decoded
 DEFAULT_EVENTS_PER_OBJECT = 5
 MAX_EVENT_MESSAGE = 1024
 # Node events that concern the pods on the node: the kernel's OOM killer (node-problem-
@@ -90,6 +119,9 @@ class ClusterState:
     errors: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)  # newest per object, with their workload
+    # The Kubernetes side of what the on-call checks read (meshdash.mesh.checks.inputs);
+    # the Prometheus side is filled by meshdash.collectors.prometheus.fill_check_inputs.
+    check_inputs: CheckInputs = field(default_factory=CheckInputs)
 
 
 def parse_time(text: object) -> float | None:
@@ -361,6 +393,7 @@ class KubernetesClient:
         self.core = k8s.CoreV1Api(api_client)
         self.apps = k8s.AppsV1Api(api_client)
         self.batch = k8s.BatchV1Api(api_client)
+        self.admission = k8s.AdmissionregistrationV1Api(api_client)
         self.page_size = page_size
         self.timeout = timeout
         self.linkerd_namespace = linkerd_namespace
@@ -450,9 +483,10 @@ class KubernetesClient:
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind.api_kind).lower()
         return getattr(api, f"list_{snake}_for_all_namespaces")
 
-    def fetch(self, *, deadline: float | None = None, max_concurrency: int = 4) -> "RawCluster":
-        """Every list and object meshdash reads, fetched concurrently."""
-        lists = {
+    def list_calls(self) -> dict[str, Callable]:
+        """Every cluster-wide list a collection reads, by its API resource name (what RBAC
+        must grant ``list`` on: tests/deploy/test_rbac.py checks it)."""
+        return {
             "namespaces": self.core.list_namespace,
             "pods": self.core.list_pod_for_all_namespaces,
             **{kind.list_name: self._list_method(kind) for kind in KIND_TABLE},
@@ -462,7 +496,16 @@ class KubernetesClient:
             # The Services list and the pages' events.
             "services": self.core.list_service_for_all_namespaces,
             "events": self.core.list_event_for_all_namespaces,
+            # The admission webhooks that see pod creation, for the webhook checks.
+            "mutatingwebhookconfigurations": self.admission.list_mutating_webhook_configuration,
+            "validatingwebhookconfigurations": (
+                self.admission.list_validating_webhook_configuration
+            ),
         }
+
+    def fetch(self, *, deadline: float | None = None, max_concurrency: int = 4) -> "RawCluster":
+        """Every list and object meshdash reads, fetched concurrently."""
+        lists = self.list_calls()
         objects = {
             "trust_roots": (self.core.read_namespaced_config_map, "linkerd-identity-trust-roots"),
             "issuer": (self.core.read_namespaced_secret, "linkerd-identity-issuer"),
@@ -477,6 +520,8 @@ class KubernetesClient:
             except KubernetesError as exc:
                 if name in _OPTIONAL_LISTS and exc.status == 404:
                     value = []
+                elif name in WEBHOOK_LISTS and exc.status == 404:
+                    return  # not served: not collected (see WEBHOOK_LISTS)
                 else:
                     with lock:
                         raw.errors[name] = str(exc)
@@ -602,6 +647,7 @@ def build_cluster_state(
     state.control_plane = build_control_plane(raw, state.pods, linkerd_namespace, state.errors)
     state.services = build_services(raw, state)
     state.events = build_events(raw, state, rs_owner, events_per_object)
+    state.check_inputs = build_check_inputs(raw, state, objects)
     return state
 
 
@@ -807,3 +853,221 @@ def build_control_plane(
         Counter(p.proxy_version for p in pods if p.has_proxy and p.namespace != linkerd_namespace)
     )
     return plane
+
+
+# --- What the on-call checks read (meshdash.mesh.checks.inputs.CheckInputs, Kubernetes side).
+
+
+def build_check_inputs(
+    raw: RawCluster, state: ClusterState, objects: dict[tuple[str, str, str], dict]
+) -> CheckInputs:
+    """The checks' inputs the cluster's lists hold: the issuer's chain, the trust roots' hash
+    and each pod's, the inject annotation on workloads' own metadata, when each namespace got
+    its inject annotation, namespace labels, and the admission webhooks on pod creation."""
+    inputs = CheckInputs()
+    roots = _dict(_dict(raw.data.get("trust_roots")).get("data")).get("ca-bundle.crt")
+    roots = roots if isinstance(roots, str) else None
+    inputs.control_plane_trust_root_sha256 = trust_roots_sha256(roots)
+    inputs.issuer_signed_by_anchor = issuer_signed_by_anchor(roots, _issuer_pem(raw))
+
+    for obj in _list(raw.data.get("pods")):
+        sha = _annotation(obj, TRUST_ROOT_ANNOTATION)
+        meta = _meta(obj)
+        name = (bound_text(meta.get("namespace", "")), bound_text(meta.get("name", "")))
+        if sha and all(name):
+            inputs.pod_trust_roots[name] = bound_text(sha, 128)
+
+    for (namespace, kind, name), obj in objects.items():
+        key = WorkloadKey(namespace, kind, name)
+        own = _annotation(obj, INJECT_ANNOTATION)
+        if own and key in state.workloads:
+            inputs.workload_metadata_inject[key] = own
+
+    for obj in _list(raw.data.get("namespaces")):
+        name = bound_text(_meta(obj).get("name", ""))
+        if not name:
+            continue
+        inputs.namespace_labels[name] = selector_labels(_meta(obj).get("labels"))
+        annotated = annotated_at(obj, INJECT_ANNOTATION)
+        if annotated is not None:
+            inputs.namespace_annotated_at[name] = annotated
+
+    if all(name in raw.data for name in WEBHOOK_LISTS):
+        hooks: list[Webhook] = []
+        for list_name, kind in WEBHOOK_LISTS.items():
+            for obj in _list(raw.data.get(list_name)):
+                hooks.extend(parse_webhook_configuration(obj, kind))
+        inputs.webhooks = hooks[:MAX_WEBHOOKS]
+    return inputs
+
+
+def _issuer_pem(raw: RawCluster) -> bytes | None:
+    """The issuer certificate from its Secret (``crt.pem``, or cert-manager's ``tls.crt``)."""
+    data = _dict(_dict(raw.data.get("issuer")).get("data"))
+    encoded = data.get("crt.pem") or data.get("tls.crt")
+    if not isinstance(encoded, str) or not encoded:
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def trust_roots_sha256(roots: str | None) -> str:
+    """What Linkerd's proxy injector writes as ``linkerd.io/trust-root-sha256``: the hex
+    SHA-256 of the trust roots exactly as linkerd-identity-trust-roots holds them (it reads
+    ``ca-bundle.crt`` as mounted and renders ``identityTrustAnchorsPEM | sha256sum``)."""
+    if not roots:
+        return ""
+    return hashlib.sha256(roots.encode()).hexdigest()
+
+
+def issuer_signed_by_anchor(roots: str | None, issuer: str | bytes | None) -> bool | None:
+    """Whether the issuer certificate (its first in the PEM) was issued by one of the trust
+    roots: the root's subject is the issuer's issuer name, and the root's key verifies its
+    signature. None when either is missing or holds no certificate (nothing to judge)."""
+    if not roots or not issuer:
+        return None
+    data = issuer.encode() if isinstance(issuer, str) else issuer
+    try:
+        anchors = x509.load_pem_x509_certificates(roots.encode())
+        issuer_cert = x509.load_pem_x509_certificates(data)[0]
+    except (ValueError, IndexError):
+        return None
+    for anchor in anchors:
+        try:
+            issuer_cert.verify_directly_issued_by(anchor)
+        except (ValueError, TypeError, InvalidSignature):
+            continue  # another name, a key type it cannot verify, or not its signature
+        return True
+    return False
+
+
+def selector_labels(labels: object) -> dict[str, str]:
+    """A namespace's labels as the webhooks' namespaceSelector sees them: all of them (unlike
+    bound_labels, which drops the system's), at most MAX_NAMESPACE_LABELS, bounded."""
+    if not isinstance(labels, dict):
+        return {}
+    kept = {}
+    for key in sorted(labels, key=str)[:MAX_NAMESPACE_LABELS]:
+        kept[bound_text(key, 317)] = bound_text(labels[key], 63)
+    return kept
+
+
+def annotated_at(obj: dict, annotation: str) -> float | None:
+    """When ``annotation`` was last set on the object, from ``metadata.managedFields``: the
+    time of the newest entry whose fieldsV1 owns ``f:metadata`` / ``f:annotations`` /
+    ``f:<annotation>``. None when no entry owns it (or has no readable time)."""
+    newest = None
+    for entry in _list(_meta(obj).get("managedFields"))[:MAX_MANAGED_FIELDS]:
+        entry = _dict(entry)
+        fields = _dict(_dict(_dict(entry.get("fieldsV1")).get("f:metadata")).get("f:annotations"))
+        if f"f:{annotation}" not in fields:
+            continue
+        at = parse_time(entry.get("time"))
+        if at is not None and (newest is None or at > newest):
+            newest = at
+    return newest
+
+
+def _strings(value: object, limit: int = MAX_RULES_PER_WEBHOOK) -> list[str]:
+    return [bound_text(v, 253) for v in _list(value)[:limit] if isinstance(v, str)]
+
+
+def intercepts_pod_creation(rules: object) -> bool:
+    """Whether a webhook's rules match creating a pod: a rule with the core group (or
+    ``*``), ``pods`` (or ``*``, ``*/*``) and ``CREATE`` (or ``*``), and v1 (or ``*``) when
+    it names versions."""
+    for rule in _list(rules)[:MAX_RULES_PER_WEBHOOK]:
+        rule = _dict(rule)
+        groups, resources = _strings(rule.get("apiGroups")), _strings(rule.get("resources"))
+        operations, versions = _strings(rule.get("operations")), rule.get("apiVersions")
+        if not ({"", "*"} & set(groups)):
+            continue
+        if not ({"pods", "*", "*/*"} & set(resources)):
+            continue
+        if not ({"CREATE", "*"} & set(operations)):
+            continue
+        if versions is not None and not ({"v1", "*"} & set(_strings(versions))):
+            continue
+        return True
+    return False
+
+
+def label_selector(value: object) -> dict | None:
+    """A namespaceSelector as the checks read it ({"matchLabels", "matchExpressions"}),
+    bounded; None when empty (every namespace)."""
+    selector = _dict(value)
+    match_labels = {
+        bound_text(k, 317): bound_text(v, 63)
+        for k, v in list(_dict(selector.get("matchLabels")).items())[:MAX_SELECTOR_EXPRESSIONS]
+    }
+    expressions = []
+    for expr in _list(selector.get("matchExpressions"))[:MAX_SELECTOR_EXPRESSIONS]:
+        expr = _dict(expr)
+        expressions.append(
+            {
+                "key": bound_text(expr.get("key", ""), 317),
+                "operator": bound_text(expr.get("operator", ""), 16),
+                "values": _strings(expr.get("values"), MAX_SELECTOR_VALUES),
+            }
+        )
+    if not match_labels and not expressions:
+        return None
+    found: dict = {}
+    if match_labels:
+        found["matchLabels"] = match_labels
+    if expressions:
+        found["matchExpressions"] = expressions
+    return found
+
+
+def ca_bundle_not_after(encoded: object) -> float | None:
+    """The not-after of the first certificate of a webhook's ``caBundle`` (base64 of PEM);
+    None when it is missing or not one."""
+    if not isinstance(encoded, str) or not encoded or len(encoded) > MAX_CA_BUNDLE:
+        return None
+    try:
+        certs = x509.load_pem_x509_certificates(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    return certs[0].not_valid_after_utc.timestamp() if certs else None
+
+
+def parse_webhook_configuration(obj: dict, kind: str) -> list[Webhook]:
+    """The webhooks of one Mutating- or ValidatingWebhookConfiguration that intercept pod
+    creation, each with its position in the configuration. Linkerd's own two configurations
+    are kept whatever their rules (the policy validator's are policy resources, not pods):
+    the checks look for them by name."""
+    configuration = bound_text(_meta(obj).get("name", ""))
+    if not configuration:
+        return []
+    linkerd = configuration in (LINKERD_INJECTOR, LINKERD_POLICY_VALIDATOR)
+    found = []
+    for index, hook in enumerate(_list(obj.get("webhooks"))[:MAX_WEBHOOKS_PER_CONFIGURATION]):
+        hook = _dict(hook)
+        if not linkerd and not intercepts_pod_creation(hook.get("rules")):
+            continue
+        failure = hook.get("failurePolicy")
+        reinvocation = hook.get("reinvocationPolicy")
+        found.append(
+            Webhook(
+                configuration=configuration,
+                name=bound_text(hook.get("name", ""), 253),
+                kind=kind,
+                namespace_selector=label_selector(hook.get("namespaceSelector")),
+                failure_policy=bound_text(failure, 16)
+                if failure and isinstance(failure, str)
+                else "Fail",
+                reinvocation_policy=(
+                    bound_text(reinvocation, 16)
+                    if reinvocation and isinstance(reinvocation, str)
+                    else "Never"
+                ),
+                ca_bundle_not_after=ca_bundle_not_after(
+                    _dict(hook.get("clientConfig")).get("caBundle")
+                ),
+                index=index,
+            )
+        )
+    return found

@@ -12,7 +12,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from kubernetes.client import ApiClient
 
+from meshdash.collectors.kubernetes import KubernetesClient
 from meshdash.collectors.run import collect_and_store
 from meshdash.demo.kubeapi import KubeApiServer
 from meshdash.demo.model import build_mesh
@@ -93,6 +95,21 @@ def test_the_rbac_grants_every_request_of_a_collection_and_nothing_more(recorded
     assert {(r.verb, r.namespace) for r in recorded} == {("list", ""), ("get", "linkerd")}
 
 
+def test_the_collection_lists_every_list_the_collector_reads_and_each_is_granted(recorded):
+    """Every list of ``KubernetesClient.list_calls`` is asked for (even one the stand-in does
+    not serve, say) and granted: a list added to the collector is covered by the RBAC check
+    above, whatever the stand-in serves."""
+    client = KubernetesClient(ApiClient())
+    listed = {r.resource for r in recorded if r.verb == "list"}
+    assert listed == set(client.list_calls())
+    assert {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"} <= listed
+    for kustomization in ("base", "overlays/production"):
+        grants = worker_grants(kustomization)
+        for resource in client.list_calls():
+            asked = [r for r in recorded if r.verb == "list" and r.resource == resource]
+            assert asked and ungranted(asked, grants) == [], (kustomization, resource)
+
+
 def test_the_check_fails_for_a_list_without_rbac_and_for_rbac_without_a_list(recorded):
     grants = worker_grants()
     secrets_list = ApiRequest("list", "", "secrets", "", "")
@@ -104,6 +121,14 @@ def test_the_check_fails_for_a_list_without_rbac_and_for_rbac_without_a_list(rec
     without_pods = [r for r in recorded if r.resource != "pods"]
     assert pods_list
     assert unused(without_pods, grants) == [Grant("list", "", "pods", "", "")]
+    # The webhook lists too: RBAC without them fails the check, and so would RBAC for them
+    # that no request used.
+    webhooks = ApiRequest(
+        "list", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "", ""
+    )
+    without_webhook_grants = [g for g in grants if g.group != "admissionregistration.k8s.io"]
+    assert ungranted([webhooks], without_webhook_grants) == [webhooks]
+    assert ungranted([webhooks], grants) == []
 
 
 def test_no_other_pod_is_bound_to_any_role():
