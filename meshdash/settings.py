@@ -4,12 +4,14 @@ unset), with a default that works on a laptop.
 ``.env.example`` lists every variable with one line of explanation.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from meshdash.lib.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
+from meshdash.mesh.checks.thresholds import thresholds_from_env
 from meshdash.mesh.history import DEFAULT_TIERS_TEXT, parse_tiers
 from meshdash.mesh.model import WINDOW_TABLE
 
@@ -268,6 +270,19 @@ CELERY_BEAT_SCHEDULE["history-maintain"] = {
     "options": {"expires": 54.0},
 }
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+
+# --- On-call checks (meshdash/mesh/checks), run by each collection. Each threshold is
+# MESHDASH_CHECK_<FIELD> for a field of CheckThresholds (meshdash/mesh/checks/thresholds.py,
+# its defaults documented there and in the README), e.g. MESHDASH_CHECK_ISSUER_WARNING_DAYS=90;
+# a value that is not a non-negative number stops start-up, naming the variable.
+try:
+    MESHDASH_CHECK_THRESHOLDS = thresholds_from_env(os.environ)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# The memory-growth and rotation checks read a week of every pod's points from the history:
+# rebuilt at most every this many minutes per worker process, for at most this many pods.
+MESHDASH_CHECKS_HISTORY_MINUTES = env_float("MESHDASH_CHECKS_HISTORY_MINUTES", 10.0, minimum=0)
+MESHDASH_CHECKS_HISTORY_MAX_PODS = env_int("MESHDASH_CHECKS_HISTORY_MAX_PODS", 20000, minimum=0)
 
 # --- Self-observation (meshdash/observability). /metrics listens on its own port (0: off),
 # served by the gunicorn master, for requests from these networks (addresses or CIDRs) or with
