@@ -1,17 +1,20 @@
 """PromQL for one collection, and a client that runs it with bounded concurrency.
 
 Every query is grouped over the whole mesh (``sum by (namespace, <owners>, ...)``), so one
-collection costs the same number of queries whatever the size of the mesh: 14 per window, and
+collection costs the same number of queries whatever the size of the mesh: 15 per window, and
 ``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
 bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
 three times over would aggregate the same buckets three times, and the same answer, by client,
 gives the p99 of every mTLS edge. Linkerd's own traffic (Prometheus's scrapes and the kubelet's
 probes of the admin port, the kubelet's probes of the application's port) is kept out of every
-application query and read by a query of its own (``linkerd_traffic``).
+application query and read by a query of its own (``linkerd_traffic``). What the on-call
+checks need beyond the snapshot (leaf refreshes, the issuer's TTL, the proxies' calls to the
+control plane) is one more query, ``check_inputs``, read by ``fill_check_inputs``.
 """
 
 import math
 import string
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
@@ -20,7 +23,9 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from urllib3.util.retry import Retry
 
 from meshdash.collectors.waiting import WaitClock, seconds_left
+from meshdash.mesh.checks.inputs import CheckInputs, ControlPlaneClient, ProxyIdentity
 from meshdash.mesh.kinds import KIND_BY_PROM_LABEL
+from meshdash.mesh.metrics import histogram_quantile, parse_le
 from meshdash.mesh.model import MAX_TEXT, bound_text
 
 OWNER_LABELS: tuple[str, ...] = tuple(KIND_BY_PROM_LABEL)
@@ -234,7 +239,14 @@ def authorizations(window: str, match: str = "", *, admin_port: int = ADMIN_PORT
 
 def proxies(match: str = "", window: str = "1m") -> str:
     """Per proxy: resident memory, CPU over the window, leaf certificate expiry (current and
-    pre-2.16 names), build.
+    pre-2.16 names), when the leaf was last refreshed, build.
+
+    The certificate gauges are the proxy's ``CertMetrics`` (linkerd2-proxy
+    ``linkerd/identity/src/metrics.rs``, registry prefix ``control_identity_cert``): both are
+    0 until the proxy has set its first certificate, so only positive values are read (0 is
+    "no leaf yet", not a leaf that expired in 1970). Proxies before the 2024 registry
+    refactor name the expiry ``identity_cert_expiration_timestamp_seconds`` and export no
+    refresh timestamp (the 2022 sample in tests/fixtures/real).
 
     The build's version is ``exported_version`` where the pod has a ``version`` label of its
     own (Prometheus renames the scraped label that clashes with a target label), and
@@ -255,15 +267,16 @@ def proxies(match: str = "", window: str = "1m") -> str:
             ),
             _tagged(
                 "max by (namespace, pod) "
-                f"(control_identity_cert_expiration_timestamp_seconds{sel})",
+                f"(control_identity_cert_expiration_timestamp_seconds{sel} > 0)",
                 "cert_expiry",
             ),
             _tagged(
-                f"max by (namespace, pod) (identity_cert_expiration_timestamp_seconds{sel})",
+                f"max by (namespace, pod) (identity_cert_expiration_timestamp_seconds{sel} > 0)",
                 "cert_expiry_legacy",
             ),
             _tagged(
-                f"max by (namespace, pod) (control_identity_cert_refresh_timestamp_seconds{sel})",
+                "max by (namespace, pod) "
+                f"(control_identity_cert_refresh_timestamp_seconds{sel} > 0)",
                 "cert_refreshed",
             ),
             _tagged(
@@ -340,6 +353,65 @@ def policy_route_latency_buckets(
     )
 
 
+def check_inputs(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
+    """What the on-call checks read from Prometheus beyond the snapshot, in one query whose
+    cost does not grow with the mesh (``fill_check_inputs`` reads it):
+
+    - ``refreshes``: per proxy, the increase of ``control_identity_cert_refreshes_total`` by
+      ``result`` ("ok", "error") over the window. Current proxies (linkerd2-proxy
+      ``linkerd/identity/src/metrics.rs``, Linkerd 2.16 and later): both series exist from
+      the start; "error" counts certificates the proxy received but could not use (its
+      ``set_certificate`` failed), "ok" every leaf it installed.
+    - ``refreshes_legacy``: the older proxies' ``identity_cert_refresh_count`` (2022 sample in
+      tests/fixtures/real): successes only, no label.
+    - ``control_requests``, ``control_responses``, ``control_latency``: the proxies' calls to
+      the control plane, from the legacy ``control_request_total``,
+      ``control_response_total`` and ``control_response_latency_ms`` families (the proxy's
+      ``ControlLabels``: ``addr`` and the TLS connect labels; responses add ``status_code``
+      and ``classification``). A 2.18 proxy still prints them in its hand-written part
+      (``/work/shared/real-proxy-metrics.md``), as did the 2022 proxy; the per-client
+      ``control_destination_*``/``control_policy_*`` registry families carry no request
+      outcome. Requests and responses by ``addr`` over all proxies as rates; responses also
+      per pod, so a proxy failing every call shows.
+    - ``issuer_not_after`` and ``evaluated_at``: the identity controller's
+      ``issuer_cert_ttl_seconds`` (linkerd2 ``pkg/identity/service.go``, edge-25.2.1 and
+      later; viz scrapes it in job ``linkerd-controller`` with ``component="identity"``, no
+      namespace or pod label) shifted by ``time()``, so that an expired issuer's negative TTL
+      stays a positive number, and the evaluation time to shift it back. The smallest of
+      several identity replicas (or scrape jobs) is the one that matters.
+    """
+    proxy = _selector('control_plane_ns!=""', match)
+    by_pod = "namespace, pod"
+    return " or ".join(
+        [
+            _tagged(
+                f"sum by ({by_pod}, result) "
+                f"(increase(control_identity_cert_refreshes_total{proxy}[{window}]))",
+                "refreshes",
+            ),
+            _tagged(
+                f"sum by ({by_pod}) (increase(identity_cert_refresh_count{proxy}[{window}]))",
+                "refreshes_legacy",
+            ),
+            _tagged(
+                f"sum by (addr) (rate(control_request_total{proxy}[{window}]))",
+                "control_requests",
+            ),
+            _tagged(
+                f"sum by ({by_pod}, addr, classification) "
+                f"(rate(control_response_total{proxy}[{window}]))",
+                "control_responses",
+            ),
+            _tagged(
+                f"sum by (le, addr) (rate(control_response_latency_ms_bucket{proxy}[{window}]))",
+                "control_latency",
+            ),
+            _tagged("min(issuer_cert_ttl_seconds) + time()", "issuer_not_after"),
+            _tagged("vector(time())", "evaluated_at"),
+        ]
+    )
+
+
 # Query name -> builder taking (window, match, admin_port=...). Names double as the parts of a
 # snapshot that can fail on their own. The inbound bucket aggregation costs Prometheus most by
 # far: it comes first, so that it starts at once and the cheap queries fill the other slots.
@@ -357,6 +429,7 @@ WINDOW_QUERIES = {
     "policy_route_latency": policy_route_latency_buckets,
     "pods": pod_traffic,
     "authz": authorizations,
+    "check_inputs": check_inputs,
 }
 
 
@@ -386,6 +459,134 @@ def collection_queries(
         proxies(match, window) for match in namespace_shards(shards.get("proxies", 1))
     ]
     return queries
+
+
+# --- Reading the check inputs.
+
+# The control-plane components a proxy calls, by the first DNS label of the client's ``addr``
+# (the injector's LINKERD2_PROXY_*_SVC_ADDR: ``linkerd-dst-headless.<ns>.svc.<domain>.:8086``,
+# ``linkerd-identity-headless...:8080``, ``linkerd-policy...:8090``; charts/partials
+# _proxy.tpl), and by port for the control plane's own proxies, which call ``localhost.``.
+_CONTROL_COMPONENTS = {
+    "linkerd-dst-headless": "destination",
+    "linkerd-dst": "destination",
+    "linkerd-destination": "destination",
+    "linkerd-identity-headless": "identity",
+    "linkerd-identity": "identity",
+    "linkerd-policy": "policy",
+}
+_LOCAL_CONTROL_PORTS = {"8086": "destination", "8080": "identity", "8090": "policy"}
+_P99 = 0.99
+
+
+def control_plane_component(addr: str) -> str:
+    """``linkerd-dst-headless.linkerd.svc.cluster.local.:8086`` -> "destination"; "" for an
+    address that is none of destination, identity and policy (a trace collector, say)."""
+    host, _, port = addr.rpartition(":")
+    first = host.rstrip(".").split(".", 1)[0]
+    if first == "localhost":
+        return _LOCAL_CONTROL_PORTS.get(port, "")
+    return _CONTROL_COMPONENTS.get(first, "")
+
+
+def _number(value: object) -> float | None:
+    """A finite, non-negative float, or None (hand-made or damaged results)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(number) or math.isinf(number) or number < 0:
+        return None
+    return number
+
+
+def fill_check_inputs(inputs: CheckInputs, results: dict) -> None:
+    """Fill ``inputs.proxy_identity``, ``identity_issuer_ttl_seconds`` and
+    ``control_plane_clients`` from a collection's query results (``check_inputs``).
+
+    What was not collected keeps its default ("not collected", which the checks skip): all of
+    them when the query failed (its name missing from ``results``); ``proxy_identity`` holds
+    only proxies that export a refresh counter, of either generation; the TTL stays None
+    without an identity controller's gauge; a component is listed only when some proxy has
+    a client series to it, its success rate None without responses and its p99 None without
+    latency buckets. Samples with missing labels or values that no counter or gauge can take
+    (NaN, infinite, negative) are skipped.
+    """
+    samples = results.get("check_inputs")
+    if samples is None:
+        return
+    refreshes: dict[tuple[str, str], list[float]] = {}  # (ns, pod) -> [ok, errors]
+    requests: dict[str, float] = defaultdict(float)
+    responses: dict[str, list[float]] = {}  # component -> [success, failure]
+    per_pod: dict[tuple[str, str, str], list[float]] = {}  # (component, ns, pod) -> same
+    buckets: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    not_after = evaluated_at = None
+    for sample in samples:
+        labels, value = sample.labels, _number(sample.value)
+        if value is None:
+            continue
+        which = labels.get("metric")
+        if which in ("refreshes", "refreshes_legacy"):
+            namespace, pod = labels.get("namespace"), labels.get("pod")
+            if not namespace or not pod:
+                continue
+            counts = refreshes.setdefault((namespace, pod), [0.0, 0.0])
+            if which == "refreshes_legacy" or labels.get("result") == "ok":
+                counts[0] += value
+            elif labels.get("result") == "error":
+                counts[1] += value
+        elif which in ("control_requests", "control_responses", "control_latency"):
+            component = control_plane_component(labels.get("addr", ""))
+            if not component:
+                continue
+            if which == "control_requests":
+                requests[component] += value
+            elif which == "control_latency":
+                try:
+                    buckets[component].append((parse_le(labels.get("le", "")), value))
+                except ValueError:
+                    continue
+            else:
+                classification = labels.get("classification")
+                if classification not in ("success", "failure"):
+                    continue
+                slot = 0 if classification == "success" else 1
+                responses.setdefault(component, [0.0, 0.0])[slot] += value
+                namespace, pod = labels.get("namespace"), labels.get("pod")
+                if namespace and pod:
+                    per_pod.setdefault((component, namespace, pod), [0.0, 0.0])[slot] += value
+        elif which == "issuer_not_after":
+            not_after = value if not_after is None else min(not_after, value)
+        elif which == "evaluated_at":
+            evaluated_at = value
+
+    inputs.proxy_identity = [
+        ProxyIdentity(namespace, pod, refresh_errors=errors, refresh_ok=ok)
+        for (namespace, pod), (ok, errors) in sorted(refreshes.items())
+    ]
+    if not_after is not None and evaluated_at is not None:
+        inputs.identity_issuer_ttl_seconds = not_after - evaluated_at
+    clients = []
+    for component in sorted(set(requests) | set(responses) | set(buckets)):
+        success, failure = responses.get(component, (0.0, 0.0))
+        failing = tuple(
+            sorted(
+                (namespace, pod)
+                for (c, namespace, pod), (ok, failed) in per_pod.items()
+                if c == component and failed > 0 and ok == 0
+            )
+        )
+        p99 = histogram_quantile(_P99, buckets[component]) if component in buckets else None
+        clients.append(
+            ControlPlaneClient(
+                component,
+                rps=requests[component] if component in requests else success + failure,
+                success_rate=success / (success + failure) if success + failure > 0 else None,
+                latency_ms_p99=p99,
+                failing_pods=failing,
+            )
+        )
+    inputs.control_plane_clients = clients
 
 
 # --- The client.
