@@ -1,33 +1,14 @@
-"""What the pages call out about the control plane and the proxies' identity: certificates,
-version skew, injection."""
+"""What the pods' rows and the pods filter say about the proxies: a leaf certificate's time
+left, the versions the proxies run. The trust anchor, the issuer, version skew and injection
+mistakes are the on-call checks' findings (``meshdash.mesh.checks``, shown through
+``meshdash.dashboard.attention``)."""
 
 from dataclasses import dataclass
 
-from meshdash.lib.timefmt import days_left, short_duration
+from meshdash.lib.timefmt import short_duration
 from meshdash.mesh.metrics import normalise_version, versions_comparable
-from meshdash.mesh.overview import bad_inject_namespaces
 
-__all__ = ["bad_inject_namespaces", "certificates", "leaf_certificate", "proxy_versions"]
-
-CERT_WARNING_DAYS = 30
-CERT_CRITICAL_DAYS = 7
-
-
-@dataclass
-class Certificate:
-    label: str
-    not_after: float | None
-    days_left: float | None
-
-    @property
-    def level(self) -> str:
-        if self.days_left is None:
-            return "unknown"
-        if self.days_left < CERT_CRITICAL_DAYS:
-            return "critical"
-        if self.days_left < CERT_WARNING_DAYS:
-            return "warning"
-        return "healthy"
+__all__ = ["leaf_certificate", "proxy_versions"]
 
 
 # A proxy renews its leaf certificate when 70 % of its lifetime has passed: one with less than
@@ -91,21 +72,6 @@ class ProxyVersion:
     version: str
     proxies: int
     skewed: bool  # differs from the control plane's version
-
-
-def certificates(control_plane, now: float) -> list[Certificate]:
-    return [
-        Certificate(
-            "Trust anchor",
-            control_plane.trust_anchor_not_after,
-            days_left(control_plane.trust_anchor_not_after, now),
-        ),
-        Certificate(
-            "Identity issuer",
-            control_plane.issuer_not_after,
-            days_left(control_plane.issuer_not_after, now),
-        ),
-    ]
 
 
 def proxy_versions(control_plane) -> list[ProxyVersion]:

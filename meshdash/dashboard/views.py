@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from meshdash.accounts.teams import team_scope
-from meshdash.dashboard import bounded, charts, paging
+from meshdash.dashboard import attention, bounded, charts, paging
 from meshdash.dashboard.bounded import AUTHZ_COLUMNS, EDGE_COLUMNS
-from meshdash.dashboard.control_plane import certificates, leaf_certificate, proxy_versions
+from meshdash.dashboard.control_plane import leaf_certificate, proxy_versions
 from meshdash.dashboard.filters import (
     BadQuery,
     parse_bounded_query,
@@ -232,17 +232,22 @@ def overview(request):
     overview_ = store.overview(params.window, version=context["meta"].version)
     if overview_ is None:
         raise NoSnapshot(params.window)
-    control_plane = overview_.control_plane
+    # What needs attention is the checks' findings, stored with the snapshot: one read.
+    findings = attention.read_findings(store, params.window, context["meta"].version)
+    window_params = context["window_params"]
     # Every list here is bounded when the store writes it: the page costs the same at any size.
     context.update(
         {
             "overview": overview_,
             "namespace_columns": paging.column_headers(None, NAMESPACE_COLUMNS),
             "namespace_rows": namespace_rows(overview_.namespaces, context["window_query"]),
-            "certificates": certificates(control_plane, context["now"]),
-            "proxy_versions": proxy_versions(control_plane),
-            "skewed_proxies": sum(v.proxies for v in proxy_versions(control_plane) if v.skewed),
-            "more_bad_inject": overview_.bad_inject_count - len(overview_.bad_inject_namespaces),
+            "findings_ran": findings.ran,
+            "attention": attention.attention_panel(findings, window_params),
+            "control_plane_findings": attention.control_plane_panel(findings, window_params),
+            "data_plane_versions": sorted(
+                overview_.control_plane.data_plane_versions.items(),
+                key=lambda item: (-item[1], item[0]),
+            ),
             # A swap of the table (auto-refresh, sort, filter) brings every panel along with
             # it, out of band: one request, one snapshot version for the whole page.
             "oob": wants_partial(request),
@@ -326,10 +331,20 @@ def workload_detail(request, namespace, kind, name):
     first_pod = detail.pods[0].name if detail.pods else ""
     context = _base_context(request, window)
     context.update(_freshness(meta))
+    findings = attention.read_findings(store, window, meta.version)
     context.update(
         {
             "detail": detail,
             "workload": workload,
+            "findings_ran": findings.ran,
+            "workload_findings": attention.workload_panel(
+                findings,
+                namespace,
+                kind,
+                name,
+                (pod.name for pod in detail.pods),
+                context["window_params"],
+            ),
             "resource": resource(kind, name),
             **range_context(time_range, context["window_params"]),
             "series": series,

@@ -1,15 +1,17 @@
-"""What the overview calls out, worked out once per snapshot from plain data: the totals, the
-workloads that need attention, the biggest drops against a baseline (the collection passes the
-same hour yesterday from meshdash's history, ``meshdash.history.collection``), injection
-problems and the namespaces to look at first. The collecting worker computes it; the store
-keeps it as one bounded blob, so the overview page costs the same at any size of mesh.
+"""What the overview shows besides the on-call checks' findings, worked out once per snapshot
+from plain data: the totals, the biggest drops against a baseline (the collection passes the
+same hour yesterday from meshdash's history, ``meshdash.history.collection``) and the
+namespaces to look at first. The collecting worker computes it; the store keeps it as one
+bounded blob, so the overview page costs the same at any size of mesh. What needs attention
+(certificates, injection mistakes, version skew...) is the checks' (``meshdash.mesh.checks``),
+stored with the snapshot as its findings.
 """
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from meshdash.mesh.health import CRITICAL, HEALTH_ORDER, NOT_MESHED, WARNING
+from meshdash.mesh.health import CRITICAL, NOT_MESHED, WARNING
 from meshdash.mesh.model import (
     ControlPlane,
     HistoryPoint,
@@ -18,19 +20,12 @@ from meshdash.mesh.model import (
     Workload,
     WorkloadKey,
 )
-from meshdash.mesh.query import MAX_NAMESPACES
 
 # How many of each the overview shows: bounded whatever the size of the mesh.
-ATTENTION_LIMIT = 10
 DROPS_LIMIT = 10
-INJECTION_LIMIT = 10
 OVERVIEW_NAMESPACES = 10
-# States that ask someone to look; "no traffic" and "healthy" do not.
-ATTENTION_STATES = frozenset({CRITICAL, WARNING, NOT_MESHED})
 # A fall of ten points of success rate counts as much as losing all traffic.
 SUCCESS_FALL_WEIGHT = 10.0
-# linkerd.io/inject values the proxy injector acts on or knowingly skips.
-VALID_INJECT_VALUES = ("enabled", "disabled", "ingress", "")
 
 
 @dataclass
@@ -68,18 +63,10 @@ class Overview:
     """Everything on the overview, bounded: read as one small blob whatever the mesh's size."""
 
     totals: Totals = field(default_factory=Totals)
-    attention: list[Workload] = field(default_factory=list)
     drops: list[Drop] = field(default_factory=list)
     namespaces: list[Namespace] = field(default_factory=list)  # the worst few first
     control_plane: ControlPlane = field(default_factory=ControlPlane)
     namespace_count: int = 0
-    bad_inject_namespaces: list[Namespace] = field(default_factory=list)  # the first few
-    bad_inject_count: int = 0
-    injection_failures: list[Workload] = field(default_factory=list)  # the first few
-    injection_failure_count: int = 0
-    # Namespaces holding injection failures; empty when they are more than one list URL may
-    # name (MAX_NAMESPACES).
-    injection_failure_namespaces: list[str] = field(default_factory=list)
     # What the drops compare against, in words (e.g. "the same hour yesterday"), and, when
     # there is nothing to compare against, why (e.g. "not enough history yet").
     drops_baseline: str = ""
@@ -101,23 +88,12 @@ def summarise(
     and ``note`` says why there are no drops to show."""
     workloads = snapshot.workloads
     namespaces = sorted(snapshot.namespaces, key=lambda n: n.name)
-    failures = injection_failures(workloads, namespaces)
-    failing_namespaces = sorted({w.namespace for w in failures})
-    bad_inject = bad_inject_namespaces(namespaces)
     return Overview(
         totals=totals(workloads),
-        attention=attention(workloads),
         drops=drops(workloads, oldest, now_minute_t, min_rps=min_rps),
         namespaces=worst_namespaces(namespaces)[:OVERVIEW_NAMESPACES],
         control_plane=snapshot.control_plane,
         namespace_count=len(namespaces),
-        bad_inject_namespaces=bad_inject[:INJECTION_LIMIT],
-        bad_inject_count=len(bad_inject),
-        injection_failures=failures[:INJECTION_LIMIT],
-        injection_failure_count=len(failures),
-        injection_failure_namespaces=(
-            failing_namespaces if len(failing_namespaces) <= MAX_NAMESPACES else []
-        ),
         drops_baseline=baseline,
         drops_note=note,
     )
@@ -137,28 +113,6 @@ def totals(workloads: Sequence[Workload]) -> Totals:
         ),
         health_counts=dict(Counter(w.health for w in workloads if w.health)),
     )
-
-
-def workload_worst_first(workload: Workload) -> tuple:
-    """Sort key: worst health first, then lowest success, then highest p99, then identity."""
-    rate = workload.success_rate
-    p99 = workload.latency_ms_p99
-    return (
-        HEALTH_ORDER.get(workload.health, len(HEALTH_ORDER)),
-        rate is None,
-        rate if rate is not None else 0.0,
-        p99 is None,
-        -(p99 or 0.0),
-        workload.namespace,
-        workload.kind,
-        workload.name,
-    )
-
-
-def attention(workloads: Sequence[Workload], limit: int = ATTENTION_LIMIT) -> list[Workload]:
-    """Workloads in a worrying state, worst first (``workload_worst_first``)."""
-    worrying = [w for w in workloads if w.health in ATTENTION_STATES]
-    return sorted(worrying, key=workload_worst_first)[:limit]
 
 
 def drop_of(workload: Workload, before: HistoryPoint) -> float:
@@ -195,20 +149,6 @@ def drops(
             found.append(Drop(workload, before.t, before.success_rate, before.rps, fall))
     found.sort(key=lambda d: (-d.fall, d.workload.namespace, d.workload.kind, d.workload.name))
     return found[:limit]
-
-
-def bad_inject_namespaces(namespaces: Sequence[Namespace]) -> list[Namespace]:
-    """Namespaces whose ``linkerd.io/inject`` value the proxy injector ignores (``true``, typos)."""
-    return [ns for ns in namespaces if ns.inject_annotation not in VALID_INJECT_VALUES]
-
-
-def injection_failures(
-    workloads: Sequence[Workload], namespaces: Sequence[Namespace]
-) -> list[Workload]:
-    """Workloads without a proxy in namespaces that ask for injection, by identity."""
-    injecting = {ns.name for ns in namespaces if ns.inject_annotation == "enabled"}
-    failed = [w for w in workloads if w.namespace in injecting and w.meshed_pods == 0]
-    return sorted(failed, key=lambda w: (w.namespace, w.kind, w.name))
 
 
 def namespace_worst_first(namespace: Namespace) -> tuple:

@@ -71,13 +71,6 @@ def workload_from_json(raw: bytes | str) -> Workload:
     return from_row(Workload, json.loads(raw))
 
 
-def _as_rows(cls) -> tuple:
-    return (
-        lambda objs: [to_row(o) for o in objs],
-        lambda rows: [from_row(cls, row) for row in rows],
-    )
-
-
 def _as_dicts(cls) -> tuple:
     return (
         lambda objs: [to_dict(o) for o in objs],
@@ -98,15 +91,12 @@ def _plain(value):
 
 
 # How each field of the overview is kept in its JSON blob, plain JSON unless named here:
-# workloads as rows, drops as rows led by their workload's row. The control plane is not in
-# the blob: a version keeps it under a key of its own.
+# drops as rows led by their workload's row. The control plane is not in the blob: a version
+# keeps it under a key of its own.
 _OVERVIEW_FIELDS = {
     "totals": (to_dict, functools.partial(from_dict, Totals)),
-    "attention": _as_rows(Workload),
     "drops": (_drop_rows, _drops),
     "namespaces": _as_dicts(Namespace),
-    "bad_inject_namespaces": _as_dicts(Namespace),
-    "injection_failures": _as_rows(Workload),
 }
 _PLAIN = (_plain, _plain)
 _OVERVIEW_BLOB = tuple(f.name for f in dataclasses.fields(Overview) if f.name != "control_plane")

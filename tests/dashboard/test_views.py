@@ -73,15 +73,13 @@ def test_it_shows_the_overview_figures(client, known):
     meshed = sum(1 for w in workloads if w.meshed_pods > 0)
     assert f"{meshed} workloads" in body
     assert "stable-2.13.4 · 20 proxies" in body
-    assert "20 proxies run a different version than the control plane" in body
-    assert "<code>linkerd.io/inject: true</code>" in body
-    assert "5 days left" in body and "300 days left" in body
-    # unmeshed workloads in the namespace that asks for injection (shop)
-    unmeshed = [w for w in workloads if w.namespace == "shop" and w.meshed_pods == 0]
-    assert f"{len(unmeshed)} workloads without a proxy" in body
-    # the critical cart heads the attention list
+    # each health count opens the workloads in that state
+    critical = sum(1 for w in workloads if w.health == "critical")
+    assert f'href="/workloads/?health=critical">{critical} critical</a>' in body
+    # What needs attention is the checks' (tests/dashboard/test_overview_findings.py): the
+    # known mesh is written without findings, as by a collection that did not run them.
     attention = body.split('id="attention-h"')[1].split("</section>")[0]
-    assert "shop/cart" in attention
+    assert 'data-findings="not-run"' in attention
 
 
 @pytest.mark.parametrize("sort", sorted(SORT_KEYS))

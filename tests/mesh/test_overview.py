@@ -1,13 +1,13 @@
+import dataclasses
+
 import pytest
 
 from meshdash.mesh.model import ControlPlane, HistoryPoint, Namespace, Snapshot, Workload
 from meshdash.mesh.overview import (
     OVERVIEW_NAMESPACES,
-    attention,
-    bad_inject_namespaces,
+    Overview,
     drop_of,
     drops,
-    injection_failures,
     summarise,
     totals,
     worst_namespaces,
@@ -38,29 +38,6 @@ def test_totals_weigh_success_by_request_rate():
 def test_totals_of_nothing():
     got = totals([])
     assert (got.workloads, got.success_rate, got.meshed_pod_share) == (0, None, None)
-
-
-def test_attention_lists_the_worst_first():
-    items = [
-        w("fine", rps=5, success_rate=1.0),
-        w("slow", "warning", rps=5, success_rate=0.999, latency_ms_p99=3000.0),
-        w("slower", "warning", rps=5, success_rate=0.999, latency_ms_p99=9000.0),
-        w("erroring", "warning", rps=5, success_rate=0.98),
-        w("down", "critical", rps=5, success_rate=0.2),
-        w("worse", "critical", rps=5, success_rate=0.1),
-        w("bare", "not-meshed"),
-        w("idle", "no-traffic"),
-    ]
-    assert [x.name for x in attention(items)] == [
-        "worse",
-        "down",
-        "erroring",
-        "slower",
-        "slow",
-        "bare",
-    ]
-    many = [w(f"c{i:02}", "critical", success_rate=i / 100) for i in range(30)]
-    assert [x.name for x in attention(many)] == [f"c{i:02}" for i in range(10)]
 
 
 def test_a_drop_weighs_success_ten_times_traffic():
@@ -107,25 +84,6 @@ def ns(name, inject="", **fields):
     return Namespace(name, inject, **fields)
 
 
-def test_it_names_namespaces_whose_inject_value_the_injector_ignores():
-    namespaces = [ns("a", "true"), ns("b", "enabled"), ns("c", "disabled"), ns("d", "Enabled")]
-    namespaces += [ns("e", "ingress"), ns("f")]
-    assert [n.name for n in bad_inject_namespaces(namespaces)] == ["a", "d"]
-
-
-def test_injection_failures_are_unmeshed_workloads_where_injection_is_asked_for():
-    namespaces = [ns("on", "enabled"), ns("off", "disabled"), ns("typo", "true")]
-    workloads = [
-        Workload("on", "deployment", "zeta", meshed_pods=0, total_pods=1),
-        Workload("on", "deployment", "alpha", meshed_pods=0, total_pods=1),
-        Workload("on", "deployment", "meshed", meshed_pods=1, total_pods=1),
-        Workload("off", "deployment", "plain", meshed_pods=0, total_pods=1),
-        Workload("typo", "deployment", "plain", meshed_pods=0, total_pods=1),
-        Workload("elsewhere", "deployment", "plain", meshed_pods=0, total_pods=1),
-    ]
-    assert [w.name for w in injection_failures(workloads, namespaces)] == ["alpha", "zeta"]
-
-
 def test_namespaces_worst_first_count_critical_then_warning_then_unmeshed_then_traffic():
     namespaces = [
         ns("quiet"),
@@ -158,18 +116,24 @@ def test_the_summary_is_bounded_and_counts_everything():
     oldest = {x.key: HistoryPoint(60, 1.0, 1.0, None) for x in workloads[:15]}
     got = summarise(snapshot, oldest, now_minute_t=600)
     assert got.totals.workloads == 170
-    assert [x.name for x in got.attention] == [f"app-{i:03d}" for i in range(10)]
+    assert got.totals.health_counts == {"critical": 20, "not-meshed": 150}
     assert len(got.drops) == 10 and got.drops[0].fall == pytest.approx(5.0)
     assert got.namespace_count == 162
     assert len(got.namespaces) == OVERVIEW_NAMESPACES
-    assert [n.name for n in got.bad_inject_namespaces] == [f"bad-{i:02d}" for i in range(10)]
-    assert got.bad_inject_count == 12
-    assert [x.namespace for x in got.injection_failures] == [f"on-{i:03d}" for i in range(10)]
-    assert got.injection_failure_count == 150
-    # Too many namespaces for one list URL.
-    assert got.injection_failure_namespaces == []
     assert got.control_plane.version == "edge-25.1.1"
-    snapshot.workloads = workloads[:23]
-    got = summarise(snapshot, {}, now_minute_t=600)
-    assert got.injection_failure_namespaces == ["on-000", "on-001", "on-002"]
-    assert got.drops == []
+    assert summarise(snapshot, {}, now_minute_t=600).drops == []
+
+
+def test_the_summary_leaves_what_needs_attention_to_the_checks():
+    """Invalid inject values, unmeshed workloads and version skew are the checks' findings,
+    stored with the snapshot: the overview blob holds none of them."""
+    names = {f.name for f in dataclasses.fields(Overview)}
+    assert names == {
+        "totals",
+        "drops",
+        "namespaces",
+        "control_plane",
+        "namespace_count",
+        "drops_baseline",
+        "drops_note",
+    }

@@ -104,16 +104,10 @@ def test_the_overview_blob_round_trips():
     workload = Workload("shop", "deployment", "web", health="critical", success_rate=0.5, rps=1.0)
     overview = Overview(
         totals=Totals(workloads=3, rps=1.5, health_counts={"critical": 1}),
-        attention=[workload],
         drops=[Drop(workload, 60, 1.0, 2.0, 5.0)],
         namespaces=[Namespace("shop", "enabled", health_counts={"critical": 1})],
         control_plane=ControlPlane(version="edge-25.1.1"),
         namespace_count=4,
-        bad_inject_namespaces=[Namespace("typo", "true")],
-        bad_inject_count=1,
-        injection_failures=[Workload("shop", "deployment", "bare")],
-        injection_failure_count=1,
-        injection_failure_namespaces=["shop"],
     )
     raw = codec.overview_json(overview)
     # The control plane is kept under a key of its own.

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from meshdash.mesh.model import Namespace, Workload
+from meshdash.mesh.model import Namespace
 from meshdash.mesh.overview import OVERVIEW_NAMESPACES
 from meshdash.store import NAMESPACE_SORT_KEYS, NamespaceQuery
 from meshdash.store.namespaces import sort_values
@@ -81,25 +81,3 @@ def test_the_overview_holds_a_bounded_worst_first_few(store, written):
     assert [n.name for n in overview.namespaces] == worst
     top = overview.namespaces[0].health_counts
     assert top["critical"] == max(n.health_counts["critical"] for n in written.namespaces)
-    bad = [n for n in written.namespaces if n.inject_annotation == "true"]
-    assert overview.bad_inject_count == len(bad) > 10
-    assert len(overview.bad_inject_namespaces) == 10
-
-
-def test_the_overview_counts_injection_failures(store):
-    snap = synthetic.snapshot(10, seed=2)
-    snap.namespaces = [Namespace(f"on-{i:03d}", "enabled") for i in range(150)]
-    snap.namespaces.append(Namespace("off", "disabled"))
-    snap.workloads = [
-        Workload(f"on-{i:03d}", "deployment", "app", meshed_pods=0, total_pods=1)
-        for i in range(150)
-    ] + [Workload("off", "deployment", "app", meshed_pods=0, total_pods=1)]
-    store.write(snap)
-    overview = store.overview("1m")
-    assert overview.injection_failure_count == 150
-    assert [w.namespace for w in overview.injection_failures] == [f"on-{i:03d}" for i in range(10)]
-    # Too many namespaces for one list URL: the overview links to every unmeshed workload.
-    assert overview.injection_failure_namespaces == []
-    snap.workloads = snap.workloads[:3]
-    store.write(snap)
-    assert store.overview("1m").injection_failure_namespaces == ["on-000", "on-001", "on-002"]
