@@ -11,7 +11,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from dataclasses import fields
 
+from meshdash.collectors import prometheus as promql
 from meshdash.collectors.kubernetes import (
     ClusterState,
     KubernetesClient,
@@ -20,6 +22,7 @@ from meshdash.collectors.kubernetes import (
 from meshdash.collectors.prometheus import PrometheusClient, collection_queries
 from meshdash.collectors.snapshot_builder import SnapshotBuilder
 from meshdash.collectors.waiting import seconds_left
+from meshdash.mesh.checks import CheckInputs
 from meshdash.mesh.health import HealthRules
 from meshdash.mesh.model import WINDOWS, Snapshot
 
@@ -79,13 +82,16 @@ def collect(
     now: float | None = None,
     rules: HealthRules | None = None,
     deadline: float | None = None,
+    check_inputs: CheckInputs | None = None,
 ) -> Snapshot:
     """A snapshot of the mesh over ``window``, as of ``now`` (unix seconds; default: now).
 
     ``deadline`` is a ``time.monotonic()`` value after which outstanding requests are given up.
     Parts that fail are left out and named in ``snapshot.errors``; CollectionFailed when both
     the golden metrics and the workload list fail. ValueError for a window meshdash does not
-    offer: the one check of it on the way from the schedule to the store.
+    offer: the one check of it on the way from the schedule to the store. ``check_inputs``,
+    when given, is filled in place with what the on-call checks read beside the snapshot
+    (``meshdash.mesh.checks.CheckInputs``): the cluster's part, then Prometheus's.
     """
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}")
@@ -126,12 +132,28 @@ def collect(
         )
 
     SnapshotBuilder(snapshot, cluster, results, rules, lists_failed).build()
+    if check_inputs is not None:
+        fill_check_inputs(check_inputs, cluster, results)
 
     snapshot.query_count = prometheus.query_count - queries_before
     snapshot.prometheus_seconds = prometheus.seconds - prom_seconds_before
     snapshot.kubernetes_seconds = kube.seconds - kube_seconds_before if kube else 0.0
     snapshot.collect_seconds = time.monotonic() - started
     return snapshot
+
+
+def fill_check_inputs(inputs: CheckInputs, cluster: ClusterState, results: dict) -> None:
+    """``inputs`` filled in place: what the cluster's lists gave (``ClusterState.
+    check_inputs``), then what the collection's PromQL answers give (leaf refreshes, identity's
+    issuer TTL, the proxies' calls to the control plane). A part that failed leaves its fields
+    "not collected", and its checks find nothing."""
+    from_cluster = getattr(cluster, "check_inputs", None)
+    if from_cluster is not None:
+        for f in fields(CheckInputs):
+            setattr(inputs, f.name, getattr(from_cluster, f.name))
+    fill_from_prometheus = getattr(promql, "fill_check_inputs", None)
+    if fill_from_prometheus is not None:
+        fill_from_prometheus(inputs, results)
 
 
 def _read_cluster(kube: KubernetesClient, deadline: float | None) -> ClusterState:

@@ -9,10 +9,12 @@ on-call checks read. The arithmetic is in ``meshdash.mesh.history``.
 
 def forget() -> None:
     """Empty this process's caches of the history (series ids, rollouts seen, the drops'
-    baselines): for tests, whose database rollbacks remove the rows they point at."""
-    from meshdash.history import read, write
+    baselines, the checks' history): for tests, whose database rollbacks remove the rows they
+    point at."""
+    from meshdash.history import collection, read, write
 
     write._ids.clear()
     write._rollouts.clear()
     write._in_use.clear()
     read._drop_cache.clear()
+    collection.forget_check_history()

@@ -8,6 +8,7 @@ as gaps. A chart's read costs two small queries and the decoding of its chunks: 
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -373,3 +374,80 @@ BACKFILL_STATE = "backfill"
 def backfill_status() -> BackfillStatus:
     raw = State.objects.filter(name=BACKFILL_STATE).values_list("value", flat=True).first()
     return BackfillStatus(**json.loads(raw)) if raw else BackfillStatus()
+
+
+# --- Every pod at once, for the on-call checks.
+
+
+@dataclass(frozen=True)
+class PodSeries:
+    """One pod's points from ``recent_pods``: its workload (None for a bare pod) and its
+    points, oldest first."""
+
+    namespace: str
+    pod: str
+    owner: WorkloadKey | None
+    points: list[PodPoint]
+
+
+# The newest pod series (the highest ids: made last) with points in the range, then their
+# chunks, series by series, in one query: two queries however many pods, each bounded.
+_RECENT_PODS_SQL = (
+    "SELECT DISTINCT c.series_id FROM history_chunk c JOIN history_series s ON s.id = c.series_id "
+    "WHERE s.scope = %s AND c.tier = %s AND c.start > %s AND c.start <= %s "
+    "ORDER BY c.series_id DESC LIMIT %s"
+)
+_RECENT_CHUNKS_SQL = (
+    'SELECT c.series_id, s."key", s.owner, c.start, c.packed, c.data FROM history_chunk c '
+    "JOIN history_series s ON s.id = c.series_id "
+    "WHERE s.scope = %s AND c.tier = %s AND c.start > %s AND c.start <= %s AND c.series_id >= %s "
+    "ORDER BY c.series_id DESC, c.start"
+)
+
+
+def recent_pods(
+    days: float = 7, *, max_pods: int, tier: int | None = None, now: float | None = None
+) -> Iterator[PodSeries]:
+    """Every pod's points of the last ``days`` days at one tier (default: the coarsest, which
+    keeps weeks), for at most ``max_pods`` pods: those whose series are newest, newest first.
+    Two queries and the decoding of the chunks, whatever the number of pods; one pod's points
+    in memory at a time (a week of 10,000 pods is millions of points); pods without a point
+    in the range are left out."""
+    now = _now(now)
+    levels = tiers()
+    index = len(levels) - 1 if tier is None else tier
+    level = levels[index]
+    start, end = int(now - days * DAY), int(now)
+    if max_pods <= 0:
+        return
+    params = [POD.code, index, start - level.chunk, end]
+    ids = [pk for (pk,) in _rows(_RECENT_PODS_SQL, [*params, max_pods])]
+    if not ids:
+        return
+    layout = LAYOUTS[POD.code]
+    current: tuple[int, str, str] | None = None
+    points: dict[int, PodPoint] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_RECENT_CHUNKS_SQL, [*params, min(ids)])
+        while rows := cursor.fetchmany(2000):
+            for series_id, key, owner, chunk_start, packed, data in rows:
+                if current is None or current[0] != series_id:
+                    if current is not None and (series := _pod_series(current, points)):
+                        yield series
+                    current, points = (series_id, key, owner), {}
+                for slot, values in layout.decode(data, packed, level.slots).items():
+                    t = chunk_start + slot * level.step
+                    if start <= t <= end:
+                        points[t] = PodPoint(t, *values)
+    if current is not None and (series := _pod_series(current, points)):
+        yield series
+
+
+def _pod_series(row: tuple[int, str, str], points: dict[int, PodPoint]) -> PodSeries | None:
+    _, key, owner = row
+    namespace, _, pod = key.partition("/")
+    if not points or not namespace or not pod:
+        return None
+    parts = owner.split("/", 2)
+    workload = WorkloadKey(*parts) if len(parts) == 3 and all(parts) else None
+    return PodSeries(namespace, pod, workload, [points[t] for t in sorted(points)])

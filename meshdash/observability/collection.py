@@ -56,10 +56,12 @@ def record(
     reason: str = "",
     errors: dict[str, str] | None = None,
     store=None,
+    checks_seconds: float | None = None,
 ) -> None:
     """Count one run of ``window`` and log its summary. ``reason`` (one of FAILURE_REASONS)
-    for a failed run; ``errors`` the parts that failed, by name, with why. The figures go to
-    ``store``'s Redis under its prefix (default: the settings' snapshot store)."""
+    for a failed run; ``errors`` the parts that failed, by name, with why; ``checks_seconds``
+    the on-call checks' share of the run. The figures go to ``store``'s Redis under its prefix
+    (default: the settings' snapshot store)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
     if status == "failed" and reason not in FAILURE_REASONS:
@@ -77,6 +79,7 @@ def record(
         workloads,
         reason,
         errors or {},
+        checks_seconds,
     )
     if store is None:
         client, key = heartbeat.redis_client(), heartbeat.key
@@ -102,6 +105,8 @@ def record(
         }
         if status in SUCCESSFUL:
             last["success_at"] = repr(finished_at)
+        if checks_seconds is not None:
+            last["checks_seconds"] = repr(checks_seconds)
         pipe.hset(key("last", window), mapping=last)
     if status == "failed":
         pipe.hincrby(key("failures"), f"{window}|{reason}", 1)
@@ -124,6 +129,7 @@ class Run:
         self.reason = ""
         self.errors: dict[str, str] = {}
         self.workloads: int | None = None
+        self.checks_seconds: float | None = None
         self._sources: tuple = (None, None)
         self._before = (0, 0)
 
@@ -139,10 +145,18 @@ class Run:
         }
         self.reason = sources.pop() if len(sources) == 1 else "sources"
 
-    def finish(self, status: str, *, errors=None, workloads: int | None = None) -> None:
+    def finish(
+        self,
+        status: str,
+        *,
+        errors=None,
+        workloads: int | None = None,
+        checks_seconds: float | None = None,
+    ) -> None:
         self.status = status
         self.errors = dict(errors or {})
         self.workloads = workloads
+        self.checks_seconds = checks_seconds
         if status == "failed" and not self.reason:
             self.reason = "sources"
 
@@ -170,6 +184,7 @@ class Run:
             reason=self.reason,
             errors=self.errors,
             store=self.store,
+            checks_seconds=self.checks_seconds,
         )
 
 
@@ -181,7 +196,17 @@ def _requests(prometheus, kube) -> tuple[int, int]:
 
 
 def _log(
-    window, status, seconds, started_at, finished_at, queries, requests, workloads, reason, errors
+    window,
+    status,
+    seconds,
+    started_at,
+    finished_at,
+    queries,
+    requests,
+    workloads,
+    reason,
+    errors,
+    checks_seconds=None,
 ) -> None:
     fields = {
         "event": "collection",
@@ -196,6 +221,8 @@ def _log(
     }
     if workloads is not None:
         fields["workloads"] = workloads
+    if checks_seconds is not None:
+        fields["checks_seconds"] = round(checks_seconds, 3)
     if reason:
         fields["reason"] = reason
     if errors:
