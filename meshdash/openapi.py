@@ -17,6 +17,7 @@ from meshdash.bookmarks import openapi as bookmarks_openapi
 from meshdash.dashboard import openapi as dashboard_openapi
 from meshdash.dashboard.api import READ_METHODS, method_not_allowed
 from meshdash.lib.openapi import BEARER, SESSION, json_response
+from meshdash.triage import openapi as triage_openapi
 
 API_VERSION = "1"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -71,7 +72,12 @@ def own_paths() -> dict:
 
 
 def document() -> dict:
-    paths = dashboard_openapi.dashboard_paths() | bookmarks_openapi.paths() | own_paths()
+    paths = (
+        dashboard_openapi.dashboard_paths()
+        | triage_openapi.paths()
+        | bookmarks_openapi.paths()
+        | own_paths()
+    )
     for operations in paths.values():
         for method in HTTP_METHODS & operations.keys():
             operations[method].setdefault("security", security(read=method == "get"))
@@ -88,7 +94,9 @@ def document() -> dict:
         },
         "paths": paths,
         "components": {
-            "schemas": dashboard_openapi.schemas() | bookmarks_openapi.schemas(),
+            "schemas": dashboard_openapi.schemas()
+            | triage_openapi.schemas()
+            | bookmarks_openapi.schemas(),
             "securitySchemes": security_schemes(),
         },
     }

@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/", include("meshdash.bookmarks.api_urls")),
     # The description of both apps' API.
     path("api/v1/openapi.json", openapi.openapi_json, name="api_openapi"),
+    # The on-call checks' findings: /triage/ and /api/v1/findings.
+    path("", include("meshdash.triage.urls")),
     path("", include("meshdash.dashboard.urls")),
 ]
 

@@ -1,0 +1,37 @@
+"""The findings a triage query selects from one snapshot: read, split into active and muted,
+filtered. Shared by the page and the API."""
+
+from dataclasses import dataclass, field
+
+from meshdash.mesh.checks import Finding, worst_first
+from meshdash.triage.mutes import MuteRule, active_mutes, split_muted
+from meshdash.triage.query import TriageQuery, grouped, matches, workload_refs
+
+
+@dataclass
+class Selection:
+    checks_ran: bool  # False: the snapshot's collection did not run the checks
+    active: list[Finding] = field(default_factory=list)  # grouped by check, worst first
+    muted: list[tuple[Finding, MuteRule]] = field(default_factory=list)
+    teams: dict = field(default_factory=dict)  # WorkloadKey -> team label (when looked up)
+
+
+def workload_teams(store, window: str, version: str, findings) -> dict:
+    """The team label of every workload ``findings`` name, in one store call."""
+    keys = workload_refs(findings)
+    found = store.workloads(window, keys, version=version) if keys else {}
+    return {key: w.team for key, w in found.items() if w is not None}
+
+
+def select_findings(store, window: str, version: str, query: TriageQuery) -> Selection:
+    findings = store.findings(window, version=version)
+    if findings is None:
+        return Selection(checks_ran=False)
+    active, muted = split_muted(worst_first(findings), active_mutes())
+    teams = workload_teams(store, window, version, findings) if query.team else {}
+    return Selection(
+        checks_ran=True,
+        active=grouped(f for f in active if matches(f, query, teams)),
+        muted=[(f, rule) for f, rule in muted if matches(f, query, teams)],
+        teams=teams,
+    )
