@@ -102,7 +102,7 @@ def _href(url: str, window_params: QueryDict | None, **extra: str) -> str:
 def triage_href(window_params: QueryDict | None = None, **filters: str) -> str:
     """/triage/ with its filters (``severity``, ``ns``, ``check``) and the page's window."""
     try:
-        url = reverse("triage:index")
+        url = reverse("triage")
     except NoReverseMatch:  # the triage app's URLs are not installed: its documented path
         url = "/triage/"
     return _href(url, window_params, **filters)

@@ -7,8 +7,10 @@ Two kinds:
   in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode) and the scrape adds
   them up;
 - read at scrape time, by the collectors below: what the workers recorded of their collections
-  (meshdash.observability.collection), the snapshots' age, Redis's memory, and the number of
-  users and bookmarks (COUNT queries, cached for DATABASE_COUNTS_TTL_SECONDS).
+  (meshdash.observability.collection), the snapshots' age, Redis's memory, the number of
+  users and bookmarks (COUNT queries, cached for DATABASE_COUNTS_TTL_SECONDS), and the on-call
+  checks' active findings of the default window's current snapshot (``FindingsCollector``), so
+  Alertmanager can page on them.
 """
 
 import logging
@@ -55,6 +57,7 @@ def registry() -> CollectorRegistry:
         exposed.register(REGISTRY)
     exposed.register(StoreCollector())
     exposed.register(DatabaseCollector())
+    exposed.register(FindingsCollector())
     return exposed
 
 
@@ -266,3 +269,111 @@ def _database_counts() -> dict[str, int] | None:
         # Each scrape comes in a thread of its own: its connection would stay open for good.
         if not connection.in_atomic_block:
             connection.close()
+
+
+# meshdash_finding has one series per active finding: at most this many a scrape, worst first
+# (the collector keeps up to 50 findings of each check; pods' names churn). The
+# meshdash_findings counts are never cut, so an alert on them sees every finding.
+MAX_FINDING_SERIES = 500
+# Label values are the cluster's text: at most this many characters (a DNS subdomain's length).
+MAX_LABEL_VALUE = 253
+
+
+class FindingsCollector:
+    """The on-call checks' active (unmuted) findings of the default window's current snapshot:
+    one Redis read, and the mutes (meshdash.triage.mutes, cached)."""
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        from meshdash.store import SnapshotStore, StoreUnavailable
+
+        window = settings.MESHDASH_DEFAULT_WINDOW
+        try:
+            found = SnapshotStore.from_settings().findings(window)
+        except (StoreUnavailable, redis.RedisError) as exc:  # meshdash_store_up says it
+            log.warning("metrics: no findings, the snapshot store does not answer: %s", exc)
+            return
+        checked = GaugeMetricFamily(
+            "meshdash_findings_checked",
+            "1 when the default window's current snapshot carries the on-call checks' "
+            "findings, 0 when its collection did not run them or there is no snapshot.",
+            labels=["window"],
+        )
+        checked.add_metric([window], 0 if found is None else 1)
+        yield checked
+        if found is None:
+            return
+        yield from finding_families(_unmuted(found))
+
+
+def _unmuted(findings: list) -> list:
+    """``findings`` without the muted ones; all of them when the mutes cannot be read (a page
+    about a muted finding does less harm than a critical one never paged)."""
+    from django.db import DatabaseError, connection
+
+    from meshdash.triage.mutes import active_mutes, split_muted
+
+    try:
+        return split_muted(findings, active_mutes())[0]
+    except (DatabaseError, redis.RedisError) as exc:
+        log.warning("metrics: the mutes cannot be read, every finding counts: %s", exc)
+        return findings
+    finally:
+        if not connection.in_atomic_block:  # a scrape's thread would keep it open for good
+            connection.close()
+
+
+def _bounded(text: str) -> str:
+    return text[:MAX_LABEL_VALUE]
+
+
+def finding_labels(finding) -> tuple[str, str, str, str]:
+    """(check, severity, namespace, workload): the namespace the subject is in ("" for
+    cluster-wide objects), the workload its first resource that is not a namespace, as
+    ``kind/name`` (``deployment/web``, ``pod/web-1``, ``webhook/...``; "" when none)."""
+    namespace = workload = ""
+    for ref in finding.subject:
+        if ref.kind == "namespace":
+            namespace = namespace or ref.name
+            continue
+        namespace = namespace or ref.namespace
+        if not workload:
+            workload = f"{ref.kind}/{ref.name}"
+    return tuple(
+        _bounded(value) for value in (finding.check, finding.severity, namespace, workload)
+    )
+
+
+def finding_families(findings: list):
+    """``meshdash_finding`` (one series of value 1 per finding, at most MAX_FINDING_SERIES,
+    worst first) and ``meshdash_findings`` (how many by check and severity: every check and
+    severity, 0 included, the collector's cut ones counted at the severity of the last kept)."""
+    from meshdash.mesh.checks import CHECKS, SEVERITIES, worst_first
+
+    each = GaugeMetricFamily(
+        "meshdash_finding",
+        "1 for each active (unmuted) finding of the on-call checks in the default window's "
+        f"current snapshot, worst first, at most {MAX_FINDING_SERIES} series (see "
+        "meshdash_findings for every one).",
+        labels=["check", "severity", "namespace", "workload"],
+    )
+    counts = {(check, severity): 0 for check in CHECKS for severity in SEVERITIES}
+    seen = set()
+    for finding in worst_first(findings):
+        labels = finding_labels(finding)
+        counts[labels[:2]] = counts.get(labels[:2], 0) + 1 + finding.more
+        if labels not in seen and len(seen) < MAX_FINDING_SERIES:
+            seen.add(labels)
+            each.add_metric(list(labels), 1)
+    yield each
+    total = GaugeMetricFamily(
+        "meshdash_findings",
+        "Active (unmuted) findings of the on-call checks in the default window's current "
+        "snapshot, by check and severity.",
+        labels=["check", "severity"],
+    )
+    for (check, severity), count in counts.items():
+        total.add_metric([check, severity], count)
+    yield total
