@@ -25,7 +25,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from meshdash.collectors.collect import collect
-from meshdash.collectors.prometheus import PrometheusClient
+from meshdash.collectors.prometheus import (
+    PrometheusClient,
+    check_inputs,
+    control_plane_component,
+    fill_check_inputs,
+)
+from meshdash.mesh.checks.inputs import CheckInputs
 from meshdash.mesh.health import NO_TRAFFIC, HealthRules
 from meshdash.mesh.model import WorkloadKey
 from tests import servers
@@ -459,3 +465,96 @@ def test_it_collects_the_scrape_without_the_cluster(snapshot_without_cluster):
     pod = _pod_named(snapshot_without_cluster, POD)
     assert (pod.workload_kind, pod.workload_name) == ("job", JOB)
     assert pod.proxy_memory_bytes == gauge("process_resident_memory_bytes")
+
+
+# --- What the on-call checks read from it.
+
+
+def control_clients() -> dict[str, dict]:
+    """Per control-plane address: requests and responses by classification per second, and
+    the latency buckets (``le`` -> count a minute), from the fixture alone."""
+    clients = defaultdict(lambda: {"requests": 0.0, "responses": defaultdict(float), "le": {}})
+    for s in fixture_samples():
+        addr = s.labels.get("addr")
+        if s.name == "control_request_total":
+            clients[addr]["requests"] += per_second(s.value)
+        elif s.name == "control_response_total":
+            clients[addr]["responses"][s.labels["classification"]] += per_second(s.value)
+        elif s.name == "control_response_latency_ms_bucket":
+            le = float(s.labels["le"])
+            clients[addr]["le"][le] = clients[addr]["le"].get(le, 0.0) + s.value
+    return clients
+
+
+def quantile_99(buckets: dict[float, float]) -> float | None:
+    """histogram_quantile(0.99) over cumulative buckets, written out independently."""
+    if not buckets or buckets.get(math.inf, 0) == 0:
+        return None
+    rank = 0.99 * buckets[math.inf]
+    lower, below = 0.0, 0.0
+    for bound in sorted(buckets):
+        if buckets[bound] >= rank:
+            if math.isinf(bound):
+                return lower
+            return lower + (bound - lower) * (rank - below) / (buckets[bound] - below)
+        lower, below = bound, buckets[bound]
+    return None
+
+
+@pytest.fixture(scope="module")
+def inputs(prometheus):
+    server, at = prometheus
+    results, errors = PrometheusClient(server.url).query_many(
+        {"check_inputs": [check_inputs("1m")]}, at=at
+    )
+    assert errors == {}
+    filled = CheckInputs()
+    fill_check_inputs(filled, results)
+    return filled
+
+
+def test_it_reads_a_2022_proxys_leaf_refreshes_by_their_old_name(inputs):
+    """A 2022 proxy counts refreshes in identity_cert_refresh_count (successes only) and has
+    no control_identity_cert_refreshes_total: its errors are not collected, so 0."""
+    names = {s.name for s in fixture_samples()}
+    assert "control_identity_cert_refreshes_total" not in names
+    # prometheus_client's parser adds the _total the 2022 text left out.
+    (refreshes,) = [
+        s.value
+        for s in fixture_samples()
+        if s.name in ("identity_cert_refresh_count", "identity_cert_refresh_count_total")
+    ]
+    (proxy,) = inputs.proxy_identity
+    assert (proxy.namespace, proxy.pod) == (NAMESPACE, POD)
+    assert proxy.refresh_ok == pytest.approx(refreshes, rel=TOLERANCE)
+    assert proxy.refresh_errors == 0
+
+
+def test_it_reads_the_proxys_calls_to_each_control_plane_component(inputs):
+    expected = control_clients()
+    # The 2022 proxy calls destination, policy and identity (each once or twice a minute).
+    assert {control_plane_component(addr) for addr in expected} == {
+        "destination",
+        "identity",
+        "policy",
+    }
+    got = {c.component: c for c in inputs.control_plane_clients}
+    assert set(got) == {control_plane_component(addr) for addr in expected}
+    for addr, want in expected.items():
+        client = got[control_plane_component(addr)]
+        assert client.rps == pytest.approx(want["requests"], rel=TOLERANCE), addr
+        total = sum(want["responses"].values())
+        if total:
+            assert client.success_rate == want["responses"]["success"] / total, addr
+        else:  # policy's streams were still open: no response counted, no rate
+            assert client.success_rate is None, addr
+        p99 = quantile_99(want["le"])
+        assert p99 is not None
+        assert client.latency_ms_p99 == pytest.approx(p99, rel=TOLERANCE), addr
+        assert client.failing_pods == (), addr
+
+
+def test_it_finds_no_issuer_ttl_without_an_identity_controller(inputs):
+    """The scrape is a proxy's only: identity's issuer_cert_ttl_seconds is not collected."""
+    assert "issuer_cert_ttl_seconds" not in {s.name for s in fixture_samples()}
+    assert inputs.identity_issuer_ttl_seconds is None
