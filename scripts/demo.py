@@ -3,7 +3,8 @@
 
 Starts Redis (REDIS_URL when set, otherwise a private redis-server), the demo mesh, a Prometheus
 scraping it, a Celery worker, Celery beat and the web server, after migrating the database and
-creating the login demo/demo. Each child runs in its own process group with its log under
+creating the login demo/demo; before the workers, meshdash's history gets the demo mesh's last
+two weeks (`manage.py demo_history`), so the memory-growth check and the long charts show them. Each child runs in its own process group with its log under
 var/demo/logs/; if one dies, everything stops. `--prepare` only migrates and creates the login;
 `--dev` (`make dev`) serves with Django's autoreloading runserver and DEBUG on.
 """
@@ -35,6 +36,7 @@ DEMO_DIR = ROOT / "var" / "demo"
 LOG_DIR = DEMO_DIR / "logs"
 MESH_DIR = DEMO_DIR / "mesh"
 LOGIN = ("demo", "demo")
+DEMO_HISTORY_DAYS = 14
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -160,6 +162,15 @@ def prepare_database() -> None:
     user.save()
 
 
+def seed_history() -> None:
+    """meshdash's history filled with the demo mesh's last weeks (its pods' proxy memory and
+    leaves, from the model), so that the memory-growth check and the long charts have them:
+    before the workers start, once per mesh (a restart fills only the time it was stopped)."""
+    from django.core.management import call_command
+
+    call_command("demo_history", mesh_dir=str(MESH_DIR), days=DEMO_HISTORY_DAYS)
+
+
 class Web:
     """The demo's own browser: signs in as demo/demo and reads the workload API."""
 
@@ -279,6 +290,7 @@ def start_stack(
     mesh = stack.start("demo-mesh", mesh_command, env)
     wait_until(ready.exists, "the demo mesh", mesh, 300)
     env["KUBECONFIG"] = str(MESH_DIR / "kubeconfig")
+    seed_history()
 
     prometheus_url = f"http://127.0.0.1:{prometheus_port}"
     prometheus_command = processes.prometheus_command(
