@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap demo dev test bench bench-load lint clean
+.PHONY: bootstrap demo dev test bench bench-load lint readme clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -38,6 +38,10 @@ bench-load: bootstrap
 lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# README.md's "Checks" reference, rewritten from the checks' docstrings (scripts/readme_checks.py).
+readme: bootstrap
+	$(PYTHON) scripts/readme_checks.py
 
 # Removes what runs leave behind; keeps .venv (delete it by hand to reinstall from scratch).
 clean:

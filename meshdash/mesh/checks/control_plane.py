@@ -23,9 +23,9 @@ def _camel(name: str) -> str:
 def check_components(ctx: Context) -> list[Finding]:
     """**Control-plane components** (`control-plane.components`).
 
-    Detects: components with pods not ready (critical when none is ready), OOMKilled
-    containers (critical), and at least `control_plane_restarts_warning` (3) restarts
-    across a component's pods (warning).
+    Detects: components with pods not ready (warning; critical when none is ready),
+    OOMKilled containers (critical), and at least `control_plane_restarts_warning` (3)
+    restarts across a component's pods (warning).
 
     Why it matters: without destination proxies lose service discovery and policy; without
     identity no leaf renews; without the injector new pods start unmeshed.

@@ -141,9 +141,10 @@ def check_misplaced_annotation(ctx: Context) -> list[Finding]:
 def check_missing_proxy(ctx: Context) -> list[Finding]:
     """**Pods without a proxy where injection is asked for** (`injection.missing-proxy`).
 
-    Detects: running pods without a proxy in a namespace annotated `enabled` (or whose pod
-    template says `enabled`), told apart from deliberate opt-outs (`inject: disabled` on the
-    pod), finished pods (completed Jobs) and scaled-to-zero workloads, none of which count.
+    Detects: pods (running or still starting) without a proxy in a namespace annotated
+    `enabled` (or whose pod template says `enabled`), told apart from deliberate opt-outs
+    (`inject: disabled` on the pod), finished pods (completed Jobs) and scaled-to-zero
+    workloads, none of which count; the control plane's own pods never count either.
     Pods created before their namespace was annotated (when that time is collected) are
     reported as "not restarted since the namespace was annotated"; the others as "injection
     failed". Warning, one finding per workload.
