@@ -147,13 +147,9 @@ def fill_check_inputs(inputs: CheckInputs, cluster: ClusterState, results: dict)
     check_inputs``), then what the collection's PromQL answers give (leaf refreshes, identity's
     issuer TTL, the proxies' calls to the control plane). A part that failed leaves its fields
     "not collected", and its checks find nothing."""
-    from_cluster = getattr(cluster, "check_inputs", None)
-    if from_cluster is not None:
-        for f in fields(CheckInputs):
-            setattr(inputs, f.name, getattr(from_cluster, f.name))
-    fill_from_prometheus = getattr(promql, "fill_check_inputs", None)
-    if fill_from_prometheus is not None:
-        fill_from_prometheus(inputs, results)
+    for f in fields(CheckInputs):
+        setattr(inputs, f.name, getattr(cluster.check_inputs, f.name))
+    promql.fill_check_inputs(inputs, results)
 
 
 def _read_cluster(kube: KubernetesClient, deadline: float | None) -> ClusterState:
