@@ -207,3 +207,27 @@ def test_the_leaf_held_before_the_current_one():
     assert demo_history.leaf_expiry(pod, issued + 1) == pod.cert_expiry
     assert demo_history.leaf_expiry(pod, issued - 1) == pod.cert_expiry - 0.7 * DAY
     assert demo_history.leaf_expiry(pod, issued - 0.7 * DAY - 1) == pod.cert_expiry - 1.4 * DAY
+
+
+def test_the_coarsest_tier_alone_when_asked(mesh):
+    now = T0 + 6 * 3600
+    demo_history.seed_history(mesh, days=3, now=now, coarsest_only=True)
+    coarsest = len(write.tiers()) - 1
+    assert set(Chunk.objects.values_list("tier", flat=True)) == {coarsest}
+
+
+def test_the_command_seeds_the_running_demos_mesh(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from meshdash.demo.runner import write_mesh_arguments
+
+    mesh = build_mesh(20, seed=1)  # built around today, as a running demo's
+
+    with pytest.raises(CommandError, match="no mesh.json"):
+        call_command("demo_history", mesh_dir=str(tmp_path))
+    write_mesh_arguments(tmp_path / "mesh.json", mesh)
+    with pytest.raises(CommandError, match="--days"):
+        call_command("demo_history", mesh_dir=str(tmp_path), days=0)
+    call_command("demo_history", mesh_dir=str(tmp_path), days=2)
+    assert Chunk.objects.filter(tier__gt=0).exists()
+    assert not Chunk.objects.filter(tier=0).exists()  # the collections' own
