@@ -15,10 +15,11 @@ from meshdash.dashboard.openapi import (
 from meshdash.lib.openapi import anchored, json_response, ref
 from meshdash.mesh.checks import CHECKS, SEVERITIES
 from meshdash.mesh.model import WINDOWS
+from meshdash.triage.query import DEFAULT_PER_PAGE
 
 
 def findings_parameters() -> list[dict]:
-    return [
+    parameters = [
         _namespaces_parameter(),
         {
             "name": "team",
@@ -35,6 +36,11 @@ def findings_parameters() -> list[dict]:
         *_page_parameters(),
         window_parameter(),
     ]
+    # Findings are paged 25 at a time unless asked otherwise (triage.query.DEFAULT_PER_PAGE).
+    for parameter in parameters:
+        if parameter["name"] == "per_page":
+            parameter["schema"] = {**parameter["schema"], "default": DEFAULT_PER_PAGE}
+    return parameters
 
 
 def _object(properties: dict, description: str = "") -> dict:

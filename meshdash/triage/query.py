@@ -19,11 +19,11 @@ from meshdash.mesh.checks import CHECKS, SEVERITIES, Finding, Ref
 from meshdash.mesh.checks.docs import check_doc
 from meshdash.mesh.kinds import KINDS
 from meshdash.mesh.model import WorkloadKey
-from meshdash.mesh.query import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page
+from meshdash.mesh.query import MAX_PAGE, MAX_PER_PAGE, Page
 from meshdash.triage.mutes import ref_namespace
 
-# The query parameters both read, besides the window.
-PARAMETERS = ("ns", "team", "severity", "check", "page", "per_page")
+# Findings per page when the URL does not say: each is a card with its evidence and fix.
+DEFAULT_PER_PAGE = 25
 
 
 @dataclass(frozen=True)
