@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.http import QueryDict
 
 from meshdash.dashboard import attention
 from meshdash.mesh.checks import CRITICAL, INFO, WARNING, Ref
@@ -134,6 +135,16 @@ def test_hostile_names_in_findings_are_escaped(client, redis_client):
     part = panel(body, "attention-h")
     assert html.escape(f"webhook {HOSTILE} denies pods") in part
     assert html.escape(HOSTILE) in part and html.escape(HOSTILE_ATTR) in part
+
+
+def test_the_triage_links_carry_its_filters_and_the_window():
+    assert attention.triage_href() == "/triage/"
+    assert attention.triage_href(None, ns="shop", severity="") == "/triage/?ns=shop"
+    kept = QueryDict("window=10m", mutable=True)
+    assert attention.triage_href(kept, check="memory.share") == (
+        "/triage/?window=10m&check=memory.share"
+    )
+    assert kept.urlencode() == "window=10m"  # the page's own parameters are left alone
 
 
 def test_a_subject_no_url_can_hold_is_text_not_a_link():
