@@ -5,6 +5,7 @@ Unmuting follows the same rule, so nobody silences or un-silences another team's
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from meshdash.accounts.cache import per_user
 from meshdash.accounts.models import TeamProfile
 from meshdash.accounts.teams import administered_team_ids
 
@@ -44,10 +45,16 @@ class AdminScope:
 
 
 def admin_scope(user) -> AdminScope:
+    """What ``user`` may mute: from the per-user cache of accounts (rebuilt whenever users,
+    teams or their admins change), else two queries."""
     if not user.is_authenticated or not user.is_active:
         return AdminScope()
     if user.is_superuser:
         return AdminScope(everything=True)
+    return per_user("triage_admin_scope", user.pk, lambda: _admin_scope(user))
+
+
+def _admin_scope(user) -> AdminScope:
     team_ids = administered_team_ids(user)
     if not team_ids:
         return AdminScope()
