@@ -17,6 +17,7 @@ from meshdash.lib.templatetags.meshdash import with_query
 from meshdash.mesh.checks import CRITICAL, SEVERITIES, WARNING, Finding, Ref
 from meshdash.mesh.checks.findings import CONTROL_PLANE, NAMESPACE, POD
 from meshdash.mesh.kinds import BY_NAME
+from meshdash.mesh.names import is_namespace_name, is_object_name
 from meshdash.triage.mutes import active_mutes, split_muted
 
 # How many findings each panel lists: the page costs the same however many there are.
@@ -109,23 +110,29 @@ def triage_href(window_params: QueryDict | None = None, **filters: str) -> str:
 
 
 def ref_link(ref: Ref, window_params: QueryDict | None = None) -> SubjectLink:
-    """A resource of a finding as text and, where meshdash has a page for it, a link."""
-    try:
-        if ref.kind == NAMESPACE:
-            url = reverse("namespace_detail", args=[ref.name])
-            return SubjectLink(ref.name, _href(url, window_params))
-        if ref.kind in BY_NAME:
+    """A resource of a finding as text and, where meshdash has a page for it, a link (never
+    for a name Kubernetes could not hold: that page would only say "not found")."""
+    href = ""
+    if ref.kind == NAMESPACE:
+        text = ref.name
+        if is_namespace_name(ref.name):
+            href = _href(reverse("namespace_detail", args=[ref.name]), window_params)
+    elif ref.kind == CONTROL_PLANE:
+        text = f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name
+    elif ref.kind in BY_NAME:
+        text = f"{ref.namespace}/{ref.name}"
+        if is_namespace_name(ref.namespace) and is_object_name(ref.name):
             url = reverse("workload_detail", args=[ref.namespace, ref.kind, ref.name])
-            return SubjectLink(f"{ref.namespace}/{ref.name}", _href(url, window_params))
-        if ref.kind == POD:
-            url = _href(reverse("pod_list"), window_params, ns=ref.namespace, q=ref.name)
-            return SubjectLink(f"pod {ref.namespace}/{ref.name}", url)
-    except NoReverseMatch:  # a name no URL can hold: text only
-        pass
-    if ref.kind == CONTROL_PLANE:
-        return SubjectLink(f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name, "")
-    prefix = f"{ref.namespace}/" if ref.namespace else ""
-    return SubjectLink(f"{ref.kind} {prefix}{ref.name}", "")
+            href = _href(url, window_params)
+    elif ref.kind == POD:
+        text = f"pod {ref.namespace}/{ref.name}"
+        if is_namespace_name(ref.namespace) and is_object_name(ref.name):
+            href = _href(reverse("pod_list"), window_params, ns=ref.namespace, q=ref.name)
+    else:
+        text = (
+            f"{ref.kind} {ref.namespace}/{ref.name}" if ref.namespace else f"{ref.kind} {ref.name}"
+        )
+    return SubjectLink(text, href)
 
 
 def rows(findings: Sequence[Finding], window_params: QueryDict | None = None) -> list[FindingRow]:

@@ -149,11 +149,17 @@ def test_the_triage_links_carry_its_filters_and_the_window():
 
 def test_a_subject_no_url_can_hold_is_text_not_a_link():
     slashed = attention.ref_link(Ref("shop", "deployment", "a/b"))
-    assert (slashed.text, slashed.href) == ("deployment shop/a/b", "")
+    assert (slashed.text, slashed.href) == ("shop/a/b", "")
+    hostile = attention.ref_link(Ref("", "namespace", HOSTILE_ATTR))
+    assert (hostile.text, hostile.href) == (HOSTILE_ATTR, "")
+    pod = attention.ref_link(Ref("shop", "pod", HOSTILE))
+    assert pod.href == ""
     webhook = attention.ref_link(Ref("", "webhook", "istio-sidecar-injector"))
     assert (webhook.text, webhook.href) == ("webhook istio-sidecar-injector", "")
     pod = attention.ref_link(Ref("shop", "pod", "web-1"))
-    assert pod.href == "/pods/?ns=shop&q=web-1"
+    assert (pod.text, pod.href) == ("pod shop/web-1", "/pods/?ns=shop&q=web-1")
+    namespace = attention.ref_link(Ref("", "namespace", "shop"))
+    assert (namespace.text, namespace.href) == ("shop", "/namespaces/shop/")
 
 
 def test_the_overview_reads_the_findings_once_of_the_version_it_shows(
