@@ -6,10 +6,11 @@ then ``instance``, ``job="linkerd-proxy"`` and the relabelled pod labels: ``k8s_
 ``pod_template_hash``, and ``exported_version`` for ``proxy_build_info``'s own ``version`` where
 the pod has a ``version`` label), so the job scraping the shards sets ``honor_labels: true``.
 Every value is ``a + b * (t - started_at)`` of its pod: counters have ``a = 0`` and ``b`` =
-their rate; gauges ``b = 0``; proxy memory creeps with ``b > 0``. Label strings are built once
-per mesh (``Shard``); a scrape only formats numbers. Like a real proxy the exporter sends no
-sample timestamps: Prometheus stamps each sample with the scrape's start, a little before the
-exporter computed its value.
+their rate; gauges ``b = 0``; proxy memory creeps with ``b > 0``. The leaf certificate's
+gauges and refresh counters step at each renewal instead (``DemoPod.leaf``). Label strings are
+built once per mesh (``Shard``); a scrape only formats numbers. Like a real proxy the exporter
+sends no sample timestamps: Prometheus stamps each sample with the scrape's start, a little
+before the exporter computed its value.
 
 The body is shaped like a proxy's: the legacy hand-written families first (``# HELP`` and
 ``# TYPE``), then the ``prometheus-client`` registry in OpenMetrics style (``# UNIT``, counters
@@ -60,6 +61,7 @@ families: 31,420, 112,948 and 568,772).
 from __future__ import annotations
 
 import hashlib
+import math
 import sys
 import threading
 import time
@@ -72,6 +74,8 @@ from meshdash.demo.model import (
     APP_PROBE_RPS,
     CONNECTION_LIFETIME_SECONDS,
     LATENCY_BOUNDS_MS,
+    LEAF_LIFETIME_SECONDS,
+    LEAF_RENEWAL_SECONDS,
     LEGACY_CERT_METRIC_VERSIONS,
     LINKERD_NAMESPACE,
     PROTOCOL_GRPC,
@@ -117,6 +121,13 @@ _LATENCY_HELP = (
 )
 # In the order a 2.18 proxy prints them.
 _FAMILIES: tuple[tuple[str, str], ...] = (
+    # Not a proxy's: the identity controller's gauge (linkerd2 pkg/identity/service.go, Go
+    # client text), on the first shard only, with the labels the viz job gives it.
+    _legacy(
+        "issuer_cert_ttl_seconds",
+        "gauge",
+        "The remaining seconds until the issuer certificate expires",
+    ),
     _legacy(
         "inbound_http_authz_allow_total",
         "counter",
@@ -276,11 +287,29 @@ _BUILD = 'date="2025-04-24T08:51:40Z",git_sha="{sha}",profile="release",vendor="
 # gRPC codes the demo's services answer with: successes (OK, NOT_FOUND) and failures.
 _GRPC_SUCCESSES = ((0, 0.97), (5, 0.03))
 _GRPC_FAILURES = ((14, 0.7), (4, 0.2), (13, 0.1))
-# The destination controller, the one control-plane client whose series the demo keeps.
-_CONTROL = (
-    f'addr="linkerd-dst-headless.{LINKERD_NAMESPACE}.svc.cluster.local:8086",tls="true",'
-    f'server_id="{identity("linkerd-destination", LINKERD_NAMESPACE)}"'
-)
+# The proxy's control-plane clients the demo keeps (ControlLabels: addr, then the TLS
+# connect labels): destination, and identity (a call per leaf refresh). A real proxy also has
+# the policy client (linkerd-policy...:8090, served by linkerd-destination's pods).
+_CONTROL_CLIENTS = {
+    "destination": (
+        f'addr="linkerd-dst-headless.{LINKERD_NAMESPACE}.svc.cluster.local:8086",tls="true",'
+        f'server_id="{identity("linkerd-destination", LINKERD_NAMESPACE)}"'
+    ),
+    "identity": (
+        f'addr="linkerd-identity-headless.{LINKERD_NAMESPACE}.svc.cluster.local:8080",tls="true",'
+        f'server_id="{identity("linkerd-identity", LINKERD_NAMESPACE)}"'
+    ),
+}
+_CONTROL = _CONTROL_CLIENTS["destination"]
+_CONTROL_OK = 'status_code="200",classification="success",grpc_status="0",error=""'
+# A call that failed before any response: no status_code (linkerd2-proxy http metrics).
+_CONTROL_FAILED = 'classification="failure",grpc_status="",error="unclassified"'
+# Leaf certificates last 24 h and are renewed at about 70 % of their life: a refresh (and a
+# call to identity) every 17 h or so.
+_REFRESH_RATE = 1 / (17 * 3600)
+# The identity controller's admin port (container port ident-admin), scraped by the viz job
+# linkerd-controller, which sets component to the container's name.
+IDENTITY_ADMIN_PORT = 9990
 
 
 def escape(value: str) -> str:
@@ -326,23 +355,31 @@ def _sanitize(name: str) -> str:
 class Shard:
     """The lines of one scrape target: a line's value is ``a + b * (t - s)``."""
 
-    families: dict[str, list[tuple[str, float, float, float]]] = field(
+    families: dict[str, list[tuple[str, float, float, float, float]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     prefixes: list[bytes] = field(default_factory=list)
     a: list[float] = field(default_factory=list)
     b: list[float] = field(default_factory=list)
     s: list[float] = field(default_factory=list)
+    # Lines that step every ``period`` instead: (index, a, b, s, period) for
+    # ``a + b * floor((t - s) / period)`` (no step before ``s``).
+    steps: list[tuple[int, float, float, float, float]] = field(default_factory=list)
 
-    def add(self, family: str, series: str, a: float, b: float, s: float) -> None:
-        self.families[family].append((series, a, b, s))
+    def add(
+        self, family: str, series: str, a: float, b: float, s: float, period: float = 0.0
+    ) -> None:
+        self.families[family].append((series, a, b, s, period))
 
     def freeze(self) -> None:
         """Turn the collected series into byte prefixes, grouped by family with headers."""
         for name, header in _FAMILIES:
             lines = self.families.get(name, [])
-            for i, (series, a, b, s) in enumerate(lines):
+            for i, (series, a, b, s, period) in enumerate(lines):
                 head = header if i == 0 else ""
+                if period > 0:
+                    self.steps.append((len(self.prefixes), a, b, s, period))
+                    a, b = a, 0.0
                 self.prefixes.append(f"{head}{series} ".encode())
                 self.a.append(a)
                 self.b.append(b)
@@ -355,6 +392,8 @@ class Shard:
     def render(self, t: float) -> bytes:
         """The exposition at unix time ``t``, without timestamps, as a proxy sends it."""
         values = [a + b * (t - s) for a, b, s in zip(self.a, self.b, self.s, strict=True)]
+        for i, a, b, s, period in self.steps:
+            values[i] = float(a + b * max(0, math.floor((t - s) / period)))
         # Interleaving prefixes and formatted numbers keeps per-line work in C.
         parts: list[bytes] = [b""] * (2 * len(values))
         parts[0::2] = self.prefixes
@@ -396,9 +435,29 @@ def build_shards(mesh: DemoMesh, shards: int = 8) -> list[Shard]:
             for dst, rps in services[id(pod)].values():
                 _policy_route_series(shard, pod, p, dst, rps)
             n += 1
+    _identity_controller_series(result[0], mesh)
     for shard in result:
         shard.freeze()
     return result
+
+
+def _identity_controller_series(shard: Shard, mesh: DemoMesh) -> None:
+    """``issuer_cert_ttl_seconds`` of each identity pod (Linkerd edge-25.2.1 and later): the
+    seconds until the issuer expires, negative once it has, as job ``linkerd-controller``
+    stores it (``component`` is the container's name; no namespace or pod labels)."""
+    for w in mesh.control_plane:
+        if w.control_plane_component != "identity":
+            continue
+        for pod in w.pods:
+            if not pod.running:
+                continue
+            labels = (
+                f'component="identity",instance="{pod.ip}:{IDENTITY_ADMIN_PORT}",'
+                'job="linkerd-controller"'
+            )
+            name = "issuer_cert_ttl_seconds"
+            # a + b * (t - s) with s = 0: not_after - t.
+            shard.add(name, f"{name}{{{labels}}}", mesh.certificates.issuer_not_after, -1, 0)
 
 
 def series_count(mesh: DemoMesh) -> int:
@@ -414,20 +473,25 @@ def _pod_series(shard: Shard, w: DemoWorkload, pod: DemoPod, p: str, n: int) -> 
     version_key = "exported_version" if "version" in w.labels else "version"
     build = f'{_BUILD.format(sha=sha)},{version_key}="{build_version}"'
     shard.add("proxy_build_info", f"proxy_build_info{{{build},{p}}}", 1, 0, s)
-    # Leaf certificates are renewed at about 70 % of their 24 h life.
-    refreshed = pod.cert_expiry - 24 * 3600
+    # The leaf held at the epoch, then one more every LEAF_RENEWAL_SECONDS (DemoPod.leaf):
+    # expiry and refresh time step by that much, the ok counter by one. A proxy whose
+    # refreshes fail keeps its leaf, and its error counter grows.
+    issued, expiry = pod.leaf(pod.cert_expiry - LEAF_LIFETIME_SECONDS)
+    period = LEAF_RENEWAL_SECONDS if pod.renews_leaf else 0.0
     if pod.proxy_version in LEGACY_CERT_METRIC_VERSIONS:
         name = "identity_cert_expiration_timestamp_seconds"
-        shard.add(name, f"{name}{{{p}}}", pod.cert_expiry, 0, s)
-        shard.add("identity_cert_refresh_count", f"identity_cert_refresh_count{{{p}}}", 1, 0, s)
+        shard.add(name, f"{name}{{{p}}}", expiry, period, issued, period)
+        name = "identity_cert_refresh_count"  # successes only; no refresh timestamp
+        shard.add(name, f"{name}{{{p}}}", 1, 1 if period else 0, issued, period)
     else:
         name = "control_identity_cert_expiration_timestamp_seconds"
-        shard.add(name, f"{name}{{{p}}}", pod.cert_expiry, 0, s)
+        shard.add(name, f"{name}{{{p}}}", expiry, period, issued, period)
         name = "control_identity_cert_refresh_timestamp_seconds"
-        shard.add(name, f"{name}{{{p}}}", refreshed, 0, s)
+        shard.add(name, f"{name}{{{p}}}", issued, period, issued, period)
         name = "control_identity_cert_refreshes_total"
-        shard.add(name, f'{name}{{result="ok",{p}}}', 0, 1 / (17 * 3600), s)
-        shard.add(name, f'{name}{{result="error",{p}}}', 0, 0, s)
+        shard.add(name, f'{name}{{result="ok",{p}}}', 1, 1 if period else 0, issued, period)
+        errors = pod.cert_refresh_errors_per_second
+        shard.add(name, f'{name}{{result="error",{p}}}', 0, errors, s)
     shard.add("process_start_time_seconds", f"process_start_time_seconds{{{p}}}", s, 0, s)
     shard.add("process_cpu_seconds_total", f"process_cpu_seconds_total{{{p}}}", 0, pod.cpu_rate, s)
     virtual = pod.memory_base + 60 * 1024 * 1024
@@ -442,11 +506,17 @@ def _pod_series(shard: Shard, w: DemoWorkload, pod: DemoPod, p: str, n: int) -> 
     shard.add("process_open_fds", f"process_open_fds{{{p}}}", 24, 0, s)
     shard.add("process_max_fds", f"process_max_fds{{{p}}}", 1048576, 0, s)
     shard.add("process_threads", f"process_threads{{{p}}}", 3, 0, s)
-    # The proxy's own control-plane clients and stacks (legacy families, direction included).
-    shard.add("control_request_total", f"control_request_total{{{_CONTROL},{p}}}", 0, 0.01, s)
-    response = f'{_CONTROL},status_code="200",classification="success",grpc_status="0",error=""'
-    shard.add("control_response_total", f"control_response_total{{{response},{p}}}", 0, 0.01, s)
-    if n % CONTROL_HISTOGRAM_EVERY == 0:
+    # The proxy's own control-plane clients (legacy families, no direction): destination at a
+    # steady pace, identity at each leaf refresh; a proxy that cannot reach a component has
+    # only failures towards it (retried about every 100 s).
+    for component, client in _CONTROL_CLIENTS.items():
+        failing = component in pod.failing_control_plane
+        rate = 0.01 if component == "destination" or failing else _REFRESH_RATE
+        shard.add("control_request_total", f"control_request_total{{{client},{p}}}", 0, rate, s)
+        response = f"{client},{_CONTROL_FAILED if failing else _CONTROL_OK}"
+        name = "control_response_total"
+        shard.add(name, f"{name}{{{response},{p}}}", 0, rate, s)
+    if n % CONTROL_HISTOGRAM_EVERY == 0 and "destination" not in pod.failing_control_plane:
         ok = f'{_CONTROL},status_code="200"'
         _latency(shard, "control_", ok, p, 0.01, LatencyModel(2, 0.5), s)
     # One stack of the many a proxy reports, with the direction="inbound" a query must not take.

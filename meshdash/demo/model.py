@@ -77,13 +77,24 @@ LINKERD_NAMESPACE = "linkerd"
 # still export the certificate metrics under their pre-2.16 names (``identity_cert_*``).
 LINKERD_VERSION = "edge-25.4.4"
 OLD_PROXY_VERSION = "edge-24.5.1"
-# proxy_build_info{version} is the proxy's own build version, without the leading "v".
-PROXY_BUILD_VERSIONS = {LINKERD_VERSION: "2.294.0", OLD_PROXY_VERSION: "2.230.0"}
+# Proxies newer than the control plane (upgrade order broken): one workload, ``_CheckSeeds``.
+NEWER_PROXY_VERSION = "edge-25.5.1"
+# proxy_build_info{version} is the proxy's own build version, without the leading "v". The
+# newer release's build number is a stand-in (not checked against linkerd2's .proxy-version):
+# collectors read the release from the pod's linkerd.io/proxy-version annotation.
+PROXY_BUILD_VERSIONS = {
+    LINKERD_VERSION: "2.294.0",
+    OLD_PROXY_VERSION: "2.230.0",
+    NEWER_PROXY_VERSION: "2.296.0",
+}
 LEGACY_CERT_METRIC_VERSIONS = frozenset({OLD_PROXY_VERSION})
 PROXY_IMAGE = "cr.l5d.io/linkerd/proxy"
 CLUSTER_DOMAIN = "cluster.local"
 TRUST_DOMAIN = "cluster.local"
 ISSUER_DAYS_LEFT = 20
+# Proxies' leaf certificates (identity.issuer.issuanceLifetime 24h), renewed at 70 % of it.
+LEAF_LIFETIME_SECONDS = 24 * 3600.0
+LEAF_RENEWAL_SECONDS = 0.7 * LEAF_LIFETIME_SECONDS
 PROXY_ADMIN_PORT = 4191
 MIB = 1024 * 1024
 
@@ -236,6 +247,11 @@ class DemoPod:
     proxy_restarts: int = 0
     proxy_last_termination: str = ""
     crash_looping: bool = False  # the application waits in CrashLoopBackOff (not ready)
+    # Leaf refreshes that fail (control_identity_cert_refreshes_total{result="error"}), per
+    # second: the proxy got a certificate it could not use; its leaf is no longer renewed.
+    cert_refresh_errors_per_second: float = 0.0
+    # Control-plane components ("destination", "identity") this proxy fails every call to.
+    failing_control_plane: tuple[str, ...] = ()
 
     @property
     def running(self) -> bool:
@@ -247,6 +263,19 @@ class DemoPod:
 
     def proxy_memory(self, t: float) -> float:
         return self.memory_base + self.memory_slope * (t - self.started_at)
+
+    @property
+    def renews_leaf(self) -> bool:
+        return not self.cert_refresh_errors_per_second
+
+    def leaf(self, t: float) -> tuple[float, float]:
+        """(issued, expires) of the leaf the proxy holds at ``t``: ``cert_expiry`` is the one
+        it holds at the epoch, renewed every ``LEAF_RENEWAL_SECONDS`` after its issue unless
+        its refreshes fail (then it keeps that one)."""
+        issued = self.cert_expiry - LEAF_LIFETIME_SECONDS
+        if self.renews_leaf and t > issued:
+            issued += math.floor((t - issued) / LEAF_RENEWAL_SECONDS) * LEAF_RENEWAL_SECONDS
+        return issued, issued + LEAF_LIFETIME_SECONDS
 
 
 @dataclass
@@ -627,6 +656,28 @@ class DemoMesh:
                     found["oomkilled"].add(name)
         return found
 
+    def check_seed_pods(self) -> dict[str, set[tuple[str, str]]]:
+        """The pods seeded for the on-call checks (``_CheckSeeds``), by (namespace, pod):
+        ``stalled-rotation`` (refresh errors, leaf past its renewal point), ``failing-destination``
+        and ``failing-identity`` (every call fails), ``newer-proxy`` (newer than the control
+        plane)."""
+        found: dict[str, set[tuple[str, str]]] = {
+            "stalled-rotation": set(),
+            "failing-destination": set(),
+            "failing-identity": set(),
+            "newer-proxy": set(),
+        }
+        for w in self.all_workloads:
+            for pod in w.pods:
+                name = (pod.namespace, pod.name)
+                if pod.cert_refresh_errors_per_second > 0:
+                    found["stalled-rotation"].add(name)
+                for component in pod.failing_control_plane:
+                    found[f"failing-{component}"].add(name)
+                if pod.has_proxy and pod.proxy_version == NEWER_PROXY_VERSION:
+                    found["newer-proxy"].add(name)
+        return found
+
 
 # --- Building.
 
@@ -681,6 +732,7 @@ class _Builder:
         # What goes wrong, decided with a generator of its own so that the traffic above
         # stays as it was for the seed.
         _Trouble(mesh, random.Random(self.seed * 104729 + 3)).build()
+        _CheckSeeds(mesh, random.Random(self.seed * 7919 + 11)).build()
         return mesh
 
     # Namespaces: about one per 15 workloads, at least 4, plus the control plane's.
@@ -1245,6 +1297,48 @@ class _Trouble:
                 "replicaset-controller",
                 count=17,
             )
+
+
+class _CheckSeeds:
+    """What the on-call checks must find, on healthy running pods of the current release
+    (none of ``_Trouble``'s): one proxy whose leaf rotation stalled (its refreshes fail, its
+    leaf issued 21 h before the epoch, so past the 70 % renewal point whatever the hour), one
+    failing every call to destination and one to identity (a failure newer than its last
+    renewal: the demo goes on renewing its leaf), and one Deployment whose proxies are newer
+    than the control plane. A generator of its own keeps the rest of the mesh as it was for
+    the seed."""
+
+    def __init__(self, mesh: DemoMesh, rng: random.Random):
+        self.mesh = mesh
+        self.rng = rng
+
+    def build(self) -> None:
+        healthy = [
+            (w, p)
+            for w in self.mesh.workloads[1:]
+            if w.kind == "deployment" and w.meshed
+            for p in w.pods
+            if p.exports_metrics
+            and p.ready
+            and not p.restarts
+            and not p.proxy_restarts
+            and p.proxy_version == LINKERD_VERSION
+            and not p.memory_slope
+        ]
+        # Four distinct workloads: newer proxies, stalled rotation, destination, identity.
+        by_workload: dict[int, tuple[DemoWorkload, DemoPod]] = {}
+        for w, p in healthy:
+            by_workload.setdefault(id(w), (w, p))
+        picks = self.rng.sample(list(by_workload.values()), min(4, len(by_workload)))
+        if len(picks) < 4:
+            return
+        (newer, _), (_, stalled), (_, no_destination), (_, no_identity) = picks
+        for pod in newer.pods:
+            pod.proxy_version = NEWER_PROXY_VERSION
+        stalled.cert_expiry = self.mesh.epoch + 3 * 3600
+        stalled.cert_refresh_errors_per_second = 0.1  # a retry every 10 s
+        no_destination.failing_control_plane = ("destination",)
+        no_identity.failing_control_plane = ("identity",)
 
 
 def _addresses(first: int, second: int):

@@ -292,7 +292,7 @@ def test_it_labels_series_as_the_viz_prometheus_stores_them(mesh, scrapes):
     )
     builds = _series(samples, "proxy_build_info")
     versions = {labels.get("exported_version", labels["version"]) for labels in builds}
-    assert versions == {"2.294.0", "2.230.0"}
+    assert versions == {"2.294.0", "2.230.0", model.PROXY_BUILD_VERSIONS[model.NEWER_PROXY_VERSION]}
     names = {name for name, _ in samples}
     for family in (
         "tcp_open_total",
@@ -463,7 +463,9 @@ def test_it_exports_the_legacy_families_a_collector_must_ignore(scrapes):
     for family in ("control_request_total", "control_response_total",
                    "control_response_latency_ms_bucket"):  # fmt: skip
         rows = _series(samples, family)
-        assert rows and all(r["addr"].endswith(".svc.cluster.local:8086") for r in rows)
+        # destination and identity (a call per leaf refresh)
+        ports = (".svc.cluster.local:8086", ".svc.cluster.local:8080")
+        assert rows and all(r["addr"].endswith(ports) for r in rows)
     authz = _series(samples, "inbound_http_authz_allow_total")
     assert authz and not any("direction" in r for r in authz)
     assert {"authz_name", "route_name", "srv_name", "tls"} <= authz[0].keys()

@@ -60,7 +60,11 @@ def test_it_has_realistic_mistakes(mesh):
     disabled = [w for w in mesh.workloads if w.annotations.get("linkerd.io/inject") == "disabled"]
     assert disabled and not any(w.meshed for w in disabled)
     versions = {pod.proxy_version for w in mesh.workloads for pod in w.pods if pod.has_proxy}
-    assert versions == {model.LINKERD_VERSION, model.OLD_PROXY_VERSION}
+    assert versions == {
+        model.LINKERD_VERSION,
+        model.OLD_PROXY_VERSION,
+        model.NEWER_PROXY_VERSION,
+    }
     stuck = [pod for w in mesh.workloads for pod in w.pods if pod.init_stuck]
     assert len(stuck) == 1 and stuck[0].phase == "Pending" and not stuck[0].exports_metrics
     assert any("<script>" in w.annotations.get("description", "") for w in mesh.workloads)
