@@ -6,6 +6,8 @@ import time
 
 import pytest
 from django.contrib.auth.models import User
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meshdash.mesh.checks import Finding, Ref
 from meshdash.triage.models import Mute
@@ -326,3 +328,44 @@ def test_sql_and_rendering_stay_bounded_whatever_the_findings(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/triage/")
     assert len(summaries(response)) == 25  # the default page
+
+
+QUERY_KEYS = ["ns", "team", "severity", "check", "page", "per_page", "window", "x"]
+QUERY_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "1",
+            "-1",
+            "99999999999999999999",
+            "critical",
+            "memory.share",
+            "payments",
+            "Payments",
+            "a b",
+            "<script>",
+            "%00",
+            "10m",
+            "1e3",
+        ]
+    ),
+    st.text(max_size=300),
+)
+
+
+@given(query=st.lists(st.tuples(st.sampled_from(QUERY_KEYS), QUERY_VALUES), max_size=6))
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_any_query_is_answered_200_or_400_never_500(client, alice, write, query):
+    write(sample_findings())
+    client.force_login(alice)
+    params = {}
+    for key, value in query:
+        params.setdefault(key, []).append(value)
+    for url in ("/triage/", "/api/v1/findings"):
+        response = client.get(url, params)
+        assert response.status_code in (200, 400), (url, params, response.content[:300])
