@@ -6,6 +6,10 @@ the cluster goes through ``escape`` here exactly as the template engine would es
 cells follow the columns of meshdash.mesh.columns, in their order.
 """
 
+import re
+import threading
+from collections import OrderedDict
+from html import escape as _html_escape
 from urllib.parse import quote
 
 from django.urls import reverse
@@ -30,11 +34,23 @@ PATH_SAFE = "!$&'()*+,;=~:@"
 VALID_INJECT_VALUES = ("enabled", "disabled")
 
 
+def _escape(text: str) -> str:
+    """Django's ``escape`` without its lazy-text check and SafeString: the same characters
+    escaped the same way (it is ``html.escape``), for the thousands of values of a page."""
+    return _html_escape(str(text))
+
+
+# Kubernetes names are made of these: quote() would leave them as they are.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+").fullmatch
+
+
 def _segments(*values: str) -> str | None:
     """``a/b/c/`` for path segments, None when a route cannot carry them (empty, "/")."""
     if not all(value and "/" not in value for value in values):
         return None
-    return "".join(quote(value, safe=PATH_SAFE) + "/" for value in values)
+    return "".join(
+        (value if _PLAIN_SEGMENT(value) else quote(value, safe=PATH_SAFE)) + "/" for value in values
+    )
 
 
 def _link(href: str | None, text: str) -> str:
@@ -57,9 +73,9 @@ def _success(w) -> str:
 
 def _health_badge(item) -> str:
     """As the ``health_badge`` filter: the state, and why as the tooltip."""
-    state = escape(item.health or "unknown")
-    why = f' title="{state}: {escape(item.health_reason)}"' if item.health_reason else ""
-    return f'<span class="badge h-{state}"{why}>{escape(item.health or "?")}</span>'
+    state = _escape(item.health or "unknown")
+    why = f' title="{state}: {_escape(item.health_reason)}"' if item.health_reason else ""
+    return f'<span class="badge h-{state}"{why}>{_escape(item.health or "?")}</span>'
 
 
 def _meshed(w) -> str:
@@ -74,19 +90,49 @@ class _Row:
 
     def __init__(self, w, history, bases: tuple[str, str], window_query: str):
         self.w, self.history = w, history
-        self.namespace, self.kind, self.name = escape(w.namespace), escape(w.kind), escape(w.name)
+        self.namespace = _escape(w.namespace)
+        self.kind, self.name = _escape(w.kind), _escape(w.name)
         tail = _segments(w.namespace, w.kind, w.name)
-        self.href = tail and bases[0] + tail + window_query
+        self.href = tail and _escape(bases[0] + tail + window_query)
         ns_tail = _segments(w.namespace)
-        self.namespace_href = ns_tail and bases[1] + ns_tail + window_query
+        self.namespace_href = ns_tail and _escape(bases[1] + ns_tail + window_query)
+
+
+def _escaped_link(href: str | None, text: str) -> str:
+    return f'<a href="{href}">{text}</a>' if href else text
+
+
+# The sparklines of recent histories, by their points: a history gains a point a minute and is
+# drawn the same in every window's list, for every user, so one drawing serves many pages.
+# Keyed by the points themselves, an entry is never stale; bounded, it never grows.
+SPARKLINE_CACHE_SIZE = 2048  # at 16 points, about 4 KB an entry with its key
+_sparklines: OrderedDict[tuple, str] = OrderedDict()
+_sparklines_lock = threading.Lock()
+
+
+def _sparkline(history) -> str:
+    if not history:
+        return ""
+    key = tuple(history)
+    with _sparklines_lock:
+        svg = _sparklines.get(key)
+        if svg is not None:
+            _sparklines.move_to_end(key)
+            return svg
+    svg = sparkline_svg(history)
+    with _sparklines_lock:
+        _sparklines[key] = svg
+        if len(_sparklines) > SPARKLINE_CACHE_SIZE:
+            _sparklines.popitem(last=False)
+    return svg
 
 
 # Numbers are right-aligned by column in CSS: no class per cell on a 200-row page.
 WORKLOAD_CELLS = {
     "health": lambda r: f"<td>{_health_badge(r.w)}</td>",
-    "namespace": lambda r: f"<td>{_link(r.namespace_href, r.namespace)}</td>",
+    "namespace": lambda r: f"<td>{_escaped_link(r.namespace_href, r.namespace)}</td>",
     "kind": lambda r: f"<td>{r.kind}</td>",
-    "name": lambda r: f"<td{_full_name(r.w.name)}>{_link(r.href, r.name)}</td>",
+    "name": lambda r: f"<td{_full_name(r.w.name)}>{_escaped_link(r.href, r.name)}</td>",
     "meshed": lambda r: _meshed(r.w),
     "success_rate": lambda r: f"<td>{_success(r.w)}</td>",
     "rps": lambda r: f"<td>{rps(r.w.rps)}</td>",
@@ -95,7 +141,7 @@ WORKLOAD_CELLS = {
     "p99": lambda r: f"<td>{ms(r.w.latency_ms_p99)}</td>",
     "tcp": lambda r: f"<td>{number(r.w.tcp_open_connections)}</td>",
     "mtls": lambda r: f"<td>{percent(r.w.mtls_share)}</td>",
-    "trend": lambda r: f"<td>{sparkline_svg(r.history)}</td>",
+    "trend": lambda r: f"<td>{_sparkline(r.history)}</td>",
 }
 _WORKLOAD_CELLS = tuple(WORKLOAD_CELLS[column.key] for column in WORKLOAD_COLUMNS)
 
@@ -111,7 +157,7 @@ def workload_rows(rows, window_query: str = "") -> SafeString:
     html = []
     for w, history in rows:
         row = _Row(w, history, bases, window_query)
-        cells = "".join(cell(row) for cell in _WORKLOAD_CELLS)
+        cells = "".join([cell(row) for cell in _WORKLOAD_CELLS])
         html.append(f'<tr data-workload="{row.namespace}/{row.kind}/{row.name}">{cells}</tr>')
     return mark_safe("\n".join(html))  # noqa: S308 (every value above is escaped)
 
