@@ -7,7 +7,9 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from meshdash.dashboard import attention
 from meshdash.mesh.checks import CRITICAL, INFO, WARNING, Ref
@@ -261,3 +263,16 @@ def test_findings_counts_include_the_collectors_cut_ones():
     )
     assert found.counts() == {CRITICAL: 3, INFO: 1}
     assert found.counts((WARNING,)) == {}
+
+
+@pytest.mark.parametrize("url", ["/", "/workloads/shop/deployment/frontend/"])
+def test_a_warmed_page_reads_the_mutes_from_the_cache_not_the_database(
+    client, redis_client, user, url
+):
+    write_checked(redis_client)
+    Mute.objects.create(check_id="versions.proxy", namespace="shop", who=user, why="later")
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(url).content.decode()
+    assert not [q["sql"] for q in queries if "triage_mute" in q["sql"]]
+    assert "versions.proxy" not in [check for check, _ in shown(body)]
