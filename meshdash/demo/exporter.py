@@ -36,10 +36,17 @@ Families, per exporting proxy:
   (``authz_*`` of the default policy or of a workload's AuthorizationPolicy, ``srv_*`` of its
   Server), ``inbound_http_authz_deny_total`` and ``inbound_tcp_authz_deny_total`` (no
   ``authz_*``) where a Server denies an identity; none of them has a ``direction``.
-- Legacy families a collector must ignore: ``inbound_http_errors_total`` /
-  ``outbound_http_errors_total`` (where streams fail), ``control_*``, ``stack_*``.
+- Legacy families a collector must ignore for traffic: ``inbound_http_errors_total`` /
+  ``outbound_http_errors_total`` (where streams fail), ``stack_*``; and ``control_*``, the
+  proxy's calls to destination (steady) and identity (one per leaf refresh), only failures
+  from the proxies of ``DemoPod.failing_control_plane``, which the on-call checks read.
 - ``prometheus-client``: ``proxy_build_info``, ``control_identity_cert_*`` (``identity_cert_*``
-  in the legacy part on proxies of ``LEGACY_CERT_METRIC_VERSIONS``), ``process_*``.
+  and ``identity_cert_refresh_count`` in the legacy part on proxies of
+  ``LEGACY_CERT_METRIC_VERSIONS``: no refresh timestamp, no error count), ``process_*``. The
+  leaf's gauges and refresh counters step at each renewal; the stalled proxy's error counter
+  grows (``DemoPod.cert_refresh_errors_per_second``).
+- Not a proxy's: the identity controller's ``issuer_cert_ttl_seconds`` on the first shard,
+  labelled as viz's ``linkerd-controller`` job stores it.
 
 Left out to save series (a real proxy has them all): the outbound loopback
 (``direction="outbound",peer="src"``) TCP series; the kubelet's TCP connections to the
@@ -49,12 +56,13 @@ are on every proxy); outbound latency histograms towards meshed (mTLS) endpoints
 proxy in ``OUTBOUND_MTLS_HISTOGRAM_EVERY`` (the server's inbound histogram, by ``client_id``,
 measures the same edge); the ``backend_*`` route families of the default route (its request
 families are there); the ``control_response_latency_ms`` histogram but on one proxy in
-``CONTROL_HISTOGRAM_EVERY``; the control clients and stacks but one of each; and the latency
+``CONTROL_HISTOGRAM_EVERY`` (destination's only); the policy client (its streams rarely end)
+and the stacks but one; and the latency
 histograms of HTTP 5xx responses (the legacy histograms count successful responses, the
 stream errors and every gRPC response).
 
-Series budget (``series_count``, seed 1): 43,642 at 300 workloads, 148,991 at 1,000 and
-737,056 at 5,000, about 147 a workload (before the proxies' own traffic, the legacy and route
+Series budget (``series_count``, seed 1): 43,910 at 300 workloads, 151,963 at 1,000 and
+753,916 at 5,000, about 150 a workload (before the proxies' own traffic, the legacy and route
 families: 31,420, 112,948 and 568,772).
 """
 
