@@ -3,8 +3,10 @@
 The official ``kubernetes`` client talks to it as to a real cluster (with the kubeconfig that
 ``start_demo`` writes): ``/version``; lists of namespaces, pods, services, serviceaccounts,
 configmaps and secrets (``/api/v1/...``), of deployments, statefulsets, daemonsets, replicasets
-and controllerrevisions (``/apis/apps/v1/...``) and of jobs and cronjobs (``/apis/batch/v1/...``;
-no CronJobs: that list is served empty), cluster-wide and per namespace; GET of one object. Lists
+and controllerrevisions (``/apis/apps/v1/...``), of jobs and cronjobs (``/apis/batch/v1/...``;
+no CronJobs: that list is served empty) and of mutating and validating webhook configurations
+(``/apis/admissionregistration.k8s.io/v1/...``), cluster-wide and per namespace; GET of one
+object. Lists
 have the real envelope (``apiVersion``, ``kind``, ``metadata.resourceVersion``,
 ``metadata.continue``, ``metadata.remainingItemCount``, ``items``), ``limit``/``continue``
 paging with an opaque token (a bad one answers 400, a stale one 410, each with a ``Status``),
@@ -16,7 +18,9 @@ Objects are shaped as the API server returns them (see ``cluster_objects``): own
 injection labels and annotations, ``linkerd-init`` and ``linkerd-proxy`` containers on
 injected pods (the proxy a native sidecar, an init container with ``restartPolicy: Always``, in
 Jobs), the injected probes of the proxy's admin port and the applications' httpGet probes,
-status with conditions and container statuses (Completed for a finished Job's pod).
+status with conditions and container statuses (Completed for a finished Job's pod),
+namespaces' ``managedFields`` (when their inject annotation was set), and the admission webhooks
+as their charts render them (Linkerd's, Gatekeeper's, Vault's), each with its ``caBundle``.
 ``KubeApiServer(None, objects=...)`` serves a fixed set of such objects instead (the collector
 tests' small cluster).
 """
@@ -47,7 +51,9 @@ from meshdash.demo.model import (
     TRUST_DOMAIN,
     DemoEvent,
     DemoMesh,
+    DemoNamespace,
     DemoPod,
+    DemoWebhook,
     DemoWorkload,
     identity,
     new_uid,
@@ -84,6 +90,17 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     # Jobs (their proxy a native sidecar); no CronJobs: the list exists, empty.
     "jobs": ("/apis/batch/v1", "Job", True),
     "cronjobs": ("/apis/batch/v1", "CronJob", True),
+    # Linkerd's admission webhooks and others' on the same pods.
+    "mutatingwebhookconfigurations": (
+        "/apis/admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+        False,
+    ),
+    "validatingwebhookconfigurations": (
+        "/apis/admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        False,
+    ),
 }
 _CONTINUE_VERSION = "meshdash.demo/v1"
 _LABEL_KEY = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
@@ -125,7 +142,7 @@ class _Objects:
 
     def controller_meta(self, w: DemoWorkload, labels: dict[str, str]) -> dict:
         """The metadata of a StatefulSet or DaemonSet."""
-        annotations = _described(w.annotations)
+        annotations = _own_annotations(w)
         return self.meta(
             w.name,
             w.created_at,
@@ -146,7 +163,11 @@ class _Objects:
                 "namespaces",
                 {
                     "metadata": self.meta(
-                        ns.name, ns.created_at, labels=ns.labels, annotations=ns.annotations
+                        ns.name,
+                        ns.created_at,
+                        labels=ns.labels,
+                        annotations=ns.annotations,
+                        managedFields=_namespace_managed_fields(ns),
                     ),
                     "spec": {"finalizers": ["kubernetes"]},
                     "status": {"phase": "Active"},
@@ -157,6 +178,7 @@ class _Objects:
         for event in mesh.events:
             self.event(event)
         self.control_plane_config()
+        self.webhook_configurations()
         for items in self.by_resource.values():
             items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
         return self.by_resource
@@ -359,7 +381,7 @@ class _Objects:
                     w.rollout_at,
                     w.namespace,
                     labels={**labels, **uid_labels},
-                    annotations=_described(w.annotations),
+                    annotations=_own_annotations(w),
                     generation=1,
                 ),
                 "spec": {
@@ -419,7 +441,7 @@ class _Objects:
                     generation=w.revision,
                     annotations={
                         "deployment.kubernetes.io/revision": revision,
-                        **_described(w.annotations),
+                        **_own_annotations(w),
                     },
                 ),
                 "spec": {
@@ -554,7 +576,8 @@ class _Objects:
                 {
                     "linkerd.io/created-by": f"linkerd/proxy-injector {pod.proxy_version}",
                     "linkerd.io/proxy-version": pod.proxy_version,
-                    "linkerd.io/trust-root-sha256": trust_root_sha256(self.mesh),
+                    "linkerd.io/trust-root-sha256": pod.trust_root_sha256
+                    or trust_root_sha256(self.mesh),
                     "viz.linkerd.io/tap-enabled": "true",
                 }
             )
@@ -570,7 +593,7 @@ class _Objects:
             {
                 "metadata": self.meta(
                     pod.name,
-                    pod.started_at - 3,
+                    pod.created_at,
                     w.namespace,
                     labels=pod_labels(w, pod),
                     annotations=annotations,
@@ -581,6 +604,49 @@ class _Objects:
                 "status": _pod_status(pod, spec),
             },
         )
+
+    def webhook_configurations(self) -> None:
+        """The mesh's admission webhooks, grouped by configuration, as the API server returns
+        them (its defaults filled in: matchPolicy, scope, timeoutSeconds, reinvocationPolicy)."""
+        by_configuration: dict[tuple[str, str], list[DemoWebhook]] = {}
+        for hook in self.mesh.webhooks:
+            by_configuration.setdefault((hook.kind, hook.configuration), []).append(hook)
+        for (kind, name), hooks in by_configuration.items():
+            first = hooks[0]
+            webhooks = []
+            for hook in hooks:
+                entry = {
+                    "name": hook.name,
+                    "clientConfig": {
+                        "service": {
+                            "namespace": hook.service[0],
+                            "name": hook.service[1],
+                            "path": hook.path,
+                            "port": 443,
+                        },
+                        "caBundle": _b64(hook.ca_pem),
+                    },
+                    "rules": [{"scope": "*", **rule} for rule in hook.rules],
+                    "failurePolicy": hook.failure_policy,
+                    "matchPolicy": "Equivalent",
+                    "namespaceSelector": hook.namespace_selector,
+                    "objectSelector": hook.object_selector,
+                    "sideEffects": "None",
+                    "timeoutSeconds": 10,
+                    "admissionReviewVersions": ["v1", "v1beta1"],
+                }
+                if kind == "mutating":
+                    entry["reinvocationPolicy"] = hook.reinvocation_policy
+                webhooks.append(entry)
+            self.add(
+                f"{kind}webhookconfigurations",
+                {
+                    "metadata": self.meta(
+                        name, first.created_at, labels=first.labels, generation=1
+                    ),
+                    "webhooks": webhooks,
+                },
+            )
 
     def control_plane_config(self) -> None:
         mesh, certs = self.mesh, self.mesh.certificates
@@ -641,6 +707,40 @@ class _Objects:
 
 def _described(annotations: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in annotations.items() if k == "description"}
+
+
+def _own_annotations(w: DemoWorkload) -> dict[str, str]:
+    """A workload object's own annotations: its description and any set on it directly."""
+    return {**_described(w.annotations), **w.object_annotations}
+
+
+def _namespace_managed_fields(ns: DemoNamespace) -> list[dict]:
+    """Who set what on a namespace (``metadata.managedFields``): created with its labels (and
+    its annotations, unless they came later), then ``kubectl annotate`` at ``annotated_at``."""
+    created: dict = {"f:labels": {".": {}, **{f"f:{k}": {} for k in ns.labels}}}
+    entries = []
+    later = ns.annotated_at is not None and "linkerd.io/inject" in ns.annotations
+    annotations = {f"f:{k}": {} for k in ns.annotations}
+    if later:
+        annotations.pop("f:linkerd.io/inject")
+    if annotations:
+        created["f:annotations"] = {".": {}, **annotations}
+    entries.append(_managed("kubectl-client-side-apply", ns.created_at, {"f:metadata": created}))
+    if later:
+        annotated = {"f:annotations": {".": {}, "f:linkerd.io/inject": {}}}
+        entries.append(_managed("kubectl-annotate", ns.annotated_at, {"f:metadata": annotated}))
+    return entries
+
+
+def _managed(manager: str, at: float, fields: dict) -> dict:
+    return {
+        "manager": manager,
+        "operation": "Update",
+        "apiVersion": "v1",
+        "time": _time(at),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields,
+    }
 
 
 def _b64(text: str) -> str:
@@ -1091,7 +1191,11 @@ class _KubeHandler(BaseHTTPRequestHandler):
             return 200, json.dumps(KUBERNETES_VERSION).encode()
         if parts[:2] == ["api", "v1"]:
             rest, group = parts[2:], "/api/v1"
-        elif parts[:3] in (["apis", "apps", "v1"], ["apis", "batch", "v1"]):
+        elif parts[:3] in (
+            ["apis", "apps", "v1"],
+            ["apis", "batch", "v1"],
+            ["apis", "admissionregistration.k8s.io", "v1"],
+        ):
             rest, group = parts[3:], "/" + "/".join(parts[:3])
         else:
             return _not_found()

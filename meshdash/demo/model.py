@@ -57,6 +57,11 @@ engineer looks for (``_Trouble``, truth in ``pod_problems``, ``plaintext_edges``
 ``service_rps``, ``pod_rps``, ``mtls_share``): proxies and applications OOMKilled, a replica in
 CrashLoopBackOff and one never ready (both serve nothing), a port that skips its proxy (plain
 text between meshed workloads), Servers denying an identity, and the events about all of it.
+For the on-call checks that read the cluster (``_KubernetesSeeds``, truth in
+``kubernetes_check_seeds``): Linkerd's admission webhooks (the policy validator's CA bundle
+expiring within 60 days), Gatekeeper failing closed on every pod and denying one workload's,
+Vault's injector after Linkerd's, a pod trusting a previous anchor, ``linkerd.io/inject`` on a
+Deployment's own metadata, and a namespace annotated after some of its pods were created.
 """
 
 from __future__ import annotations
@@ -160,6 +165,9 @@ _JOB_ROLES = ("migrate", "reindex", "backfill", "export", "compact")
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 HOSTILE_DESCRIPTION = '<script>alert("meshdash")</script> & "quoted" \'text\' <b>bold</b>'
+INJECT = "linkerd.io/inject"
+LINKERD_INJECTOR_WEBHOOK = "linkerd-proxy-injector-webhook-config"
+LINKERD_POLICY_WEBHOOK = "linkerd-policy-validator-webhook-config"
 HOSTILE_STATUS_MESSAGE = 'linkerd-init: iptables "-t nat" failed <exit 1> & will retry'
 
 
@@ -247,6 +255,9 @@ class DemoPod:
     proxy_restarts: int = 0
     proxy_last_termination: str = ""
     crash_looping: bool = False  # the application waits in CrashLoopBackOff (not ready)
+    # linkerd.io/trust-root-sha256 when it is not the control plane's (injected before the
+    # trust anchor changed, never restarted since).
+    trust_root_sha256: str = ""
     # Leaf refreshes that fail (control_identity_cert_refreshes_total{result="error"}), per
     # second: the proxy got a certificate it could not use; its leaf is no longer renewed.
     cert_refresh_errors_per_second: float = 0.0
@@ -256,6 +267,11 @@ class DemoPod:
     @property
     def running(self) -> bool:
         return self.phase == "Running"
+
+    @property
+    def created_at(self) -> float:
+        """Its creationTimestamp: a moment before it started."""
+        return self.started_at - 3
 
     @property
     def exports_metrics(self) -> bool:
@@ -308,6 +324,9 @@ class DemoWorkload:
     labels: dict[str, str]  # pod template labels (selector labels included)
     annotations: dict[str, str]  # pod template annotations
     team: str = ""
+    # Annotations on the workload object's own metadata (beyond its description), e.g.
+    # linkerd.io/inject put there by mistake instead of on the pod template.
+    object_annotations: dict[str, str] = field(default_factory=dict)
     base_rps: float = 0.0
     success_rate: float = 1.0
     latency: LatencyModel = field(default_factory=lambda: LatencyModel(10.0, 0.5))
@@ -399,6 +418,8 @@ class DemoNamespace:
     created_at: float
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    # When linkerd.io/inject was set on it (its managedFields); None: when it was created.
+    annotated_at: float | None = None
 
 
 @dataclass
@@ -417,6 +438,36 @@ class DemoEvent:
     count: int = 1
     # The workload whose page shows it (a Node's: the workload of the pod it is about).
     workload: tuple[str, str, str] = ("", "", "")
+
+
+@dataclass
+class DemoWebhook:
+    """One webhook of a Mutating- or ValidatingWebhookConfiguration (``configuration``), as
+    its chart renders it; the API server's defaults filled in when served."""
+
+    configuration: str
+    kind: str  # "mutating" or "validating"
+    name: str
+    service: tuple[str, str]  # (namespace, name) of the Service it calls
+    rules: list[dict]
+    ca_pem: str  # the caBundle, PEM
+    ca_not_after: float
+    created_at: float
+    path: str = "/"  # on that Service
+    failure_policy: str = "Fail"
+    reinvocation_policy: str = "Never"  # mutating only
+    namespace_selector: dict = field(default_factory=dict)
+    object_selector: dict = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # the configuration's
+
+    @property
+    def intercepts_pod_creation(self) -> bool:
+        return any(
+            {"", "*"} & set(r["apiGroups"])
+            and {"pods", "*", "*/*"} & set(r["resources"])
+            and {"CREATE", "*"} & set(r["operations"])
+            for r in self.rules
+        )
 
 
 @dataclass
@@ -450,6 +501,8 @@ class DemoMesh:
     certificates: Certificates
     linkerd_version: str = LINKERD_VERSION
     events: list[DemoEvent] = field(default_factory=list)
+    # Admission webhooks, in the order of their configurations and inside each.
+    webhooks: list[DemoWebhook] = field(default_factory=list)
 
     @property
     def all_workloads(self) -> list[DemoWorkload]:
@@ -678,6 +731,73 @@ class DemoMesh:
                     found["newer-proxy"].add(name)
         return found
 
+    def kubernetes_check_seeds(self) -> dict[str, set]:
+        """What the on-call checks that read the cluster must find (``_KubernetesSeeds``):
+        ``trust-root``: pods (namespace, pod) whose ``linkerd.io/trust-root-sha256`` is not the
+        control plane's; ``misplaced-inject``: workload keys with ``linkerd.io/inject`` on their
+        own metadata, not on their pod template; ``annotated-after-pods``: pods (namespace, pod)
+        without a proxy created before their namespace got ``linkerd.io/inject: enabled``;
+        ``webhook-denied``: workload keys an admission webhook denies pods (FailedCreate);
+        ``conflicting-webhooks``: configurations of other webhooks on pod creation that select
+        a namespace where Linkerd injects; ``linkerd-webhook-ca``: Linkerd's configurations
+        whose CA bundle expires within 60 days of the epoch."""
+        expected = trust_root_sha256(self)
+        injected = [ns for ns in self.namespaces if ns.annotations.get(INJECT) == "enabled"]
+        found: dict[str, set] = {
+            "trust-root": set(),
+            "misplaced-inject": set(),
+            "annotated-after-pods": set(),
+            "webhook-denied": set(),
+            "conflicting-webhooks": set(),
+            "linkerd-webhook-ca": set(),
+        }
+        annotated = {ns.name: ns.annotated_at for ns in injected if ns.annotated_at is not None}
+        for w in self.all_workloads:
+            if w.object_annotations.get(INJECT) and not w.annotations.get(INJECT):
+                found["misplaced-inject"].add(w.key)
+            for pod in w.pods:
+                name = (pod.namespace, pod.name)
+                if pod.has_proxy and pod.trust_root_sha256 not in ("", expected):
+                    found["trust-root"].add(name)
+                since = annotated.get(w.namespace)
+                if (
+                    since is not None
+                    and not pod.has_proxy
+                    and pod.phase not in ("Succeeded", "Failed")
+                    and not w.annotations.get(INJECT)
+                    and pod.created_at < since
+                ):
+                    found["annotated-after-pods"].add(name)
+        for event in self.events:
+            text = event.message.lower()
+            if event.reason == "FailedCreate" and "admission webhook" in text and "denied" in text:
+                found["webhook-denied"].add(event.workload)
+        for hook in self.webhooks:
+            linkerd = hook.configuration in (LINKERD_INJECTOR_WEBHOOK, LINKERD_POLICY_WEBHOOK)
+            if linkerd and hook.ca_not_after - self.epoch < 60 * 86400:
+                found["linkerd-webhook-ca"].add(hook.configuration)
+            selected = any(_selects(hook.namespace_selector, ns.labels) for ns in injected)
+            if not linkerd and hook.intercepts_pod_creation and selected:
+                found["conflicting-webhooks"].add(hook.configuration)
+        return found
+
+
+def _selects(selector: dict, labels: dict[str, str]) -> bool:
+    """A label selector (matchLabels, matchExpressions) on ``labels``; empty selects all."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        key, values, present = expr["key"], expr.get("values", []), expr["key"] in labels
+        wanted = {
+            "In": present and labels.get(key) in values,
+            "NotIn": not present or labels[key] not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[expr["operator"]]
+        if not wanted:
+            return False
+    return True
+
 
 # --- Building.
 
@@ -733,6 +853,7 @@ class _Builder:
         # stays as it was for the seed.
         _Trouble(mesh, random.Random(self.seed * 104729 + 3)).build()
         _CheckSeeds(mesh, random.Random(self.seed * 7919 + 11)).build()
+        _KubernetesSeeds(mesh, random.Random(self.seed * 6007 + 29)).build()
         return mesh
 
     # Namespaces: about one per 15 workloads, at least 4, plus the control plane's.
@@ -1339,6 +1460,300 @@ class _CheckSeeds:
         stalled.cert_refresh_errors_per_second = 0.1  # a retry every 10 s
         no_destination.failing_control_plane = ("destination",)
         no_identity.failing_control_plane = ("identity",)
+
+
+DAY = 86400.0
+GATEKEEPER_DENIAL = (
+    'admission webhook "validation.gatekeeper.sh" denied the request: [psp-capabilities] '
+    "container <linkerd-init> has a disallowed capability. Allowed capabilities: []"
+)
+
+
+class _KubernetesSeeds:
+    """What the on-call checks that read the cluster must find (truth in
+    ``DemoMesh.kubernetes_check_seeds``): Linkerd's admission webhooks as its chart renders them
+    (the injector's ``failurePolicy: Ignore`` by default, the policy validator's CA bundle
+    expiring within the warning window), OPA Gatekeeper validating every pod and failing
+    closed, which denies one workload's injected pods (its FailedCreate events), HashiCorp
+    Vault's agent injector mutating pods after Linkerd's; a pod injected before the trust
+    anchor changed; a Deployment with ``linkerd.io/inject`` on its own metadata; and a
+    namespace annotated after the pods of one of its workloads were created. On pods and
+    workloads none of ``_Trouble``'s or ``_CheckSeeds``' picks; a generator of its own keeps
+    the rest of the mesh as it was for the seed."""
+
+    def __init__(self, mesh: DemoMesh, rng: random.Random):
+        self.mesh = mesh
+        self.rng = rng
+        self.epoch = mesh.epoch
+
+    def build(self) -> None:
+        self._webhooks()
+        meshed = [w for w in self.mesh.workloads[1:] if w.kind == "deployment" and w.meshed]
+        healthy = [
+            (w, p)
+            for w in meshed
+            for p in w.pods
+            if p.exports_metrics
+            and p.ready
+            and p.proxy_version == LINKERD_VERSION
+            and not p.cert_refresh_errors_per_second
+            and not p.failing_control_plane
+        ]
+        stale = self.rng.choice(healthy) if healthy else None
+        if stale is not None:
+            self._stale_trust_root(stale[1])
+        quiet = [
+            w
+            for w in meshed
+            if (stale is None or w is not stale[0])
+            and not any(e.workload == w.key for e in self.mesh.events)
+        ]
+        if quiet:
+            self._denied(self.rng.choice(quiet))
+        self._misplaced_annotation()
+        self._annotated_after_pods()
+
+    def _certificate(self, host: str, issued_days_ago: float, days_left: float) -> tuple:
+        key = ec.derive_private_key(self.rng.getrandbits(250) + 1, ec.SECP256R1())
+        start = datetime.datetime.fromtimestamp(self.epoch, datetime.UTC)
+        not_after = start + datetime.timedelta(days=days_left)
+        cert = ca_certificate(
+            host,
+            host,
+            key.public_key(),
+            key,
+            self.rng.getrandbits(63) + 1,
+            start - datetime.timedelta(days=issued_days_ago),
+            not_after,
+            path_length=None,
+        )
+        return cert.public_bytes(serialization.Encoding.PEM).decode(), not_after.timestamp()
+
+    def _webhooks(self) -> None:
+        ns = LINKERD_NAMESPACE
+        opted_out = {
+            "key": "config.linkerd.io/admission-webhooks",
+            "operator": "NotIn",
+            "values": ["disabled"],
+        }
+        injector_ca = self._certificate(f"linkerd-proxy-injector.{ns}.svc", 40, 325)
+        policy_ca = self._certificate(f"linkerd-policy-validator.{ns}.svc", 340, 25)
+        gatekeeper_ca = self._certificate(
+            "gatekeeper-webhook-service.gatekeeper-system.svc", 90, 3560
+        )
+        vault_ca = self._certificate("vault-agent-injector-svc.vault.svc", 200, 3450)
+        linkerd_labels = {"linkerd.io/control-plane-ns": ns}
+        gatekeeper = dict(
+            kind="validating",
+            configuration="gatekeeper-validating-webhook-configuration",
+            service=("gatekeeper-system", "gatekeeper-webhook-service"),
+            ca_pem=gatekeeper_ca[0],
+            ca_not_after=gatekeeper_ca[1],
+            created_at=self.epoch - 90 * DAY,
+            failure_policy="Fail",  # validatingWebhookFailurePolicy: Fail, set by the operator
+            namespace_selector={
+                "matchExpressions": [
+                    {"key": "admission.gatekeeper.sh/ignore", "operator": "DoesNotExist"},
+                    {
+                        "key": "kubernetes.io/metadata.name",
+                        "operator": "NotIn",
+                        "values": ["gatekeeper-system"],
+                    },
+                ]
+            },
+            labels={"gatekeeper.sh/system": "yes"},
+        )
+        self.mesh.webhooks = [
+            DemoWebhook(
+                configuration=LINKERD_INJECTOR_WEBHOOK,
+                kind="mutating",
+                name="linkerd-proxy-injector.linkerd.io",
+                service=(ns, "linkerd-proxy-injector"),
+                rules=[
+                    {
+                        "operations": ["CREATE"],
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "resources": ["pods", "services"],
+                        "scope": "Namespaced",
+                    }
+                ],
+                ca_pem=injector_ca[0],
+                ca_not_after=injector_ca[1],
+                created_at=self.epoch - 400 * DAY,
+                failure_policy="Ignore",  # the chart's webhookFailurePolicy
+                namespace_selector={
+                    "matchExpressions": [
+                        opted_out,
+                        {
+                            "key": "kubernetes.io/metadata.name",
+                            "operator": "NotIn",
+                            "values": ["kube-system", "cert-manager"],
+                        },
+                    ]
+                },
+                object_selector={
+                    "matchExpressions": [
+                        {"key": "linkerd.io/control-plane-component", "operator": "DoesNotExist"},
+                        {"key": "linkerd.io/cni-resource", "operator": "DoesNotExist"},
+                    ]
+                },
+                labels={"linkerd.io/control-plane-component": "proxy-injector", **linkerd_labels},
+            ),
+            DemoWebhook(
+                configuration=LINKERD_POLICY_WEBHOOK,
+                kind="validating",
+                name="linkerd-policy-validator.linkerd.io",
+                service=(ns, "linkerd-policy-validator"),
+                rules=[
+                    {
+                        "operations": ["CREATE", "UPDATE"],
+                        "apiGroups": ["policy.linkerd.io"],
+                        "apiVersions": ["*"],
+                        "resources": [
+                            "authorizationpolicies",
+                            "httplocalratelimitpolicies",
+                            "httproutes",
+                            "networkauthentications",
+                            "meshtlsauthentications",
+                            "serverauthorizations",
+                            "servers",
+                            "egressnetworks",
+                        ],
+                    },
+                    {
+                        "operations": ["CREATE", "UPDATE"],
+                        "apiGroups": ["gateway.networking.k8s.io"],
+                        "apiVersions": ["*"],
+                        "resources": ["httproutes", "grpcroutes", "tlsroutes", "tcproutes"],
+                    },
+                ],
+                ca_pem=policy_ca[0],
+                ca_not_after=policy_ca[1],
+                created_at=self.epoch - 400 * DAY,
+                failure_policy="Ignore",
+                namespace_selector={"matchExpressions": [opted_out]},
+                labels={"linkerd.io/control-plane-component": "destination", **linkerd_labels},
+            ),
+            DemoWebhook(
+                **gatekeeper,
+                name="validation.gatekeeper.sh",
+                path="/v1/admit",
+                rules=[
+                    {
+                        "operations": ["CREATE", "UPDATE"],
+                        "apiGroups": ["*"],
+                        "apiVersions": ["*"],
+                        "resources": ["*", "pods/ephemeralcontainers", "pods/exec"],
+                    }
+                ],
+            ),
+            # Gatekeeper's second webhook sees namespaces only: not a pod webhook.
+            DemoWebhook(
+                **gatekeeper,
+                name="check-ignore-label.gatekeeper.sh",
+                path="/v1/admitlabel",
+                rules=[
+                    {
+                        "operations": ["CREATE", "UPDATE"],
+                        "apiGroups": [""],
+                        "apiVersions": ["*"],
+                        "resources": ["namespaces"],
+                    }
+                ],
+            ),
+            DemoWebhook(
+                configuration="vault-agent-injector-cfg",
+                kind="mutating",
+                name="vault.hashicorp.com",
+                service=("vault", "vault-agent-injector-svc"),
+                path="/mutate",
+                rules=[
+                    {
+                        "operations": ["CREATE"],
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "resources": ["pods"],
+                    }
+                ],
+                ca_pem=vault_ca[0],
+                ca_not_after=vault_ca[1],
+                created_at=self.epoch - 200 * DAY,
+                failure_policy="Ignore",
+                object_selector={
+                    "matchExpressions": [
+                        {
+                            "key": "app.kubernetes.io/name",
+                            "operator": "NotIn",
+                            "values": ["vault-agent-injector"],
+                        }
+                    ]
+                },
+                labels={"app.kubernetes.io/name": "vault-agent-injector"},
+            ),
+        ]
+
+    def _stale_trust_root(self, pod: DemoPod) -> None:
+        """One pod injected before the trust anchor was rotated, never restarted since."""
+        previous = f"{self.mesh.certificates.anchor_pem} (before rotation {self.mesh.seed})"
+        pod.trust_root_sha256 = hashlib.sha256(previous.encode()).hexdigest()
+
+    def _denied(self, w: DemoWorkload) -> None:
+        """Gatekeeper rejects linkerd-init's capabilities: the ReplicaSet cannot create pods."""
+        first = self.epoch - self.rng.uniform(1, 5) * 3600
+        self.mesh.events.append(
+            DemoEvent(
+                w.namespace,
+                "ReplicaSet",
+                f"{w.name}-{w.template_hash}",
+                "Warning",
+                "FailedCreate",
+                f"Error creating: {GATEKEEPER_DENIAL}",
+                "replicaset-controller",
+                first,
+                self.epoch - 90,
+                count=23,
+                workload=w.key,
+            )
+        )
+
+    def _misplaced_annotation(self) -> None:
+        """linkerd.io/inject: enabled on a Deployment's metadata in the namespace whose own
+        annotation is invalid: a fix attempt the injector never sees."""
+        legacy = [
+            w
+            for w in self.mesh.workloads
+            if w.namespace == "legacy-batch" and w.kind == "deployment" and not w.meshed
+        ]
+        if legacy:
+            legacy[0].object_annotations[INJECT] = "enabled"
+
+    def _annotated_after_pods(self) -> None:
+        """A namespace annotated for injection after the pods of one of its (so far opted
+        out) workloads were created: they run without a proxy until restarted."""
+        injected = {
+            ns.name: ns for ns in self.mesh.namespaces if ns.annotations.get(INJECT) == "enabled"
+        }
+        candidates = [
+            w
+            for w in self.mesh.workloads
+            if w.namespace in injected
+            and not w.meshed
+            and w.annotations.get(INJECT) == "disabled"
+            and any(p.running for p in w.pods)
+        ]
+        if not candidates:
+            return
+        # Rather a workload InjectionSkipped events do not already speak for.
+        w = min(candidates, key=lambda c: c.kind == "deployment")
+        del w.annotations[INJECT]
+        self.mesh.events[:] = [
+            e
+            for e in self.mesh.events
+            if not (e.workload == w.key and e.reason == "InjectionSkipped")
+        ]
+        newest = max(p.created_at for p in w.pods)
+        injected[w.namespace].annotated_at = newest + (self.epoch - newest) / 2
 
 
 def _addresses(first: int, second: int):
