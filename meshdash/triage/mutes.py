@@ -12,6 +12,7 @@ matches and the finding lies inside the scope:
 - workload scope: as above, and the subject names that workload.
 """
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,15 +107,25 @@ def active_mutes(now: float | None = None) -> list[MuteRule]:
     rows), kept in Django's cache for CACHE_SECONDS or until the soonest expiry, and cleared
     whenever a mute is saved or deleted."""
     now = time.time() if now is None else now
-    cached = cache.get(CACHE_KEY)
-    if cached is None:
+    rules = _from_cache(cache.get(CACHE_KEY))
+    if rules is None:
         rules = _read_rules(now)
         expiries = [r.expires_at for r in rules if r.expires_at is not None]
         seconds = min([CACHE_SECONDS] + [e - now for e in expiries])
         if seconds >= 1:
-            cache.set(CACHE_KEY, rules, int(seconds))
-        cached = rules
-    return [r for r in cached if r.expires_at is None or r.expires_at > now]
+            cache.set(CACHE_KEY, [dataclasses.asdict(r) for r in rules], int(seconds))
+    return [r for r in rules if r.expires_at is None or r.expires_at > now]
+
+
+def _from_cache(cached) -> list[MuteRule] | None:
+    """The cached rules (plain dicts, so that a process of another release reads them or
+    reads the database instead); None when absent or not understood."""
+    if not isinstance(cached, list):
+        return None
+    try:
+        return [MuteRule(**item) for item in cached]
+    except TypeError:
+        return None
 
 
 def _read_rules(now: float) -> list[MuteRule]:
