@@ -202,7 +202,7 @@ def bench_collection(stack: Stack, repeats: int) -> dict:
     store = SnapshotStore(client, settings.MESHDASH_REDIS_PREFIX)
     settings.KUBECONFIG = str(stack.demo_dir / "kubeconfig")
     kube = KubernetesClient.from_settings()
-    results: dict[str, dict] = {}
+    results: dict[str, dict] = {"checks_history": bench_checks_history(stack)}
     for window in WINDOWS:
         runs = []
         for _ in range(repeats):
@@ -219,6 +219,8 @@ def bench_collection(stack: Stack, repeats: int) -> dict:
                 {
                     "status": outcome.status,
                     "wall_seconds": meta.collect_seconds,
+                    "checks_seconds": outcome.checks_seconds,
+                    "findings": outcome.findings,
                     "prometheus_seconds": meta.prometheus_seconds,
                     "kubernetes_seconds": meta.kubernetes_seconds,
                     "collector_cpu_seconds": cpu,
@@ -239,6 +241,12 @@ def bench_collection(stack: Stack, repeats: int) -> dict:
             "median_collector_cpu_seconds": round(
                 statistics.median(r["collector_cpu_seconds"] for r in runs), 3
             ),
+            "median_checks_seconds": round(statistics.median(r["checks_seconds"] for r in runs), 4),
+            # The checks after the collection, as a share of the collection's own wall time.
+            "checks_share": round(
+                statistics.median(r["checks_seconds"] / r["wall_seconds"] for r in runs), 4
+            ),
+            "findings": runs[-1]["findings"],
             "queries": runs[-1]["queries"],
             "workloads": runs[-1]["workloads"],
         }
@@ -253,6 +261,31 @@ def bench_collection(stack: Stack, repeats: int) -> dict:
     return results
 
 
+def bench_checks_history(stack: Stack, days: int = 7) -> dict:
+    """The week of pod history the on-call checks read, seeded from the demo model at the
+    coarsest tier (``meshdash.demo.history``), then read as a collection reads it once every
+    MESHDASH_CHECKS_HISTORY_MINUTES (``meshdash.history.collection.check_history``): the
+    collections that follow use it cached, as a worker's do."""
+    from meshdash.demo.history import seed_history
+    from meshdash.demo.runner import load_mesh
+    from meshdash.history import collection as history
+
+    started = time.perf_counter()
+    points = seed_history(load_mesh(stack.demo_dir), days, coarsest_only=True)
+    seeded = time.perf_counter() - started
+    history.forget_check_history()
+    started = time.perf_counter()
+    found = history.check_history(time.time())
+    read = time.perf_counter() - started
+    return {
+        "days": days,
+        "points": points,
+        "pods": len(found.pods) if found else 0,
+        "seed_seconds": round(seeded, 2),
+        "read_seconds": round(read, 3),
+    }
+
+
 def bench_viz_baseline(stack: Stack, repeats: int = 5) -> dict:
     """Wall time for viz's parallel stat-summary queries for one view of the deployment list."""
     walls = []
@@ -265,6 +298,7 @@ def bench_viz_baseline(stack: Stack, repeats: int = 5) -> dict:
 
 
 DEMO_MAX = 5000
+PAGES = ("list", "detail", "overview", "triage", "not_found")
 LOGIN = ("bench", "bench-password-" + secrets.token_hex(4))
 NOT_FOUND = "/no-such-page/"
 WORDS = ("api", "web", "db", "cache", "worker", "gateway", "billing", "search", "ledger", "auth")
@@ -338,6 +372,7 @@ def write_synthetic(redis_url: str, workloads: int) -> dict:
     import redis
     from django.conf import settings
 
+    from meshdash.mesh.checks import run_checks
     from meshdash.store import SnapshotStore
 
     client = redis.Redis.from_url(redis_url)
@@ -346,10 +381,16 @@ def write_synthetic(redis_url: str, workloads: int) -> dict:
     started = time.perf_counter()
     snapshot = synthetic_snapshot(workloads, time.time())
     built = time.perf_counter() - started
+    # The checks over it as a collection runs them (without history: no collection here).
     started = time.perf_counter()
-    store.write(snapshot)
+    findings = run_checks(snapshot, settings.MESHDASH_CHECK_THRESHOLDS)
+    checked = time.perf_counter() - started
+    started = time.perf_counter()
+    store.write(snapshot, findings=findings)
     return {
         "build_seconds": round(built, 2),
+        "checks_seconds": round(checked, 4),
+        "findings": len(findings),
         "write_seconds": round(time.perf_counter() - started, 2),
     }
 
@@ -461,7 +502,7 @@ def prepare_database() -> None:
 
 class Urls:
     """The pages one user opens: the workload list by its own links, workload pages, the
-    overview, a 404."""
+    overview, the on-call checks' findings (/triage/), a 404."""
 
     def __init__(self, redis_url: str, workloads: int, seed: int = 7):
         import redis
@@ -505,6 +546,17 @@ class Urls:
     def not_found(self) -> str:
         return NOT_FOUND
 
+    def triage(self) -> str:
+        """The findings, all of them or filtered by severity or namespace (state in the URL)."""
+        roll = self.rng.random()
+        if roll < 0.3:
+            return "/triage/?" + urllib.parse.urlencode(
+                {"severity": self.rng.choice(["critical", "warning", "info"])}
+            )
+        if roll < 0.5 and self.namespaces:
+            return "/triage/?" + urllib.parse.urlencode({"ns": self.rng.choice(self.namespaces)})
+        return "/triage/"
+
 
 def bench_pages(redis_url: str, work_dir: Path, workloads: int, requests_each: int) -> dict:
     """Round trips of each page type through gunicorn with 2 workers, one signed-in user."""
@@ -514,7 +566,7 @@ def bench_pages(redis_url: str, work_dir: Path, workloads: int, requests_each: i
         browser = web.browser()
         results = {}
         for name, expected in (("list", 200), ("detail", 200), ("overview", 200),
-                               ("not_found", 404)):  # fmt: skip
+                               ("triage", 200), ("not_found", 404)):  # fmt: skip
             make_url = getattr(urls, name)
             for _ in range(5):  # warm up both workers
                 browser.get(make_url())
@@ -730,6 +782,7 @@ def check_targets(sizes: dict) -> list[Target]:
         ("workload list p95 at 5,000 (ms)", page("5000", "list", "p95_ms"), 15, "<="),
         ("workload detail p95 at 5,000 (ms)", page("5000", "detail", "p95_ms"), 20, "<="),
         ("overview p95 at 5,000 (ms)", page("5000", "overview", "p95_ms"), 20, "<="),
+        ("triage p95 at 5,000 (ms)", page("5000", "triage", "p95_ms"), 15, "<="),
         ("signed-in 404 median at 5,000 (ms)", page("5000", "not_found", "median_ms"), 3, "<="),
     ]
     base = page("1000", "list", "p95_ms")
@@ -757,6 +810,11 @@ def check_targets(sizes: dict) -> list[Target]:
             cpu = entry["collection"]["1m"]["median_collector_cpu_seconds"]
             targets.append((f"collector CPU per 1,000 workloads, 1m at {int(size):,} (s)",
                             round(cpu / (int(size) / 1000), 3), 0.3, "<="))  # fmt: skip
+    for size, entry in sizes.items():
+        if "collection" in entry:
+            share = entry["collection"]["1m"]["checks_share"]
+            targets.append((f"on-call checks, share of the 1m collection at {int(size):,} (%)",
+                            round(share * 100, 2), 5, "<="))  # fmt: skip
     return targets
 
 
@@ -775,13 +833,13 @@ def print_table(report: dict) -> None:
     print("\nPages through gunicorn, 2 workers, one signed-in user (ms; KB on the wire / HTML)")
     print(f"| {'page':<9} | " + " | ".join(f"{int(s):>15,}" for s in sizes) + " |")
     print("|---|" + "---:|" * len(sizes))
-    for name in ("list", "detail", "overview", "not_found"):
+    for name in PAGES:
         cells = []
         for entry in sizes.values():
             f = entry["pages"][name]
             cells.append(f"{f['median_ms']:>6} / {f['p95_ms']:>6}")
         print(f"| {name + ' p50/p95':<9} | " + " | ".join(f"{c:>15}" for c in cells) + " |")
-    for name in ("list", "detail", "overview", "not_found"):
+    for name in PAGES:
         cells = [str(entry["pages"][name]["worker_cpu_ms"]) for entry in sizes.values()]
         print(f"| {name + ' CPU ms':<9} | " + " | ".join(f"{c:>15}" for c in cells) + " |")
     cells = [f"{e['pages']['list']['median_wire_kb']} / {e['pages']['list']['median_html_kb']}"
@@ -789,17 +847,35 @@ def print_table(report: dict) -> None:
     print(f"| {'list KB':<9} | " + " | ".join(f"{c:>15}" for c in cells) + " |")
     cells = [str(e["one_worker"]["list_requests_per_second"]) for e in sizes.values()]
     print(f"| {'req/s (1 worker)':<9} | " + " | ".join(f"{c:>15}" for c in cells) + " |")
-    print("\nCollection (medians per window; seconds; CPU is the collector's own)")
+    print(
+        "\nCollection (medians per window; seconds; CPU is the collector's own; the on-call "
+        "checks after it, and their share of its wall time)"
+    )
     print("| workloads | window | wall | Prometheus | Kubernetes | collector CPU | CPU per 1,000 |"
-          " queries |")  # fmt: skip
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+          " queries | checks | checks % | findings |")  # fmt: skip
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, entry in sizes.items():
         for window in WINDOWS if "collection" in entry else ():
             w = entry["collection"][window]
             per = round(w["median_collector_cpu_seconds"] / (int(size) / 1000), 3)
             print(f"| {int(size):,} | {window} | {w['median_wall_seconds']} | "
                   f"{w['median_prometheus_seconds']} | {w['median_kubernetes_seconds']} | "
-                  f"{w['median_collector_cpu_seconds']} | {per} | {w['queries']} |")  # fmt: skip
+                  f"{w['median_collector_cpu_seconds']} | {per} | {w['queries']} | "
+                  f"{w['median_checks_seconds']} | {round(w['checks_share'] * 100, 2)} | "
+                  f"{w['findings']} |")  # fmt: skip
+    for size, entry in sizes.items():
+        if "collection" in entry:
+            h = entry["collection"]["checks_history"]
+            print(
+                f"checks' history at {int(size):,}: {h['pods']:,} pods' {h['days']} days "
+                f"({h['points']:,} points seeded in {h['seed_seconds']} s) read in "
+                f"{h['read_seconds']} s, once every MESHDASH_CHECKS_HISTORY_MINUTES"
+            )
+        elif "checks_seconds" in entry.get("write", {}):
+            print(
+                f"checks over the synthetic {int(size):,}: {entry['write']['checks_seconds']} s, "
+                f"{entry['write']['findings']} findings"
+            )
     scaled = report.get("sizing_20000")
     if scaled:
         print(f"20,000 replayed (scripts/bench_sizing.py, last run): {json.dumps(scaled)}")
