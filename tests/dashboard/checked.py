@@ -1,6 +1,8 @@
 """The known mesh (tests/dashboard/known.py) with the on-call checks' findings stored as a
 collection stores them: the real checks over the known snapshot, plus hand-made ones."""
 
+from collections.abc import Sequence
+
 from django.conf import settings
 
 from meshdash.mesh.checks import (
@@ -38,9 +40,10 @@ def hostile_finding() -> Finding:
     )
 
 
-def write_checked(redis_client, extra: list[Finding] = (), *, checks: bool = True, **kwargs):
+def write_checked(redis_client, extra: Sequence[Finding] = (), *, checks: bool = True, **kwargs):
     """Write the known mesh, then its current snapshot again with ``run_checks``'s findings
-    (``checks`` False: none) and ``extra``, worst first as the collector stores them; return (snapshot, the findings stored)."""
+    (``checks`` False: none) and ``extra``, worst first as the collector stores them; return
+    (snapshot, the findings stored)."""
     snapshot = write_known(redis_client, **kwargs)
     findings = worst_first((run_checks(snapshot) if checks else []) + list(extra))
     store_of(redis_client).write(snapshot, findings=findings)
