@@ -298,41 +298,58 @@ def check_injection_events(ctx: Context) -> list[Finding]:
     saw the pod and chose not to inject it, the message says why) and `FailedCreate` events
     whose message says an admission webhook denied the request (critical: the workload
     cannot create pods, often Gatekeeper, Kyverno or Istio rejecting the injected pod).
-    One finding per workload and reason.
+    One finding per workload (critical when any of its events is a denial).
 
     Why it matters: a skipped injection leaves the pods unmeshed; a denial stops the rollout.
 
     Fix: read the event's message; for a denial, fix the other webhook's policy (or exempt
     linkerd's containers) and restart the workload.
     """
-    groups: dict[tuple[Ref, str], list] = defaultdict(list)
+    # One finding per workload: a finding is known by its check and subject (muting, since).
+    groups: dict[Ref, list] = defaultdict(list)
     for event in ctx.snapshot.events:
-        if event.reason == "InjectionSkipped":
-            reason = "InjectionSkipped"
-        elif event.reason == "FailedCreate" and _denied(event.message):
-            reason = "FailedCreate"
-        else:
+        if not (
+            event.reason == "InjectionSkipped"
+            or (event.reason == "FailedCreate" and _denied(event.message))
+        ):
             continue
         if event.workload_kind and event.workload_name:
             ref = Ref(event.namespace, event.workload_kind, event.workload_name)
         else:
             ref = Ref(event.namespace, event.object_kind.lower(), event.object_name)
-        groups[(ref, reason)].append(event)
+        groups[ref].append(event)
     found = []
-    for (ref, reason), events in groups.items():
+    for ref, events in groups.items():
+        # Denials first: they are what stops the rollout.
+        events.sort(key=lambda e: (e.reason != "FailedCreate", -(e.last_seen or 0)))
         count = sum(max(e.count, 1) for e in events)
-        denied = reason == "FailedCreate"
-        latest = max(events, key=lambda e: e.last_seen or 0)
+        reasons = sorted({e.reason for e in events})
+        denied = "FailedCreate" in reasons
+        skipped = "InjectionSkipped" in reasons
+        latest = events[0]
+        if denied and skipped:
+            summary = f"An admission webhook denies {ref.name}'s pods; injection also skipped"
+        elif denied:
+            summary = f"An admission webhook denies {ref.name}'s pods"
+        else:
+            summary = f"Injection skipped for {ref.name}"
+        runbook = []
+        if denied:
+            runbook.append(
+                "Another admission webhook rejects the injected pod: read its message, "
+                "adjust that policy (or exempt linkerd-init/linkerd-proxy), then restart."
+            )
+        if skipped:
+            runbook.append(
+                "The injector skipped the pod: its message names the reason (host "
+                "network, an opt-out annotation, an unsupported port). Fix it and restart."
+            )
         found.append(
             Finding(
                 check="injection.events",
                 severity=CRITICAL if denied else WARNING,
                 subject=(ref,),
-                summary=(
-                    f"An admission webhook denies {ref.name}'s pods"
-                    if denied
-                    else f"Injection skipped for {ref.name}"
-                ),
+                summary=summary,
                 evidence=tuple(
                     Evidence(
                         e.reason,
@@ -342,19 +359,16 @@ def check_injection_events(ctx: Context) -> list[Finding]:
                     for e in events[:5]
                 )
                 + (Evidence("events", count, "recent events"),),
-                fix=(
+                fix=tuple(
                     f"kubectl -n {ref.namespace} get events --field-selector "
-                    f"reason={reason},involvedObject.name={latest.object_name}",
+                    f"reason={reason},involvedObject.name={latest.object_name}"
+                    for reason in reasons
+                )
+                + (
                     "kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations",
                     restart_command(ref),
                 ),
-                runbook=(
-                    "Another admission webhook rejects the injected pod: read its message, "
-                    "adjust that policy (or exempt linkerd-init/linkerd-proxy), then restart."
-                    if denied
-                    else "The injector skipped the pod: its message names the reason (host "
-                    "network, an opt-out annotation, an unsupported port). Fix it and restart."
-                ),
+                runbook=" ".join(runbook),
                 order=-count,
             )
         )

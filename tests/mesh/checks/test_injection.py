@@ -159,3 +159,18 @@ def test_injection_events():
     assert found["api"].severity == WARNING and "skipped" in found["api"].summary
     (count,) = [e for e in found["web"].evidence if e.label == "events"]
     assert count.value == 3
+
+
+def test_a_workload_both_denied_and_skipped_is_one_finding():
+    events = [
+        event("InjectionSkipped", "hostNetwork is enabled", object_kind="Pod", object_name="web-1"),
+        event(
+            "FailedCreate",
+            'Error creating: admission webhook "validation.gatekeeper.sh" denied the request',
+        ),
+    ]
+    (found,) = check_injection_events(ctx(snapshot(events=events)))
+    assert found.severity == CRITICAL
+    assert "denies" in found.summary and "skipped" in found.summary
+    assert [e.label for e in found.evidence] == ["FailedCreate", "InjectionSkipped", "events"]
+    assert len({f.key for f in check_injection_events(ctx(snapshot(events=events)))}) == 1
