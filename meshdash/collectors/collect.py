@@ -57,7 +57,7 @@ def rules_from_settings() -> HealthRules:
 
 
 @contextmanager
-def _without_cyclic_gc():
+def without_cyclic_gc():
     """The cyclic garbage collector paused for a collection.
 
     Decoding tens of megabytes of JSON makes millions of objects and no reference cycles, yet
@@ -73,7 +73,7 @@ def _without_cyclic_gc():
             gc.enable()
 
 
-@_without_cyclic_gc()
+@without_cyclic_gc()
 def collect(
     window: str,
     *,

@@ -9,7 +9,12 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 
-from meshdash.collectors.collect import ESSENTIAL_PARTS, CollectionFailed, collect
+from meshdash.collectors.collect import (
+    ESSENTIAL_PARTS,
+    CollectionFailed,
+    collect,
+    without_cyclic_gc,
+)
 from meshdash.collectors.kubernetes import KubernetesClient
 from meshdash.collectors.prometheus import PrometheusClient
 from meshdash.history import collection as history
@@ -105,13 +110,16 @@ def collect_and_store(
         # The checks, carrying each finding's "since" from the current snapshot's; drops
         # against the history's baseline; then the snapshot's points into the history.
         checks_started = time.monotonic()
-        findings = checks_of(
-            snapshot,
-            settings.MESHDASH_CHECK_THRESHOLDS,
-            history.check_history(snapshot.taken_at),
-            inputs=inputs,
-            previous=previous_findings(store, window),
-        )
+        # Without the cyclic collector, as collect() runs: the checks make lists of millions
+        # of small objects (a week of every pod) and no cycles.
+        with without_cyclic_gc():
+            findings = checks_of(
+                snapshot,
+                settings.MESHDASH_CHECK_THRESHOLDS,
+                history.check_history(snapshot.taken_at),
+                inputs=inputs,
+                previous=previous_findings(store, window),
+            )
         checks_seconds = time.monotonic() - checks_started
         store.write(snapshot, history.overview(snapshot), findings)
         history.record(snapshot)

@@ -13,7 +13,6 @@ from django.conf import settings
 
 from meshdash.history import read, write
 from meshdash.mesh.checks import CheckHistory, PodHistory
-from meshdash.mesh.history import changes
 from meshdash.mesh.model import Snapshot
 from meshdash.mesh.overview import Overview, summarise
 
@@ -68,11 +67,9 @@ class Pairs(Sequence):
 
     __slots__ = ("_t", "_v")
 
-    def __init__(self, pairs: Iterable[tuple[float, float | None]]):
-        self._t, self._v = array("d"), array("d")
-        for t, value in pairs:
-            self._t.append(t)
-            self._v.append(math.nan if value is None else value)
+    def __init__(self, times: Iterable[float], values: Iterable[float | None]):
+        self._t = array("d", times)
+        self._v = array("d", [math.nan if v is None else v for v in values])
 
     def __len__(self) -> int:
         return len(self._t)
@@ -88,17 +85,33 @@ class Pairs(Sequence):
             yield (t, None if value != value else value)  # NaN: not known
 
 
+def renewals(points: Iterable[tuple[float, float | None]]) -> list[tuple[float, float]]:
+    """``changes`` of points already oldest first: the first value and each that differs from
+    the one kept before it (an unchanged leaf, most points, costs one comparison)."""
+    kept: list[tuple[float, float]] = []
+    last = None
+    for t, value in points:
+        if value is None or value == last:
+            continue
+        if last is not None and math.isclose(last, value, abs_tol=0.5):
+            continue
+        kept.append((t, value))
+        last = value
+    return kept
+
+
 def pod_history(series: read.PodSeries) -> PodHistory:
     """A pod's history as the checks read it: every memory point, and of its leaf's expiry
     only the first point and each renewal (``changes``: all the rotation check reads)."""
     owner = series.owner
+    points = series.points
     return PodHistory(
         series.namespace,
         series.pod,
         owner.kind if owner else "",
         owner.name if owner else "",
-        memory=Pairs((p.t, p.memory_bytes) for p in series.points),
-        cert_expiry=tuple(changes((p.t, p.cert_expiry) for p in series.points)),
+        memory=Pairs([p[0] for p in points], [p[1] for p in points]),
+        cert_expiry=tuple(renewals((p[0], p[3]) for p in points)),
     )
 
 

@@ -13,7 +13,7 @@ from meshdash.demo.model import build_mesh
 from meshdash.history import collection, read, write
 from meshdash.history.models import Chunk
 from meshdash.mesh.checks import CheckThresholds, run_checks
-from meshdash.mesh.history import DAY, WEEK
+from meshdash.mesh.history import DAY, WEEK, changes
 from meshdash.mesh.model import Snapshot, WorkloadKey
 
 pytestmark = pytest.mark.django_db
@@ -55,12 +55,13 @@ def test_recent_pods_reads_every_pods_week_in_two_queries():
     pod = by_pod["pod-7"]
     assert pod.namespace == "shop"
     assert pod.owner == WorkloadKey("shop", "deployment", "web")
-    times = [p.t for p in pod.points]
+    points = [read.PodPoint(*p) for p in pod.points]
+    times = [p.t for p in points]
     assert times == sorted(times)
     # The week before NOW, hour by hour, and nothing older.
     assert times[0] >= NOW - 7 * DAY and times[-1] == NOW - 3600
     assert len(times) == 7 * 24
-    first, last = pod.points[0], pod.points[-1]
+    first, last = points[0], points[-1]
     hours = (last.t - first.t) / 3600
     assert last.memory_bytes - first.memory_bytes == pytest.approx(7000.0 * hours, abs=2048)
     assert last.restarts == 7
@@ -126,8 +127,14 @@ def test_check_history_is_none_when_the_history_cannot_be_read(monkeypatch):
     assert collection.check_history(NOW) is None
 
 
+def test_renewals_are_the_changes_of_points_in_order():
+    points = [(0, None), (60, 1e9), (120, 1e9 + 0.3), (180, None), (240, 1e9 + 60480), (300, 1e9)]
+    assert collection.renewals(points) == changes(points)
+    assert collection.renewals(points) == [(60, 1e9), (240, 1e9 + 60480), (300, 1e9)]
+
+
 def test_pairs_keep_missing_values_as_none():
-    pairs = collection.Pairs([(1.0, 5.0), (2.0, None), (3.0, 7.5)])
+    pairs = collection.Pairs([1.0, 2.0, 3.0], [5.0, None, 7.5])
     assert list(pairs) == [(1.0, 5.0), (2.0, None), (3.0, 7.5)]
     assert len(pairs) == 3 and pairs[-1] == (3.0, 7.5) and pairs[1] == (2.0, None)
     assert pairs[:2] == [(1.0, 5.0), (2.0, None)]
