@@ -9,8 +9,9 @@ backfill from Prometheus would have. Run once by ``scripts/demo.py`` before the 
 (``manage.py demo_history``); demo code only, never imported by the product.
 
 The leaf certificates follow Linkerd's defaults: each lasts 24 h and is renewed at 70 % of
-its life, so a pod held the leaves issued 16.8 h apart before its current one; a pod whose
-rotation stalled in the model (its current leaf issued long ago) shows it unchanged since.
+its life, so before the leaf it holds at the model's epoch a pod held leaves issued 16.8 h
+apart, and after it those of ``DemoPod.leaf``: renewed, unless its rotation stalled (then
+unchanged since).
 
 Seeding again for the same mesh (workloads and seed) writes only what came after the last
 seeding, so that restarting the demo fills the time it was stopped and never doubles points.
@@ -20,25 +21,24 @@ import json
 import time
 from collections.abc import Iterator
 
-from meshdash.demo.model import DemoMesh, DemoPod
+from meshdash.demo.model import LEAF_LIFETIME_SECONDS, LEAF_RENEWAL_SECONDS, DemoMesh, DemoPod
 from meshdash.history.models import State
 from meshdash.history.write import append, series_ids, tiers
 from meshdash.mesh.history import DAY, POD
 
-LEAF_LIFETIME = 24 * 3600.0
-LEAF_RENEWAL = 0.7 * LEAF_LIFETIME
 STATE = "demo-history"
 DEFAULT_DAYS = 14
 
 
 def leaf_expiry(pod: DemoPod, t: float) -> float:
-    """The not-after of the leaf the pod's proxy held at ``t``: its current leaf once issued,
-    else the one renewed before it (every ``LEAF_RENEWAL`` seconds back)."""
-    issued = pod.cert_expiry - LEAF_LIFETIME
+    """The not-after of the leaf the pod's proxy held at ``t``: the model's (``DemoPod.leaf``)
+    from the issue of the leaf it holds at the epoch, and before that the ones renewed every
+    ``LEAF_RENEWAL_SECONDS`` back."""
+    issued = pod.cert_expiry - LEAF_LIFETIME_SECONDS
     if t >= issued:
-        return pod.cert_expiry
-    renewals_back = -(-(issued - t) // LEAF_RENEWAL)  # ceil: the last renewal at or before t
-    return pod.cert_expiry - renewals_back * LEAF_RENEWAL
+        return pod.leaf(t)[1]
+    renewals_back = -(-(issued - t) // LEAF_RENEWAL_SECONDS)  # ceil: the renewal before t
+    return pod.cert_expiry - renewals_back * LEAF_RENEWAL_SECONDS
 
 
 def pod_points(pod: DemoPod, start: int, end: int, step: int) -> Iterator[tuple[int, tuple]]:
