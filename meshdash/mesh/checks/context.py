@@ -69,7 +69,15 @@ def restart_command(ref: Ref) -> str:
     return f"kubectl -n {ref.namespace} get {ref.kind} {ref.name}"
 
 
+# Components served by another component's Deployment: the policy controller is a container
+# of linkerd-destination's pods (linkerd2's chart), with no Deployment of its own.
+_SERVED_BY = {"policy": "destination"}
+
+
 def component_deployment(component: str) -> str:
     """A control-plane component's Deployment: ``destination`` -> ``linkerd-destination``
-    (components are named by their ``linkerd.io/control-plane-component`` label)."""
-    return component if component.startswith("linkerd-") else f"linkerd-{component}"
+    (components are named by their ``linkerd.io/control-plane-component`` label), ``policy``
+    -> ``linkerd-destination``."""
+    if component.startswith("linkerd-"):
+        return component
+    return f"linkerd-{_SERVED_BY.get(component, component)}"

@@ -130,7 +130,7 @@ def check_control_plane_calls(ctx: Context) -> list[Finding]:
         source = f"proxies' control_response_total to {client.component}"
         fix = (
             f"kubectl -n {ns} get pods -l linkerd.io/control-plane-component="
-            f"{client.component.removeprefix('linkerd-')}",
+            f"{component_deployment(client.component).removeprefix('linkerd-')}",
             f"kubectl -n {ns} logs deploy/{component_deployment(client.component)} "
             "--all-containers --since=1h",
         )

@@ -81,3 +81,12 @@ def test_component_commands_name_its_deployment():
     (found,) = check_components(component_ctx(pods=[cp_pod(restarts=5)]))
     assert found.fix[0] == "kubectl -n linkerd describe deploy/linkerd-destination"
     assert found.subject[0].name == "destination"
+
+
+def test_the_policy_controllers_logs_are_read_from_linkerd_destination():
+    # The policy controller runs in linkerd-destination's pods: there is no linkerd-policy.
+    client = ControlPlaneClient("policy", success_rate=0.5, rps=2)
+    (found,) = check_control_plane_calls(ctx(inputs=CheckInputs(control_plane_clients=[client])))
+    assert any("deploy/linkerd-destination" in command for command in found.fix)
+    assert not any("linkerd-policy" in command for command in found.fix)
+    assert "linkerd.io/control-plane-component=destination" in found.fix[0]
