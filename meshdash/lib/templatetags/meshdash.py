@@ -1,12 +1,13 @@
 """meshdash's template library, for every app's templates: numbers from the mesh formatted
 compactly, with "—" where there is nothing, and links that keep the page's window."""
 
+import functools
 import time
 from urllib.parse import urlencode
 
 from django import template
 from django.http import QueryDict
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -198,11 +199,24 @@ def workload_href(context, item):
     return _keep_window(context, url)
 
 
+@functools.lru_cache(maxsize=512)
+def _reverse(script_prefix: str, urlconf, url_name: str, args: tuple) -> str:
+    """``reverse`` remembered: every page's header reverses the same few URLs (reverse() takes
+    tens of microseconds). The script prefix and urlconf, which reverse() reads, are the key."""
+    return reverse(url_name, args=args)
+
+
 @register.simple_tag(takes_context=True)
 def page_href(context, url_name, *args):
     """A page URL carrying the current window, so moving around keeps it."""
     try:
-        return _keep_window(context, reverse(url_name, args=args))
+        url = _reverse(get_script_prefix(), get_urlconf(), url_name, args)
+    except TypeError:  # an argument that cannot be a key
+        url = None
+    except NoReverseMatch:
+        return ""
+    try:
+        return _keep_window(context, url if url is not None else reverse(url_name, args=args))
     except NoReverseMatch:
         return ""
 
@@ -297,5 +311,32 @@ def per_page_links(context, choices):
                 ' aria-current="true"' if choice["current"] else "",
             )
             for choice in choices
+        )
+    )
+
+
+@register.simple_tag
+def namespace_checkboxes(names, selected):
+    """The namespace picker's checkboxes, the ``selected`` ones checked; "No namespaces"."""
+    if not names:
+        return mark_safe("<p>No namespaces</p>")
+    selected = selected or ()
+    return mark_safe(  # noqa: S308 (every name is escaped)
+        "\n".join(
+            f'<label><input type="checkbox" name="ns" value="{escape(name)}"'
+            f"{' checked' if name in selected else ''}> {escape(name)}</label>"
+            for name in names
+        )
+    )
+
+
+@register.simple_tag
+def select_options(values, current):
+    """``<option>`` elements for ``values``, the ``current`` one selected."""
+    return mark_safe(  # noqa: S308 (every value is escaped)
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == current else ""}>'
+            f"{escape(value)}</option>"
+            for value in values
         )
     )
