@@ -13,6 +13,7 @@ from meshdash.mesh.checks.findings import (
     countdown,
     duration,
     severity_at_most,
+    utc_time,
 )
 from meshdash.mesh.history import changes
 
@@ -61,7 +62,10 @@ def _expiry(
             severity=severity,
             subject=(ref,),
             summary=f"{what} {when}",
-            evidence=(Evidence("not after", not_after, source), Evidence("state", when, source))
+            evidence=(
+                Evidence("not after", utc_time(not_after), source),
+                Evidence("state", when, source),
+            )
             + extra,
             fix=fix,
             runbook=runbook,
@@ -266,7 +270,7 @@ def check_leaf_expiry(ctx: Context) -> list[Finding]:
             subject=(pod_ref(pod),),
             summary=f"Shortest proxy leaf certificate {when} ({pod.namespace}/{pod.name})",
             evidence=(
-                Evidence("not after", pod.proxy_cert_expiry, source),
+                Evidence("not after", utc_time(pod.proxy_cert_expiry), source),
                 Evidence("state", when, source),
                 Evidence("proxies with a leaf", len(pods), "snapshot"),
             ),

@@ -141,6 +141,13 @@ def utc_date(t: float) -> str:
     return _dt.datetime.fromtimestamp(t, _dt.UTC).strftime("%Y-%m-%d")
 
 
+def utc_time(t: float) -> str:
+    """A moment as people read it in evidence: ``2026-12-02 05:25 UTC``."""
+    import datetime as _dt
+
+    return _dt.datetime.fromtimestamp(t, _dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 @dataclass(frozen=True)
 class CheckInfo:
     """A check as the README and the triage page list it."""

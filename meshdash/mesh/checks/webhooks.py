@@ -11,6 +11,7 @@ from meshdash.mesh.checks.findings import (
     Ref,
     countdown,
     severity_at_most,
+    utc_time,
 )
 from meshdash.mesh.checks.inputs import (
     LINKERD_INJECTOR,
@@ -138,7 +139,9 @@ def check_linkerd_webhooks(ctx: Context) -> list[Finding]:
                         subject=(_ref(hook),),
                         summary=f"CA bundle of {hook.configuration} {when}",
                         evidence=(
-                            Evidence("not after", hook.ca_bundle_not_after, _source(hook)),
+                            Evidence(
+                                "not after", utc_time(hook.ca_bundle_not_after), _source(hook)
+                            ),
                             Evidence("state", when, _source(hook)),
                         ),
                         fix=fix,
