@@ -62,6 +62,8 @@ For the on-call checks that read the cluster (``_KubernetesSeeds``, truth in
 expiring within 60 days), Gatekeeper failing closed on every pod and denying one workload's,
 Vault's injector after Linkerd's, a pod trusting a previous anchor, ``linkerd.io/inject`` on a
 Deployment's own metadata, and a namespace annotated after some of its pods were created.
+And (``_OnCallSeeds``) the proxy injector a release ahead of the rest of the control plane, the
+busiest service's proxies near a 64Mi limit, ``linkerd.io/inject: "true"`` on a pod template.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ import datetime
 import hashlib
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -93,6 +95,9 @@ PROXY_BUILD_VERSIONS = {
     NEWER_PROXY_VERSION: "2.296.0",
 }
 LEGACY_CERT_METRIC_VERSIONS = frozenset({OLD_PROXY_VERSION})
+# The proxy memory limit Linkerd's docs start from (the meshdash check's busy_min_limit_mib):
+# the busiest service's proxies run on it (``_OnCallSeeds``), no other pod does.
+DEFAULT_PROXY_MEMORY_LIMIT = 64 * 1024 * 1024
 PROXY_IMAGE = "cr.l5d.io/linkerd/proxy"
 CLUSTER_DOMAIN = "cluster.local"
 TRUST_DOMAIN = "cluster.local"
@@ -710,25 +715,34 @@ class DemoMesh:
         return found
 
     def check_seed_pods(self) -> dict[str, set[tuple[str, str]]]:
-        """The pods seeded for the on-call checks (``_CheckSeeds``), by (namespace, pod):
-        ``stalled-rotation`` (refresh errors, leaf past its renewal point), ``failing-destination``
-        and ``failing-identity`` (every call fails), ``newer-proxy`` (newer than the control
-        plane)."""
+        """The pods seeded for the on-call checks (``_CheckSeeds``, ``_OnCallSeeds``), by
+        (namespace, pod): ``stalled-rotation`` (refresh errors, leaf past its renewal point),
+        ``failing-destination`` and ``failing-identity`` (every call fails), ``newer-proxy``
+        (data-plane proxies newer than the control plane), ``busy-default-limit`` (the busiest
+        service's proxies on the 64Mi limit, near it), ``invalid-template-inject`` (pods of the
+        workload whose pod template says ``linkerd.io/inject: "true"``)."""
         found: dict[str, set[tuple[str, str]]] = {
             "stalled-rotation": set(),
             "failing-destination": set(),
             "failing-identity": set(),
             "newer-proxy": set(),
+            "busy-default-limit": set(),
+            "invalid-template-inject": set(),
         }
         for w in self.all_workloads:
+            if w.annotations.get(INJECT, "enabled") not in ("enabled", "disabled", "ingress"):
+                found["invalid-template-inject"].update((p.namespace, p.name) for p in w.pods)
             for pod in w.pods:
                 name = (pod.namespace, pod.name)
                 if pod.cert_refresh_errors_per_second > 0:
                     found["stalled-rotation"].add(name)
                 for component in pod.failing_control_plane:
                     found[f"failing-{component}"].add(name)
-                if pod.has_proxy and pod.proxy_version == NEWER_PROXY_VERSION:
+                data_plane = w.namespace != LINKERD_NAMESPACE
+                if data_plane and pod.has_proxy and pod.proxy_version == NEWER_PROXY_VERSION:
                     found["newer-proxy"].add(name)
+                if pod.has_proxy and pod.memory_limit == DEFAULT_PROXY_MEMORY_LIMIT:
+                    found["busy-default-limit"].add(name)
         return found
 
     def kubernetes_check_seeds(self) -> dict[str, set]:
@@ -854,6 +868,7 @@ class _Builder:
         _Trouble(mesh, random.Random(self.seed * 104729 + 3)).build()
         _CheckSeeds(mesh, random.Random(self.seed * 7919 + 11)).build()
         _KubernetesSeeds(mesh, random.Random(self.seed * 6007 + 29)).build()
+        _OnCallSeeds(mesh, random.Random(self.seed * 4909 + 37)).build()
         return mesh
 
     # Namespaces: about one per 15 workloads, at least 4, plus the control plane's.
@@ -1754,6 +1769,94 @@ class _KubernetesSeeds:
         ]
         newest = max(p.created_at for p in w.pods)
         injected[w.namespace].annotated_at = newest + (self.epoch - newest) / 2
+
+
+class _OnCallSeeds:
+    """The last of the on-call checks' mistakes (truth in ``check_seed_pods``), on workloads
+    none of the other seeds touched: a control plane upgraded half way (the proxy injector on
+    NEWER_PROXY_VERSION: `versions.control-plane`); the busiest HTTP service's proxies on the
+    64Mi limit (``DEFAULT_PROXY_MEMORY_LIMIT``), at 86 % of it already (`memory.limit`,
+    `memory.share`); an opted-out Deployment "enabled" with ``linkerd.io/inject: "true"`` on
+    its pod template, which the injector refuses as invalid (its InjectionSkipped event says
+    so, in linkerd2's words: pkg/inject/report.go)."""
+
+    BUSY_POD_RPS = 150.0  # well over the check's 100 req/s, whatever a busy machine measures
+    SHARE = 0.86
+
+    def __init__(self, mesh: DemoMesh, rng: random.Random):
+        self.mesh = mesh
+        self.rng = rng
+
+    def _untouched(self, w: DemoWorkload) -> bool:
+        return not any(
+            p.cert_refresh_errors_per_second
+            or p.failing_control_plane
+            or p.trust_root_sha256
+            or p.proxy_version != LINKERD_VERSION
+            for p in w.pods
+        ) and not any(e.workload == w.key and e.reason == "FailedCreate" for e in self.mesh.events)
+
+    def build(self) -> None:
+        self._busy_on_the_default_limit()
+        self._invalid_template_annotation()
+        self._half_finished_upgrade()
+
+    def _half_finished_upgrade(self) -> None:
+        """The upgrade to NEWER_PROXY_VERSION stopped after the proxy injector: its own proxy
+        is on it (what the collector reads a component's version from), destination and
+        identity are not, and linkerd-config still says LINKERD_VERSION. That injector wrote
+        the newer proxies of ``_CheckSeeds``' Deployment."""
+        for w in self.mesh.control_plane:
+            if w.control_plane_component == "proxy-injector":
+                for pod in w.pods:
+                    pod.proxy_version = NEWER_PROXY_VERSION
+
+    def _busy_on_the_default_limit(self) -> None:
+        def per_pod(w: DemoWorkload) -> float:
+            running = [p for p in w.pods if p.exports_metrics]
+            return self.mesh.inbound_rps(w) / len(running) if running else 0.0
+
+        busy = [
+            w
+            for w in self.mesh.workloads[1:]
+            if w.kind == "deployment"
+            and w.meshed
+            and per_pod(w) >= self.BUSY_POD_RPS
+            and self._untouched(w)
+        ]
+        for w in sorted(busy, key=per_pod, reverse=True):
+            pods = [p for p in w.pods if p.exports_metrics]
+            if all(self.mesh.pod_rps(p) >= self.BUSY_POD_RPS for p in pods):
+                for pod in w.pods:
+                    pod.memory_limit = DEFAULT_PROXY_MEMORY_LIMIT
+                    pod.memory_base = self.SHARE * DEFAULT_PROXY_MEMORY_LIMIT
+                    pod.memory_slope = 0.0
+                return
+
+    def _invalid_template_annotation(self) -> None:
+        injected = {
+            ns.name for ns in self.mesh.namespaces if ns.annotations.get(INJECT) == "enabled"
+        }
+        skipped = {e.workload for e in self.mesh.events if e.reason == "InjectionSkipped"}
+        candidates = [
+            w
+            for w in self.mesh.workloads
+            if w.kind == "deployment"
+            and w.namespace in injected
+            and w.annotations.get(INJECT) == "disabled"
+            and w.key in skipped
+            and not w.object_annotations
+        ]
+        if not candidates:
+            return
+        w = self.rng.choice(candidates)
+        w.annotations[INJECT] = "true"
+        reason = 'invalid value for annotation "linkerd.io/inject" at workload'
+        for i, e in enumerate(self.mesh.events):
+            if e.workload == w.key and e.reason == "InjectionSkipped":
+                self.mesh.events[i] = replace(
+                    e, message=f"Linkerd sidecar proxy injection skipped: {reason}"
+                )
 
 
 def _addresses(first: int, second: int):

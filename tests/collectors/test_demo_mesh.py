@@ -315,7 +315,7 @@ def test_it_reads_the_control_plane_and_its_certificates(snapshot, mesh):
     assert plane.issuer_not_after == mesh.epoch + demo.ISSUER_DAYS_LEFT * 86400
     assert plane.trust_anchor_not_after == mesh.certificates.anchor_not_after
     assert {c["name"]: (c["pods"], c["ready"], c["version"]) for c in plane.components} == {
-        w.control_plane_component: (1, 1, demo.LINKERD_VERSION) for w in mesh.control_plane
+        w.control_plane_component: (1, 1, w.pods[0].proxy_version) for w in mesh.control_plane
     }
 
 
