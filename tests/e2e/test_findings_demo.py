@@ -481,14 +481,20 @@ def test_proxies_failing_to_reach_destination_and_identity(found, mesh):
 
 
 def test_authorization_denials_by_workload(found, mesh):
-    expected = {}
+    expected, unsure = {}, set()
     for w in mesh.workloads:
         denied = w.denied_rps + w.denied_connections_per_second
         if denied:
-            allowed = mesh.authz_allowed_rps(w)
-            expected[w.key] = CRITICAL if denied / (denied + allowed) >= 0.5 else WARNING
+            share = denied / (denied + mesh.authz_allowed_rps(w))
+            expected[w.key] = CRITICAL if share >= 0.5 else WARNING
+            if abs(share - 0.5) < 0.02:  # measured rates decide, either is right
+                unsure.add(w.key)
     assert len(expected) >= 2
-    assert severities(found["policy.denials"]) == expected
+    got = severities(found["policy.denials"])
+    assert got.keys() == expected.keys()
+    assert {k: v for k, v in got.items() if k not in unsure} == {
+        k: v for k, v in expected.items() if k not in unsure
+    }
 
 
 # --- The API's filters.
