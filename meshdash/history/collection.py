@@ -129,6 +129,8 @@ def check_history(now: float | None = None) -> CheckHistory | None:
             CHECK_HISTORY_DAYS, max_pods=settings.MESHDASH_CHECKS_HISTORY_MAX_PODS, now=now
         )
         history = CheckHistory([pod_history(series) for series in found])
+        for pod in history.pods:
+            pod.memory_trend  # noqa: B018 (fitted now, with the rebuild, not by a collection)
     except Exception:
         log.exception("history: no long history for the on-call checks")
         return cached[1] if cached is not None else None

@@ -4,9 +4,11 @@ Every field defaults to "not collected" (None or empty), and a check whose input
 collected finds nothing rather than guessing.
 """
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from meshdash.mesh.history import growth_per_week
 from meshdash.mesh.model import WorkloadKey
 
 PodName = tuple[str, str]  # (namespace, pod)
@@ -106,6 +108,17 @@ class PodHistory:
             memory=tuple((p.t, p.memory_bytes) for p in points),
             cert_expiry=tuple((p.t, p.cert_expiry) for p in points),
         )
+
+    @functools.cached_property
+    def memory_trend(self) -> tuple[int, float | None, float | None]:
+        """``(values known, least-squares growth per week, last value)`` of ``memory``, worked
+        out once per PodHistory: the collector keeps the history for minutes and runs the
+        checks every few seconds, and refitting every pod's week at each run cost most of the
+        checks' time (a frozen dataclass still caches: the property writes to ``__dict__``)."""
+        values = [(t, v) for t, v in self.memory if v is not None]
+        if not values:
+            return 0, None, None
+        return len(values), growth_per_week(values), values[-1][1]
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Proxy memory checks: near the limit now, creeping up over weeks, OOMKills, limits too low."""
 
+import statistics
 from collections import defaultdict
 
 from meshdash.mesh.checks.context import Context, owner_ref, pod_ref, restart_command
@@ -15,7 +16,7 @@ from meshdash.mesh.checks.findings import (
     severity_at_least,
     utc_date,
 )
-from meshdash.mesh.history import WEEK, growth_per_week, workload_growth_per_week
+from meshdash.mesh.history import WEEK
 
 MIB = 2**20
 
@@ -110,7 +111,15 @@ def check_memory_growth(ctx: Context) -> list[Finding]:
     threshold = t.memory_growth_warning_mib_per_week * MIB
     found = []
     for ref, pods in by_owner.items():
-        growth = workload_growth_per_week([h.memory for h in pods], t.memory_growth_min_points)
+        # The median of the pods' own slopes (``workload_growth_per_week``), each pod's slope
+        # worked out once per history (``PodHistory.memory_trend``).
+        trends = [(h, h.memory_trend) for h in pods]
+        slopes = [
+            slope
+            for _, (known, slope, _) in trends
+            if known >= t.memory_growth_min_points and slope is not None
+        ]
+        growth = statistics.median(slopes) if slopes else None
         if growth is None or growth < threshold:
             continue
         evidence = [
@@ -118,15 +127,13 @@ def check_memory_growth(ctx: Context) -> list[Finding]:
         ]
         # The pod that reaches its limit first, among those still running with a limit.
         soonest = None
-        for h in pods:
-            values = [(tt, v) for tt, v in h.memory if v is not None]
-            if len(values) < t.memory_growth_min_points:
+        for h, (known, slope, last) in trends:
+            if known < t.memory_growth_min_points:
                 continue
-            slope = growth_per_week(values)
             pod = current.get((h.namespace, h.pod))
             if not slope or slope <= 0 or pod is None or not pod.proxy_memory_limit_bytes:
                 continue
-            now_bytes = pod.proxy_memory_bytes or values[-1][1]
+            now_bytes = pod.proxy_memory_bytes or last
             weeks = max(pod.proxy_memory_limit_bytes - now_bytes, 0.0) / slope
             at = ctx.now + weeks * WEEK
             if soonest is None or at < soonest[0]:

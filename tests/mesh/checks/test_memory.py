@@ -126,3 +126,41 @@ def test_limit_below_traffic_need(rps, limit_mib, found):
     assert bool(got) == found
     if got:
         assert "config.linkerd.io/proxy-memory-limit" in got[0].fix[0]
+
+
+class CountedPoints(tuple):
+    """A pod's memory points that count how often a check reads them through."""
+
+    reads = 0
+
+    def __iter__(self):
+        type(self).reads += 1
+        return super().__iter__()
+
+
+def test_memory_growth_fits_each_pods_week_once_per_history():
+    CountedPoints.reads = 0
+    hist = CheckHistory(
+        [
+            PodHistory(
+                "shop", f"web-{i}", "deployment", "web", memory=CountedPoints(series(10, 2.0))
+            )
+            for i in range(3)
+        ]
+    )
+    live = growth_ctx(2.0).snapshot  # web-0..web-1 running, on a 64 MiB limit
+    first = check_memory_growth(ctx(live, history=hist))
+    again = check_memory_growth(ctx(live, history=hist))
+    assert first == again and first[0].severity in (WARNING, CRITICAL)
+    assert CountedPoints.reads == 3  # one fit per pod, not one per collection
+    known, slope, last = hist.pods[0].memory_trend
+    assert known == 14 * 24 and last == series(10, 2.0)[-1][1]
+    assert slope == pytest.approx(2.0 * MIB, rel=1e-6)
+
+
+def test_memory_trend_skips_unknown_values():
+    points = ((NOW - 7200, None), (NOW - 3600, 10 * MIB), (NOW, 11 * MIB))
+    trend = PodHistory("shop", "web-1", "deployment", "web", memory=points).memory_trend
+    assert trend[0] == 2 and trend[2] == 11 * MIB
+    assert trend[1] == pytest.approx(MIB * 7 * 24)
+    assert PodHistory("shop", "web-1", "", "").memory_trend == (0, None, None)
