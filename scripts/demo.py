@@ -4,8 +4,9 @@
 Starts Redis (REDIS_URL when set, otherwise a private redis-server), the demo mesh, a Prometheus
 scraping it, a Celery worker, Celery beat and the web server, after migrating the database and
 creating the login demo/demo; before the workers, meshdash's history gets the demo mesh's last
-two weeks (`manage.py demo_history`), so the memory-growth check and the long charts show them. Each child runs in its own process group with its log under
-var/demo/logs/; if one dies, everything stops. `--prepare` only migrates and creates the login;
+two weeks (`manage.py demo_history`), so the memory-growth check and the long charts show them.
+Each child runs in its own process group with its log under var/demo/logs/; if one dies,
+everything stops. `--prepare` only migrates and creates the login;
 `--dev` (`make dev`) serves with Django's autoreloading runserver and DEBUG on.
 """
 
