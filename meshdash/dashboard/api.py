@@ -60,7 +60,7 @@ def api_view(view):
     400 for bad input (checked first, whatever the window); 503 with ``Retry-After: 10`` while
     there is nothing to serve: Redis unavailable, or a valid window without a snapshot yet (the
     reason names the window: ``no snapshot for window 10m yet: the first collection is
-    running``, see ``_no_snapshot``). The pages answer that last case with a 200 page that says
+    running``, see ``no_snapshot``). The pages answer that last case with a 200 page that says
     the first collection is running (``views.dashboard_page``). Only reads: 405 otherwise.
     """
 
@@ -84,7 +84,7 @@ def api_view(view):
     return wrapper
 
 
-def _no_snapshot(window: str) -> JsonResponse:
+def no_snapshot(window: str) -> JsonResponse:
     response = error(f"no snapshot for window {window} yet: the first collection is running", 503)
     response["Retry-After"] = "10"
     return response
@@ -116,7 +116,7 @@ def workloads(request):
     store = SnapshotStore.from_settings()
     meta = store.meta(params.window)
     if meta is None:
-        return _no_snapshot(params.window)
+        return no_snapshot(params.window)
     page = store.workload_page(
         params.window, params.query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
@@ -141,7 +141,7 @@ def workload_detail(request, namespace, kind, name):
     store = SnapshotStore.from_settings()
     meta = store.meta(window)
     if meta is None:
-        return _no_snapshot(window)
+        return no_snapshot(window)
     detail = store.workload_detail(window, namespace, kind, name, version=meta.version)
     if detail is None:
         return error("no such workload in the current snapshot", 404)
@@ -168,7 +168,7 @@ def namespaces(request):
     store = SnapshotStore.from_settings()
     meta = store.meta(window)
     if meta is None:
-        return _no_snapshot(window)
+        return no_snapshot(window)
     page = store.namespace_page(
         window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
@@ -255,7 +255,7 @@ def _paged(request, parse, read_page):
     store = SnapshotStore.from_settings()
     meta = store.meta(window)
     if meta is None:
-        return None, _no_snapshot(window)
+        return None, no_snapshot(window)
 
     def read(number=None, on_cold=None, per_page=None):
         changed = query
@@ -313,7 +313,7 @@ def service_detail(request, namespace, name):
     store = SnapshotStore.from_settings()
     meta = store.meta(window)
     if meta is None:
-        return _no_snapshot(window)
+        return no_snapshot(window)
     detail = store.service_detail(window, namespace, name, version=meta.version)
     if detail is None:
         return error("no such service in the current snapshot", 404)
@@ -365,7 +365,7 @@ def mtls(request):
     meshed servers), and every namespace's mTLS share."""
     found = _bounded(request, EDGE_COLUMNS, "rps", _mtls_edges)
     if found is None:
-        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+        return no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
     window, meta, _, page = found
     store = SnapshotStore.from_settings()
     namespaces = store.namespaces(window, version=meta.version)
@@ -382,7 +382,7 @@ def mtls(request):
 def mtls_csv(request):
     found = _bounded(request, EDGE_COLUMNS, "rps", _mtls_edges)
     if found is None:
-        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+        return no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
     window, _, rows, _ = found
     fields = bounded.csv_fields(EDGE_COLUMNS) + ("tls", "success_rate", "latency_ms_p99")
     fields = tuple(dict.fromkeys(fields))
@@ -395,7 +395,7 @@ def authorization(request):
     top denials mesh-wide."""
     found = _bounded(request, AUTHZ_COLUMNS, "denied", _authz_rows)
     if found is None:
-        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+        return no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
     window, meta, _, page = found
     summary = SnapshotStore.from_settings().authz(window, version=meta.version)
     return _page_json(
@@ -411,7 +411,7 @@ def authorization(request):
 def authorization_csv(request):
     found = _bounded(request, AUTHZ_COLUMNS, "denied", _authz_rows)
     if found is None:
-        return _no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
+        return no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
     window, _, rows, _ = found
     return _csv_response(rows, bounded.csv_fields(AUTHZ_COLUMNS), "authorization", window)
 
@@ -439,7 +439,7 @@ def workloads_csv(request):
     store = SnapshotStore.from_settings()
     meta = store.meta(params.window)
     if meta is None:
-        return _no_snapshot(params.window)
+        return no_snapshot(params.window)
     batch = MAX_PER_PAGE
 
     def read(number: int, on_cold=None):

@@ -66,7 +66,7 @@ class ListParams:
     window: str
 
 
-def _single(params, name: str) -> str:
+def single_value(params, name: str) -> str:
     values = params.getlist(name)
     if len(values) > 1:
         raise BadQuery(f"{name} may be given once")
@@ -76,8 +76,8 @@ def _single(params, name: str) -> str:
     return value
 
 
-def _positive_int(params, name: str, default: int, maximum: int) -> int:
-    raw = _single(params, name)
+def parse_positive_int(params, name: str, default: int, maximum: int) -> int:
+    raw = single_value(params, name)
     if raw == "":
         return default
     if not raw.isascii() or not raw.isdigit():
@@ -90,8 +90,8 @@ def _positive_int(params, name: str, default: int, maximum: int) -> int:
     return value
 
 
-def _choice(params, name: str, choices, default: str = "") -> str:
-    value = _single(params, name)
+def parse_choice(params, name: str, choices, default: str = "") -> str:
+    value = single_value(params, name)
     if value == "":
         return default
     if value not in choices:
@@ -100,7 +100,7 @@ def _choice(params, name: str, choices, default: str = "") -> str:
 
 
 def parse_window(params, default: str) -> str:
-    return _choice(params, "window", tuple(WINDOWS), default)
+    return parse_choice(params, "window", tuple(WINDOWS), default)
 
 
 def window_params(window: str, default: str) -> QueryDict:
@@ -146,7 +146,7 @@ def parse_labels(params) -> tuple[str, ...]:
 
 
 def _search(params, what: str) -> str:
-    search = _single(params, "q").lower()
+    search = single_value(params, "q").lower()
     if not SEARCH_RE.fullmatch(search):
         raise BadQuery(f"search matches {what} names: use letters, digits, '-', '.' and '_'")
     return search
@@ -155,35 +155,35 @@ def _search(params, what: str) -> str:
 def _sort_and_page(params, sort_keys, default_sort: str) -> dict:
     """The sort, direction and page of any list."""
     return {
-        "sort": _choice(params, "sort", tuple(sort_keys), default_sort),
-        "descending": DIRECTIONS[_choice(params, "dir", tuple(DIRECTIONS), "asc")],
-        "page": _positive_int(params, "page", 1, MAX_PAGE),
-        "per_page": _positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+        "sort": parse_choice(params, "sort", tuple(sort_keys), default_sort),
+        "descending": DIRECTIONS[parse_choice(params, "dir", tuple(DIRECTIONS), "asc")],
+        "page": parse_positive_int(params, "page", 1, MAX_PAGE),
+        "per_page": parse_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
     }
 
 
 def parse_workload_query(params, *, namespaces: tuple[str, ...] = ()) -> WorkloadQuery:
     """The query a workload list URL asks for. ``namespaces`` pins the list (a namespace page)."""
-    search = _single(params, "q").lower()
+    search = single_value(params, "q").lower()
     if not SEARCH_RE.fullmatch(search):
         raise BadQuery("search matches workload names: use letters, digits, '-', '.' and '_'")
-    team = _single(params, "team")
+    team = single_value(params, "team")
     if not TEAM_RE.fullmatch(team):
         raise BadQuery("team must be letters, digits, '-', '.' and '_'")
-    meshed_raw = _single(params, "meshed").lower()
+    meshed_raw = single_value(params, "meshed").lower()
     if meshed_raw not in MESHED_VALUES:
         raise BadQuery("meshed must be yes or no")
-    direction = _choice(params, "dir", tuple(DIRECTIONS), "asc")
+    direction = parse_choice(params, "dir", tuple(DIRECTIONS), "asc")
     return WorkloadQuery(
         namespaces=namespaces or parse_namespaces(params),
-        kind=_choice(params, "kind", KINDS),
-        health=_choice(params, "health", HEALTH_STATES),
+        kind=parse_choice(params, "kind", KINDS),
+        health=parse_choice(params, "health", HEALTH_STATES),
         meshed=MESHED_VALUES[meshed_raw],
         search=search,
-        sort=_choice(params, "sort", tuple(SORT_KEYS), DEFAULT_SORT),
+        sort=parse_choice(params, "sort", tuple(SORT_KEYS), DEFAULT_SORT),
         descending=DIRECTIONS[direction],
-        page=_positive_int(params, "page", 1, MAX_PAGE),
-        per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+        page=parse_positive_int(params, "page", 1, MAX_PAGE),
+        per_page=parse_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
         team=team,
         labels=parse_labels(params),
     )
@@ -191,31 +191,31 @@ def parse_workload_query(params, *, namespaces: tuple[str, ...] = ()) -> Workloa
 
 def parse_namespace_query(params) -> NamespaceQuery:
     """The query a namespaces list URL asks for: name search, sort and page."""
-    search = _single(params, "q").lower()
+    search = single_value(params, "q").lower()
     if not SEARCH_RE.fullmatch(search):
         raise BadQuery("search matches namespace names: use letters, digits, '-', '.' and '_'")
-    direction = _choice(params, "dir", tuple(DIRECTIONS), "asc")
+    direction = parse_choice(params, "dir", tuple(DIRECTIONS), "asc")
     return NamespaceQuery(
         search=search,
-        sort=_choice(params, "sort", tuple(NAMESPACE_SORT_KEYS), DEFAULT_NAMESPACE_SORT),
+        sort=parse_choice(params, "sort", tuple(NAMESPACE_SORT_KEYS), DEFAULT_NAMESPACE_SORT),
         descending=DIRECTIONS[direction],
-        page=_positive_int(params, "page", 1, MAX_PAGE),
-        per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+        page=parse_positive_int(params, "page", 1, MAX_PAGE),
+        per_page=parse_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
     )
 
 
 def parse_pod_query(params) -> PodQuery:
     """The query a pods list URL asks for."""
-    proxy_version = _single(params, "proxy_version")
+    proxy_version = single_value(params, "proxy_version")
     if not VERSION_RE.fullmatch(proxy_version):
         raise BadQuery("proxy_version must be letters, digits, '.', '-', '+' and '_'")
-    node = _single(params, "node").lower()
+    node = single_value(params, "node").lower()
     if not NODE_RE.fullmatch(node):
         raise BadQuery("node must be a node name: letters, digits, '-', '.' and '_'")
     return PodQuery(
         namespaces=parse_namespaces(params),
         search=_search(params, "pod"),
-        problem=_choice(params, "problem", tuple(POD_PROBLEMS)),
+        problem=parse_choice(params, "problem", tuple(POD_PROBLEMS)),
         proxy_version=proxy_version,
         node=node,
         labels=parse_labels(params),
@@ -228,7 +228,7 @@ def parse_service_query(params) -> ServiceQuery:
     return ServiceQuery(
         namespaces=parse_namespaces(params),
         search=_search(params, "service"),
-        health=_choice(params, "health", HEALTH_STATES),
+        health=parse_choice(params, "health", HEALTH_STATES),
         **_sort_and_page(params, SERVICE_SORT_KEYS, DEFAULT_SERVICE_SORT),
     )
 
@@ -287,7 +287,7 @@ def _iso(t: int) -> str:
 
 def _instant(params, name: str) -> int:
     """Unix seconds from ISO 8601 (UTC unless it says otherwise) or a whole number."""
-    raw = _single(params, name)
+    raw = single_value(params, name)
     if raw.isascii() and raw.isdigit():
         return int(raw)
     try:
@@ -304,12 +304,12 @@ def _instant(params, name: str) -> int:
 def parse_time_range(params, now: float) -> TimeRange:
     """``range`` (one of mesh.history.RANGES, DEFAULT_RANGE when absent) or both ``from`` and
     ``to``, which span at most the longest range and end no later than now."""
-    explicit = [name for name in ("from", "to") if _single(params, name)]
+    explicit = [name for name in ("from", "to") if single_value(params, name)]
     if not explicit:
-        name = _choice(params, "range", tuple(RANGES), DEFAULT_RANGE)
+        name = parse_choice(params, "range", tuple(RANGES), DEFAULT_RANGE)
         start, end = range_bounds(name, now)
         return TimeRange(name, start, end)
-    if _single(params, "range"):
+    if single_value(params, "range"):
         raise BadQuery("give either range or from and to, not both")
     if len(explicit) == 1:
         raise BadQuery("from and to go together: give both")

@@ -114,25 +114,25 @@ def dashboard_page(view):
         except NoSnapshot as exc:
             # A table that polls into a missing snapshot reloads as the whole waiting page.
             response = HttpResponseClientRefresh()
-            context = _base_context(request, exc.window)
+            context = base_context(request, exc.window)
             response.write(render_to_string("dashboard/collecting.html", context, request))
             return response
 
     return wrapper
 
 
-def _default_window() -> str:
+def default_window() -> str:
     return settings.MESHDASH_DEFAULT_WINDOW
 
 
-def _base_context(request, window: str | None = None) -> dict:
-    window = window or _default_window()
+def base_context(request, window: str | None = None) -> dict:
+    window = window or default_window()
     # What every link on the page carries, so that moving around keeps the window.
-    kept = window_params(window, _default_window())
+    kept = window_params(window, default_window())
     return {
         "window": window,
         "windows": list(WINDOWS),
-        "default_window": _default_window(),
+        "default_window": default_window(),
         "window_params": kept,
         "window_query": with_query("", kept),  # the same, for the rows built in Python
         "default_per_page": DEFAULT_PER_PAGE,
@@ -140,14 +140,14 @@ def _base_context(request, window: str | None = None) -> dict:
     }
 
 
-def _read_meta(store, window: str):
+def read_meta(store, window: str):
     meta = store.meta(window)
     if meta is None:
         raise NoSnapshot(window)
     return meta
 
 
-def _freshness(meta) -> dict:
+def page_freshness(meta) -> dict:
     now = time.time()
     return {
         "meta": meta,
@@ -193,9 +193,9 @@ def _team_links(user) -> list[dict]:
 
 
 def _list_context(request, store, params, extra: dict | None = None, meta=None) -> dict:
-    meta = meta or _read_meta(store, params.window)
-    context = _base_context(request, params.window)
-    context.update(_freshness(meta))
+    meta = meta or read_meta(store, params.window)
+    context = base_context(request, params.window)
+    context.update(page_freshness(meta))
     context.update(_workload_table(request, store, meta, params.query, context["window_query"]))
     context.update(extra or {})
     if wants_partial(request):  # the filter form is outside the swapped table
@@ -226,7 +226,7 @@ def overview(request):
         landing = _landing_query(request.COOKIES.get(LANDING_COOKIE, ""))
         if landing:  # the URL stays the state: the landing view is a URL like any other
             return HttpResponseRedirect(f"{request.path}?{landing}")
-    params = parse_list_params(request.GET, _default_window())
+    params = parse_list_params(request.GET, default_window())
     store = SnapshotStore.from_settings()
     context = _list_context(request, store, params, {"list_url": request.path})
     overview_ = store.overview(params.window, version=context["meta"].version)
@@ -258,7 +258,7 @@ def overview(request):
 
 @dashboard_page
 def workload_list(request):
-    params = parse_list_params(request.GET, _default_window())
+    params = parse_list_params(request.GET, default_window())
     store = SnapshotStore.from_settings()
     context = _list_context(request, store, params, {"list_url": request.path})
     return render_page(request, "dashboard/workloads.html", context, "table")
@@ -266,15 +266,15 @@ def workload_list(request):
 
 @dashboard_page
 def namespace_list(request):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     query = parse_namespace_query(request.GET)
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     page = store.namespace_page(
         window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
-    context = _base_context(request, window)
-    context.update(_freshness(meta))
+    context = base_context(request, window)
+    context.update(page_freshness(meta))
     context.update(paging.pager(page))
     empty = "No namespaces match." if query.search else "No namespaces in this snapshot."
     context.update(
@@ -295,9 +295,9 @@ def namespace_detail(request, namespace):
         namespace = parse_namespace(namespace)
     except BadQuery as exc:
         raise Http404("no such namespace") from exc
-    params = parse_list_params(request.GET, _default_window(), namespaces=(namespace,))
+    params = parse_list_params(request.GET, default_window(), namespaces=(namespace,))
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, params.window)
+    meta = read_meta(store, params.window)
     rollup = store.namespace(params.window, namespace, version=meta.version)
     if rollup is None:
         raise Http404("no such namespace")
@@ -317,20 +317,20 @@ def namespace_detail(request, namespace):
 
 @dashboard_page
 def workload_detail(request, namespace, kind, name):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     time_range = parse_time_range(request.GET, time.time())
     if kind not in KINDS or len(name) > MAX_SUBDOMAIN or len(namespace) > MAX_LABEL:
         raise Http404("no such workload")
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     detail = store.workload_detail(window, namespace, kind, name, version=meta.version)
     if detail is None:
         raise Http404("no such workload")
     workload = detail.workload
     series = workload_series(workload.key, time_range, window)
     first_pod = detail.pods[0].name if detail.pods else ""
-    context = _base_context(request, window)
-    context.update(_freshness(meta))
+    context = base_context(request, window)
+    context.update(page_freshness(meta))
     findings = attention.read_findings(store, window, meta.version)
     context.update(
         {
@@ -388,13 +388,13 @@ def workload_detail(request, namespace, kind, name):
 def pod_history(request, namespace, kind, name, pod):
     """One pod's proxy charts over the page's time range: the workload page loads them into
     the pod's row when it is opened."""
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     time_range = parse_time_range(request.GET, time.time())
     names_valid = is_namespace_name(namespace) and is_object_name(name) and is_object_name(pod)
     if kind not in KINDS or not names_valid:
         raise Http404("no such pod")
     series = pod_series(namespace, pod, time_range)
-    context = _base_context(request, window)
+    context = base_context(request, window)
     context.update(range_context(time_range, context["window_params"]))
     context.update(
         {
@@ -411,8 +411,8 @@ def pod_history(request, namespace, kind, name, pod):
 
 def _page_context(request, window: str, meta, page, query, columns, rows, **extra) -> dict:
     """What every list page shows around its rows."""
-    context = _base_context(request, window)
-    context.update(_freshness(meta))
+    context = base_context(request, window)
+    context.update(page_freshness(meta))
     context.update(paging.pager(page))
     context.update(
         {
@@ -428,10 +428,10 @@ def _page_context(request, window: str, meta, page, query, columns, rows, **extr
 
 @dashboard_page
 def pod_list(request):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     query = parse_pod_query(request.GET)
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     page = store.pod_page(
         window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
@@ -448,10 +448,10 @@ def pod_list(request):
 
 @dashboard_page
 def service_list(request):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     query = parse_service_query(request.GET)
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     page = store.service_page(
         window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
@@ -465,16 +465,16 @@ def service_list(request):
 
 @dashboard_page
 def service_detail(request, namespace, name):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     if not is_namespace_name(namespace) or len(name) > MAX_LABEL:
         raise Http404("no such service")
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     detail = store.service_detail(window, namespace, name, version=meta.version)
     if detail is None:
         raise Http404("no such service")
-    context = _base_context(request, window)
-    context.update(_freshness(meta))
+    context = base_context(request, window)
+    context.update(page_freshness(meta))
     context.update(
         {
             "detail": detail,
@@ -498,11 +498,11 @@ def _bounded_list(request, window, meta, items, query, columns, rows, **extra) -
 
 @dashboard_page
 def mtls(request):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     query = parse_bounded_query(request.GET, EDGE_COLUMNS, "rps", descending=True)
     side = "unmeshed" if request.GET.get("list") == "unmeshed" else "plaintext"
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     posture = store.mtls(window, version=meta.version)
     if posture is None:
         raise NoSnapshot(window)
@@ -521,10 +521,10 @@ def mtls(request):
 
 @dashboard_page
 def authorization(request):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     query = parse_bounded_query(request.GET, AUTHZ_COLUMNS, "denied", descending=True)
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     summary = store.authz(window, version=meta.version)
     if summary is None:
         raise NoSnapshot(window)
@@ -559,7 +559,7 @@ def _landing_query(raw: str) -> str:
         if key not in LANDING_PARAMS:
             del params[key]
     try:
-        parse_list_params(params, _default_window())
+        parse_list_params(params, default_window())
     except BadQuery:
         return ""
     return params.urlencode()

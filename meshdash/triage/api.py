@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import JsonResponse
 
-from meshdash.dashboard.api import _no_snapshot, api_view, snapshot_json
+from meshdash.dashboard.api import api_view, no_snapshot, snapshot_json
 from meshdash.dashboard.filters import parse_window
 from meshdash.store import SnapshotStore
 from meshdash.triage.query import page_of, parse_triage_query
@@ -21,7 +21,7 @@ def findings(request):
     store = SnapshotStore.from_settings()
     meta = store.meta(window)
     if meta is None:
-        return _no_snapshot(window)
+        return no_snapshot(window)
     selection = select_findings(store, window, meta.version, query)
     page = page_of(selection.active, query)
     return JsonResponse(

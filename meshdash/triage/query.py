@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from meshdash.dashboard.filters import (
     TEAM_RE,
     BadQuery,
-    _choice,
-    _positive_int,
-    _single,
+    parse_choice,
     parse_namespaces,
+    parse_positive_int,
+    single_value,
 )
 from meshdash.mesh.checks import CHECKS, SEVERITIES, Finding, Ref
 from meshdash.mesh.checks.docs import check_doc
@@ -38,16 +38,16 @@ class TriageQuery:
 
 def parse_triage_query(params) -> TriageQuery:
     """The findings a triage URL asks for; BadQuery (400) for anything else."""
-    team = _single(params, "team")
+    team = single_value(params, "team")
     if not TEAM_RE.fullmatch(team):
         raise BadQuery("team must be letters, digits, '-', '.' and '_'")
     return TriageQuery(
         namespaces=parse_namespaces(params),
         team=team,
-        severity=_choice(params, "severity", SEVERITIES),
-        check=_choice(params, "check", tuple(CHECKS)),
-        page=_positive_int(params, "page", 1, MAX_PAGE),
-        per_page=_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+        severity=parse_choice(params, "severity", SEVERITIES),
+        check=parse_choice(params, "check", tuple(CHECKS)),
+        page=parse_positive_int(params, "page", 1, MAX_PAGE),
+        per_page=parse_positive_int(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
     )
 
 

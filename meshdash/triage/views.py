@@ -12,11 +12,11 @@ from meshdash.accounts.teams import team_scope
 from meshdash.dashboard import paging
 from meshdash.dashboard.filters import parse_window
 from meshdash.dashboard.views import (
-    _base_context,
-    _default_window,
-    _freshness,
-    _read_meta,
+    base_context,
     dashboard_page,
+    default_window,
+    page_freshness,
+    read_meta,
 )
 from meshdash.lib.htmx import render_page, wants_partial
 from meshdash.mesh.checks import CHECKS, SEVERITIES
@@ -84,13 +84,13 @@ def _team_links(user) -> list[dict]:
 
 @dashboard_page
 def triage(request):
-    window = parse_window(request.GET, _default_window())
+    window = parse_window(request.GET, default_window())
     query = parse_triage_query(request.GET)
     store = SnapshotStore.from_settings()
-    meta = _read_meta(store, window)
+    meta = read_meta(store, window)
     selection = select_findings(store, window, meta.version, query)
-    context = _base_context(request, window)
-    context.update(_freshness(meta))
+    context = base_context(request, window)
+    context.update(page_freshness(meta))
     page = page_of(selection.active, query)
     window_params = context["window_params"]
     rows = [finding_row(f, window_params) for f in page.items]
