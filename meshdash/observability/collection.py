@@ -107,6 +107,8 @@ def record(
             last["success_at"] = repr(finished_at)
         if checks_seconds is not None:
             last["checks_seconds"] = repr(checks_seconds)
+        else:  # a run that ran no checks must not show the previous run's time
+            pipe.hdel(key("last", window), "checks_seconds")
         pipe.hset(key("last", window), mapping=last)
     if status == "failed":
         pipe.hincrby(key("failures"), f"{window}|{reason}", 1)

@@ -145,6 +145,12 @@ class StoreCollector:
                 "kubernetes_requests",
                 "Kubernetes API requests the last collection of the window made.",
             ),
+            (
+                "meshdash_collection_checks_seconds",
+                "checks_seconds",
+                "Seconds the on-call checks took in the last collection of the window "
+                "(absent when it ran none).",
+            ),
         ):
             family = GaugeMetricFamily(name, help_text, labels=["window"])
             for window in windows:

@@ -70,7 +70,14 @@ def test_it_exports_what_the_workers_recorded_of_their_collections(redis_client)
         kubernetes_requests=7,
         workloads=40,
     )
-    collection.record("1m", "partial", started_at=now - 0.5, finished_at=now, promql_queries=8)
+    collection.record(
+        "1m",
+        "partial",
+        started_at=now - 0.5,
+        finished_at=now,
+        promql_queries=8,
+        checks_seconds=0.125,
+    )
     collection.record("1m", "skipped", started_at=now)
     collection.record(
         "10m",
@@ -104,6 +111,11 @@ def test_it_exports_what_the_workers_recorded_of_their_collections(redis_client)
     assert value(found, "meshdash_collection_promql_queries", window="1m") == 8
     assert value(found, "meshdash_collection_kubernetes_requests", window="1m") == 0
     assert value(found, "meshdash_collection_promql_queries", window="10m") == 0
+    assert value(found, "meshdash_collection_checks_seconds", window="1m") == 0.125
+    assert value(found, "meshdash_collection_checks_seconds", window="10m") is None
+    # A run without checks (here a failure) takes the last run's figure away.
+    collection.record("1m", "failed", started_at=now, finished_at=now + 1, reason="sources")
+    assert value(scrape(), "meshdash_collection_checks_seconds", window="1m") is None
 
 
 def test_it_refuses_a_status_or_reason_outside_the_bounded_sets(redis_client):
