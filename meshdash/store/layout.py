@@ -30,7 +30,7 @@ Orders = dict[tuple[str, bool], list[int]]
 @dataclass(frozen=True)
 class ListKeys:
     """The keys a paged list keeps per version: ``rows`` (hash number -> JSON row), ``ids``
-    (hash id -> number), ``names`` ("number<TAB>lowercased name" lines for the name search) and
+    (hash id -> number), ``names`` ("lowercased name<TAB>number" lines for the name search) and
     a sorted set per sort key and direction (number -> position in that order). ``item`` is
     the dataclass of a row."""
 
@@ -158,7 +158,7 @@ def list_values(
         keys.names: (
             "string",
             "".join(
-                f"{i}\t{item.name.lower().replace(chr(10), ' ')}\n" for i, item in enumerate(items)
+                f"{item.name.lower().replace(chr(10), ' ')}\t{i}\n" for i, item in enumerate(items)
             ),
         ),
     }
@@ -179,9 +179,12 @@ def precomputed_values(workloads: list[Workload], orders: Orders) -> Values:
     }
     values: Values = {}
     for name, of in values_of.items():
+        # Each workload's value as text once, not once per order (a lambda per comparison key
+        # was half of this function).
+        text_of = [str(value) for value in of]
         for (sort, descending), in_order in orders.items():
             # A stable sort by value keeps each value's workloads in the order's order.
-            grouped = sorted(in_order, key=lambda number, of=of: str(of[number]))
+            grouped = sorted(in_order, key=text_of.__getitem__)
             for value, numbers in itertools.groupby(grouped, key=of.__getitem__):
                 if value is not None:
                     key = WORKLOADS.precomputed(filter_set(name, value)).sorted(sort, descending)

@@ -1,0 +1,122 @@
+"""The collector's cheaper paths give what the plain ones gave: bucket series (one ``le`` parse
+per bound, the labels but ``le`` by list.remove) and the precomputed filter orders (each value's
+text once per filter)."""
+
+import itertools
+import random
+
+from meshdash.collectors.prometheus import Sample
+from meshdash.collectors.snapshot_builder import _series, owner_key
+from meshdash.mesh import metrics
+from meshdash.mesh.kinds import KIND_BY_PROM_LABEL
+from meshdash.mesh.model import Workload, WorkloadKey
+from meshdash.store import layout, ordering
+
+
+def reference_series(samples):
+    """The previous reading: every sample's ``le`` parsed, its other labels filtered."""
+    series = {}
+    for labels, value in samples:
+        try:
+            bound = metrics.parse_le(labels.get("le", ""))
+        except ValueError:
+            continue
+        rest = tuple(item for item in labels.items() if item[0] != "le")
+        entry = series.get(rest)
+        if entry is None:
+            entry = series[rest] = (labels, [])
+        entry[1].append((bound, value))
+    return list(series.values())
+
+
+def bucket_samples(seed: int) -> list[Sample]:
+    rng = random.Random(seed)
+    bounds = ["0.005", "1", "10", "+Inf", "2.5e1", "NaN", "bogus", ""]
+    samples = []
+    for _ in range(400):
+        labels = {"namespace": rng.choice(["a", "b"]), "deployment": rng.choice(["x", "y", "z"])}
+        if rng.random() < 0.3:
+            labels = {"statefulset": labels.pop("deployment"), **labels}  # another order
+        if rng.random() < 0.95:
+            labels["le"] = rng.choice(bounds)
+        if rng.random() < 0.5:
+            labels["client_id"] = rng.choice(["c1", "c2"])
+        samples.append(Sample(labels, rng.random() * 10))
+    return samples
+
+
+def test_bucket_series_are_those_of_the_plain_reading():
+    for seed in range(5):
+        samples = bucket_samples(seed)
+        got = _series(samples)
+        assert got == reference_series(samples)
+        assert got  # the case exercises something
+        # Series without a bound, or with NaN or bogus ones, are left out.
+        bounds = {bound for _, buckets in got for bound, _ in buckets}
+        assert all(bound == bound for bound in bounds)  # no NaN
+        assert float("inf") in bounds
+
+
+def reference_precomputed(workloads, orders):
+    values_of = {
+        "health": [w.health or None for w in workloads],
+        "kind": [w.kind for w in workloads],
+        "meshed": [1 if w.meshed_pods > 0 else 0 for w in workloads],
+    }
+    values = {}
+    for name, of in values_of.items():
+        for (sort, descending), in_order in orders.items():
+            grouped = sorted(in_order, key=lambda number, of=of: str(of[number]))
+            for value, numbers in itertools.groupby(grouped, key=of.__getitem__):
+                if value is not None:
+                    key = layout.WORKLOADS.precomputed(layout.filter_set(name, value)).sorted(
+                        sort, descending
+                    )
+                    values[key] = ("string", layout.codec.pack_numbers(list(numbers)))
+    return values
+
+
+def test_precomputed_orders_are_those_of_the_plain_sort():
+    rng = random.Random(3)
+    workloads = [
+        Workload(
+            namespace=rng.choice(["a", "b", "c"]),
+            kind=rng.choice(["Deployment", "StatefulSet", "DaemonSet"]),
+            name=f"w{i}",
+            rps=rng.random() * 100,
+            health=rng.choice(["", "healthy", "warning", "critical"]),
+            meshed_pods=rng.choice([0, 1, 3]),
+        )
+        for i in range(300)
+    ]
+    orders = ordering.orders(workloads)
+    got = layout.precomputed_values(workloads, orders)
+    assert got == reference_precomputed(workloads, orders)
+    assert len(got) > len(orders)
+
+
+def reference_owner_key(labels, prefix=""):
+    namespace = labels.get(f"{prefix}namespace", "")
+    if not namespace:
+        return None
+    for label, kind in KIND_BY_PROM_LABEL.items():
+        name = labels.get(f"{prefix}{label}", "")
+        if name:
+            return WorkloadKey(namespace, kind, name)
+    return None
+
+
+def test_owner_keys_are_those_of_the_plain_reading():
+    rng = random.Random(11)
+    names = ["namespace", *KIND_BY_PROM_LABEL]
+    found = 0
+    for _ in range(2000):
+        prefix = rng.choice(["", "dst_"])
+        labels = {
+            rng.choice(["", "dst_"]) + rng.choice(names): rng.choice(["", "a", "b"])
+            for _ in range(rng.randint(0, 5))
+        }
+        key = owner_key(labels, prefix)
+        assert key == reference_owner_key(labels, prefix)
+        found += key is not None
+    assert found > 50
