@@ -17,9 +17,20 @@
    and a child process runs the 1m collection into Redis three times, as the worker does: wall
    time of each and the child's peak RSS.
 
+3. The collector's own CPU at each size, Prometheus's time out of the picture: the answers
+   recorded in step 1 (every window's) replayed, the demo's Kubernetes objects served by its
+   stand-in, both in this process; a child process collects each window as the worker does
+   (``collect_and_store``: the checks, the store, the history in SQLite) MESHDASH_SIZING_CPU_REPEATS
+   times after one warm-up, each window's history minute claimed afresh so that every run
+   writes it. Its process CPU time (all its threads) per run, and where it went (decoding and
+   reading the answers, the cluster state, the join, the encoding, the Redis and SQL writes,
+   the checks). ``--collector-cpu N`` is that child, for any replay that PROMETHEUS_URL and
+   KUBECONFIG point at (it flushes REDIS_URL's database).
+
 It prints a table and writes bench-sizing-results.json.
 """
 
+import concurrent.futures
 import copy
 import json
 import os
@@ -436,6 +447,138 @@ def collect_child(repeats: int) -> None:
     print(json.dumps({"runs": runs, "rss_before_mb": mb(before), "peak_rss_mb": mb(peak)}))
 
 
+# What the collector's CPU goes to: (label, module, attribute) of the functions timed.
+CPU_STAGES = (
+    ("Prometheus: HTTP, JSON", "prometheus_api_client.prometheus_connect",
+     "PrometheusConnect.custom_query"),
+    ("Prometheus: samples", "meshdash.collectors.prometheus", "_parse_result"),
+    ("Kubernetes: HTTP, JSON", "meshdash.collectors.kubernetes", "KubernetesClient.fetch"),
+    ("Kubernetes: cluster state", "meshdash.collectors.collect", "build_cluster_state"),
+    ("join: snapshot", "meshdash.collectors.snapshot_builder", "SnapshotBuilder.build"),
+    ("join: check inputs", "meshdash.collectors.collect", "fill_check_inputs"),
+    ("checks", "meshdash.collectors.run", "checks_of"),
+    ("store: encode", "meshdash.store.layout", "version_values"),
+    ("store: Redis writes", "meshdash.store.store", "SnapshotStore._create_keys"),
+    ("store: Redis history", "meshdash.store.store", "SnapshotStore._update_history"),
+    ("history: SQL", "meshdash.history.write", "record"),
+)  # fmt: skip
+
+
+class InlineExecutor(concurrent.futures.Executor):
+    """Runs each task as it is submitted, in the caller's thread: the collection's queries and
+    lists one after the other, so that a stage's process CPU time is its own."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller, as a pool would)
+            future.set_exception(exc)
+        return future
+
+
+def time_stages(spent: dict[str, float]) -> None:
+    """Wrap each CPU_STAGES function to add its process CPU time to ``spent``; the collection's
+    thread pools made inline, so that the stages do not overlap."""
+    import functools
+    import importlib
+
+    from meshdash.collectors import collect, kubernetes, prometheus
+
+    for module in (collect, kubernetes, prometheus):
+        module.ThreadPoolExecutor = InlineExecutor
+
+    for label, module_name, attribute in CPU_STAGES:
+        owner = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+
+        def timed(*args, _original=original, _label=label, **kwargs):
+            started = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.process_time() - started
+
+        setattr(owner, name, functools.wraps(original)(timed))
+
+
+def collector_cpu_child(repeats: int) -> None:
+    """Each window collected ``repeats`` times after a warm-up, its process CPU per run."""
+    import statistics
+
+    import django
+
+    django.setup()
+    from meshdash.collectors.run import collect_and_store
+    from meshdash.history.models import State
+    from meshdash.store import SnapshotStore
+
+    store = SnapshotStore.from_settings()
+    store.client.flushdb()
+
+    def run(window: str) -> tuple[str, float]:
+        State.objects.filter(name=f"written:{window}").delete()  # this run writes history
+        started = time.process_time()
+        outcome = collect_and_store(window, store)
+        return outcome.status, time.process_time() - started
+
+    figures: dict = {"windows": {}}
+    for window in WINDOWS:
+        collect_and_store(window, store)  # a current snapshot, the checks' history: warm
+    for window in WINDOWS:
+        runs = []
+        for _ in range(repeats):
+            status, cpu = run(window)
+            runs.append({"status": status, "cpu_seconds": cpu})
+        meta = store.meta(window)
+        figures["windows"][window] = {
+            "runs": runs,
+            "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
+            "workloads": meta.workload_count if meta else 0,
+        }
+    # Then where it went: one more run of each window, inline, each stage timed.
+    spent: dict[str, float] = {}
+    time_stages(spent)
+    total = sum(run(window)[1] for window in WINDOWS)
+    figures["inline_seconds_per_run"] = round(total / len(WINDOWS), 3)
+    figures["stages_seconds_per_run"] = {k: round(v / len(WINDOWS), 3) for k, v in spent.items()}
+    print(json.dumps(figures))
+
+
+def measure_collector_cpu(stack: bench.Stack, answers: dict[str, bytes], repeats: int) -> dict:
+    """Step 3: the recorded answers replayed, the child timing the collections."""
+    from meshdash.demo import kubeapi
+    from meshdash.demo.runner import load_mesh, write_kubeconfig
+
+    kube = kubeapi.KubeApiServer(load_mesh(stack.demo_dir)).start()
+    prometheus = ReplayingPrometheus(answers)
+    kubeconfig = stack.dir / "kubeconfig-replay"
+    write_kubeconfig(kubeconfig, kube.url, "")
+    try:
+        env = meshdash_env(
+            stack,
+            PROMETHEUS_URL=prometheus.url,
+            KUBECONFIG=str(kubeconfig),
+            MESHDASH_COLLECT_DEADLINE_SECONDS="900",
+            PROMETHEUS_TIMEOUT_SECONDS="600",
+            MESHDASH_KUBE_TIMEOUT_SECONDS="600",
+        )
+        result = subprocess.run(
+            [PYTHON, __file__, "--collector-cpu", str(repeats)],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        kube.stop()
+        prometheus.stop()
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def high_water_mark() -> int:
     """This process's peak RSS since it began to run this program (VmHWM; unlike ru_maxrss it
     does not count what the parent had before the exec)."""
@@ -451,12 +594,16 @@ def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--collect":
         collect_child(int(sys.argv[2]))
         return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "--collector-cpu":
+        collector_cpu_child(int(sys.argv[2]))
+        return 0
     import django
 
     django.setup()
     sizes = [int(s) for s in os.environ.get("MESHDASH_SIZING_SIZES", "1000,5000").split(",")]
     worker_seconds = float(os.environ.get("MESHDASH_SIZING_WORKER_SECONDS", "120"))
     requests_each = int(os.environ.get("MESHDASH_SIZING_REQUESTS", "100"))
+    cpu_repeats = int(os.environ.get("MESHDASH_SIZING_CPU_REPEATS", "3"))
     for binary in ("redis-server", "prometheus"):
         if shutil.which(binary) is None:
             print(f"{binary} is missing: run `make bootstrap` first", file=sys.stderr)
@@ -481,6 +628,7 @@ def main() -> int:
                     )
                 recorder.stop()
                 stack.stop_sources()
+                entry["collector_cpu"] = measure_collector_cpu(stack, recorder.answers, cpu_repeats)
                 entry["web"] = measure_web(stack, requests_each)
                 if index == len(sizes) - 1:
                     print(f"== {workloads * COPIES} workloads, replayed", flush=True)
@@ -510,6 +658,19 @@ def print_table(report: dict) -> None:
             f"| {int(size):,} | {entry['worker']['peak_mb']} MB | {entry['web']['peak_mb']} MB "
             f"| {entry['worker']['redis_used_mb']} MB |"
         )
+    print("\nCollector CPU, replayed answers (median per window; seconds; per 1,000 workloads):")
+    for size, entry in report["sizes"].items():
+        figures = entry.get("collector_cpu")
+        if not figures:
+            continue
+        for window, w in figures["windows"].items():
+            per = round(w["median_cpu_seconds"] / max(w["workloads"], 1) * 1000, 3)
+            met = "met" if per <= 0.3 else "missed"
+            print(f"  {int(size):,} {window}: {w['median_cpu_seconds']} s, {per} s per 1,000 "
+                  f"(target 0.3: {met})")  # fmt: skip
+        stages = ", ".join(f"{k} {v}" for k, v in figures["stages_seconds_per_run"].items())
+        print(f"  {int(size):,} where it went, per run (inline, "
+              f"{figures['inline_seconds_per_run']} s): {stages}")  # fmt: skip
     scaled = report.get("scaled")
     if scaled:
         figures = scaled["collection"]
