@@ -131,7 +131,8 @@ if needle ~= '' then
   local blob = redis.call('GET', KEYS[4]) or ''
   -- The matching lines' numbers: from one occurrence of the needle to the next; each
   -- occurrence inside a name adds that line's number, then the search goes on after the
-  -- line; one in the number or across lines is skipped.
+  -- line; one in the number or across lines is skipped. No Lua loop over bytes: each step
+  -- is a find in C.
   local found = {}
   local at, size = 1, #needle
   while true do
@@ -139,19 +140,18 @@ if needle ~= '' then
     if not hit then
       break
     end
-    local line = hit
-    while line > 1 and string.byte(blob, line - 1) ~= 10 do
-      line = line - 1
+    -- The line's number: the first tab, digits and newline from the hit (a name may hold
+    -- tabs and digits, never a newline); the hit counts when it ends before that tab and
+    -- no newline lies between (else it began in the previous line's number).
+    local tab, line_end, number = string.find(blob, '\\t(%d+)\\n', hit)
+    if not tab then
+      break
     end
-    local tab = string.find(blob, '\\t', line, true) or #blob
-    local line_end = string.find(blob, '\\n', math.max(hit, tab), true) or (#blob + 1)
-    if hit <= tab then
-      at = tab + 1
-    elseif hit + size > line_end then
-      at = hit + 1
-    else
-      found[#found + 1] = string.sub(blob, line, tab - 1)
+    if hit + size <= tab and string.find(blob, '\\n', hit, true) == line_end then
+      found[#found + 1] = number
       at = line_end + 1
+    else
+      at = hit + 1
     end
   end
   -- Each match's position in the order (false: not in the filters), bucketed.
@@ -290,7 +290,7 @@ else
   if needle ~= '' then
     local found = {}
     local names = redis.call('GET', KEYS[3]) or ''
-    for index, name in string.gmatch(names, '(%d+)\\t([^\\n]*)') do
+    for name, index in string.gmatch(names, '([^\\n]*)\\t(%d+)\\n') do
       if string.find(name, needle, 1, true) and (allowed == nil or allowed[index]) then
         found[index] = true
       end

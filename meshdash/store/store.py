@@ -12,7 +12,7 @@ Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a ra
   order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``, ``meshed:{0|1}``,
   ``team:{team}``, ``label:{key=value}``, the orders of the single-filter views packed
   (``f:{filter set}:{sort}:{asc|desc}``, ``layout.PRECOMPUTED_FILTERS``), ``names``
-  ("number<TAB>lowercased name" lines for the name search), ``in`` / ``out`` / ``pods`` /
+  ("lowercased name<TAB>number" lines for the name search), ``in`` / ``out`` / ``pods`` /
   ``routes`` / ``events`` / ``authz`` (hash number -> JSON rows), ``meta``, ``namespaces``,
   ``namespace_names``, ``control_plane``, ``overview`` (``codec.overview_json``: everything the
   overview shows, bounded), and ``keys``, the registry of the version's keys. The namespaces list

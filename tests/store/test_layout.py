@@ -34,7 +34,7 @@ def test_it_lays_out_every_list_index_and_filter_set():
         },
     )
     assert values["ids"] == ("hash", {"shop/deployment/Web": 0, "shop/statefulset/db": 1})
-    assert values["names"] == ("string", "0\tweb\n1\tdb\n")
+    assert values["names"] == ("string", "web\t0\ndb\t1\n")
     for sort in SORT_KEYS:
         for descending in (False, True):
             kind, order = values[layout.WORKLOADS.sorted(sort, descending)]
@@ -81,7 +81,7 @@ def test_namespaces_are_a_list_like_the_workloads():
     namespaces = [Namespace("a"), Namespace("b\nc", rps=3.0)]
     values = layout.namespace_values(namespaces)
     assert values["ns_ids"] == ("hash", {"a": 0, "b\nc": 1})
-    assert values["ns_names"] == ("string", "0\ta\n1\tb c\n")
+    assert values["ns_names"] == ("string", "a\t0\nb c\t1\n")
     assert values["ns_z:rps:desc"] == ("order", [1, 0])
     assert {key for key in values if key.startswith("ns_z:")} == {
         layout.NAMESPACES.sorted(sort, descending)
