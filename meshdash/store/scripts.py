@@ -154,8 +154,11 @@ if needle ~= '' then
       at = hit + 1
     end
   end
-  -- Each match's position in the order (false: not in the filters), bucketed.
+  -- Each match's position in the order (false: not in the filters), bucketed; kept as
+  -- one plain number, position * size + workload number: sorted without a comparator.
   local bucket_size = SEARCH_BUCKET
+  local listed = redis.call('ZCARD', sorted)
+  local scale = math.max(1, listed)
   local buckets, counts, total = {}, {}, 0
   for first = 1, #found, 1000 do
     local last = math.min(#found, first + 999)
@@ -171,24 +174,23 @@ if needle ~= '' then
           buckets[b] = held
           counts[b] = 0
         end
-        held[#held + 1] = {score, found[first + i - 1]}
+        held[#held + 1] = score * scale + tonumber(found[first + i - 1])
         counts[b] = counts[b] + 1
         total = total + 1
       end
     end
   end
   page = clamp(total)
-  local order_of = function(a, b) return a[1] < b[1] end
-  local last_bucket = math.floor(math.max(0, redis.call('ZCARD', sorted) - 1) / bucket_size)
+  local last_bucket = math.floor(math.max(0, listed - 1) / bucket_size)
   local order = false
   if want_order then
     local packed = {'v'}
     for b = 0, last_bucket do
       local held = buckets[b]
       if held then
-        table.sort(held, order_of)
+        table.sort(held)
         for _, entry in ipairs(held) do
-          packed[#packed + 1] = struct.pack('<I4', tonumber(entry[2]))
+          packed[#packed + 1] = struct.pack('<I4', entry % scale)
         end
       end
     end
@@ -207,13 +209,13 @@ if needle ~= '' then
         skip = skip - counts[b]
       else
         if not want_order then
-          table.sort(held, order_of)
+          table.sort(held)
         end
         for i = skip + 1, #held do
           if #members >= per_page then
             break
           end
-          members[#members + 1] = held[i][2]
+          members[#members + 1] = held[i] % scale
         end
         skip = 0
       end
