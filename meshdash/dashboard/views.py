@@ -174,7 +174,7 @@ def _workload_table(request, store, meta, query, window_query: str) -> dict:
     }
 
 
-def _team_links(user) -> list[dict]:
+def team_links(user) -> list[dict]:
     """ "My team's workloads": the namespaces the user's teams own, and each team label."""
     namespaces, labels = team_scope(user)
     links = []
@@ -212,7 +212,7 @@ def _list_context(request, store, params, extra: dict | None = None, meta=None) 
             "kinds": KINDS,
             "health_states": HEALTH_STATES,
             "selected_namespaces": selected,
-            "team_links": _team_links(request.user),
+            "team_links": team_links(request.user),
             "landing": _landing_query(request.COOKIES.get(LANDING_COOKIE, "")),
             "scope_query": _landing_query(request.GET.urlencode()),
         }

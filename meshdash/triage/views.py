@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from meshdash.accounts.teams import team_scope
 from meshdash.dashboard import paging
 from meshdash.dashboard.filters import parse_window
 from meshdash.dashboard.views import (
@@ -17,11 +16,11 @@ from meshdash.dashboard.views import (
     default_window,
     page_freshness,
     read_meta,
+    team_links,
 )
 from meshdash.lib.htmx import render_page, wants_partial
 from meshdash.mesh.checks import CHECKS, SEVERITIES
 from meshdash.mesh.model import WorkloadKey
-from meshdash.mesh.query import MAX_NAMESPACES
 from meshdash.store import SnapshotStore
 from meshdash.triage.forms import EXPIRIES, EXPIRY_LABELS, MuteForm
 from meshdash.triage.muting import MuteRefused, create_mute, remove_mute
@@ -64,22 +63,6 @@ def _permissions(scope: AdminScope, rows: list[FindingRow], teams: dict) -> None
 
 def _scope(rule):
     return rule.namespace, rule.kind, rule.name
-
-
-def _team_links(user) -> list[dict]:
-    """The user's teams as filters: their namespaces, and each team label."""
-    namespaces, labels = team_scope(user)
-    links = []
-    if namespaces:
-        links.append(
-            {
-                "label": "My teams' namespaces",
-                "ns": sorted(namespaces)[:MAX_NAMESPACES],
-                "team": None,
-            }
-        )
-    links += [{"label": f"Team {label}", "ns": None, "team": label} for label in sorted(labels)]
-    return links
 
 
 @dashboard_page
@@ -136,7 +119,7 @@ def triage(request):
                 "namespace_names": offered[:NAMESPACE_PICKER_SIZE],
                 "namespaces_not_offered": max(0, len(offered) - NAMESPACE_PICKER_SIZE),
                 "selected_namespaces": selected,
-                "team_links": _team_links(request.user),
+                "team_links": team_links(request.user),
             }
         )
     return render_page(request, "triage/triage.html", context, "region")

@@ -369,3 +369,19 @@ def test_any_query_is_answered_200_or_400_never_500(client, alice, write, query)
     for url in ("/triage/", "/api/v1/findings"):
         response = client.get(url, params)
         assert response.status_code in (200, 400), (url, params, response.content[:300])
+
+
+def test_it_links_to_my_teams_findings(page, write, alice):
+    from django.contrib.auth.models import Group
+
+    from meshdash.accounts.models import TeamProfile
+
+    team = Group.objects.create(name="payments-people")
+    TeamProfile.objects.create(
+        team=team, namespaces=["shop", "payments"], label_selector="team=payments-team"
+    )
+    alice.groups.add(team)
+    write(sample_findings())
+    body = page().content.decode()
+    assert re.search(r'<a class="team-link" href="\?[^"]*ns=payments&amp;ns=shop[^"]*">', body)
+    assert re.search(r'<a class="team-link" href="\?[^"]*team=payments-team[^"]*">', body)
