@@ -120,17 +120,7 @@ def workloads(request):
     page = store.workload_page(
         params.window, params.query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
-    return JsonResponse(
-        {
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-            "pages": page.pages,
-            "window": params.window,
-            "items": [workload_json(item) for item in page.items],
-            "snapshot": snapshot_json(meta),
-        }
-    )
+    return page_json(page, params.window, meta, [workload_json(item) for item in page.items])
 
 
 @api_view
@@ -172,17 +162,7 @@ def namespaces(request):
     page = store.namespace_page(
         window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
-    return JsonResponse(
-        {
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-            "pages": page.pages,
-            "window": window,
-            "items": [dataclasses.asdict(ns) for ns in page.items],
-            "snapshot": snapshot_json(meta),
-        }
-    )
+    return page_json(page, window, meta, [dataclasses.asdict(ns) for ns in page.items])
 
 
 class _Echo:
@@ -200,7 +180,9 @@ def _csv_cell(value):
     return value
 
 
-def _page_json(page, window: str, meta, items, **extra) -> JsonResponse:
+def page_json(page, window: str, meta, items, **extra) -> JsonResponse:
+    """One page of a list as every list endpoint answers it: the paging, the window, the
+    items, ``extra`` fields, then the snapshot's freshness."""
     return JsonResponse(
         {
             "total": page.total,
@@ -275,7 +257,7 @@ def _list_json(parse, read_page):
             return answer
         window, meta, _, read, store = found
         page = read(on_cold=cold_view_gate(request, store))
-        return _page_json(page, window, meta, [dataclasses.asdict(i) for i in page.items])
+        return page_json(page, window, meta, [dataclasses.asdict(i) for i in page.items])
 
     return view
 
@@ -369,7 +351,7 @@ def mtls(request):
     window, meta, _, page = found
     store = SnapshotStore.from_settings()
     namespaces = store.namespaces(window, version=meta.version)
-    return _page_json(
+    return page_json(
         page,
         window,
         meta,
@@ -398,7 +380,7 @@ def authorization(request):
         return no_snapshot(parse_window(request.GET, settings.MESHDASH_DEFAULT_WINDOW))
     window, meta, _, page = found
     summary = SnapshotStore.from_settings().authz(window, version=meta.version)
-    return _page_json(
+    return page_json(
         page,
         window,
         meta,

@@ -1,9 +1,8 @@
 """GET /api/v1/findings: the triage page's findings as JSON, with the same filters."""
 
 from django.conf import settings
-from django.http import JsonResponse
 
-from meshdash.dashboard.api import api_view, no_snapshot, snapshot_json
+from meshdash.dashboard.api import api_view, no_snapshot, page_json
 from meshdash.dashboard.filters import parse_window
 from meshdash.store import SnapshotStore
 from meshdash.triage.query import page_of, parse_triage_query
@@ -24,18 +23,13 @@ def findings(request):
         return no_snapshot(window)
     selection = select_findings(store, window, meta.version, query)
     page = page_of(selection.active, query)
-    return JsonResponse(
-        {
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-            "pages": page.pages,
-            "window": window,
-            "checks_ran": selection.checks_ran,
-            "items": [finding_json(f) for f in page.items],
-            "muted": [
-                {"finding": finding_json(f), "mute": mute_json(rule)} for f, rule in selection.muted
-            ],
-            "snapshot": snapshot_json(meta),
-        }
+    return page_json(
+        page,
+        window,
+        meta,
+        [finding_json(f) for f in page.items],
+        checks_ran=selection.checks_ran,
+        muted=[
+            {"finding": finding_json(f), "mute": mute_json(rule)} for f, rule in selection.muted
+        ],
     )
