@@ -87,13 +87,4 @@ def matching(items, query: BoundedQuery) -> list:
 
 def page_of(items, query: BoundedQuery) -> Page:
     """One page of ``items`` as the query asks; a page past the end is the last one."""
-    rows = matching(items, query)
-    pages = max(1, -(-len(rows) // query.per_page))
-    number = min(query.page, pages)
-    start = (number - 1) * query.per_page
-    return Page(
-        items=rows[start : start + query.per_page],
-        total=len(rows),
-        page=number,
-        per_page=query.per_page,
-    )
+    return Page.of(matching(items, query), query.page, query.per_page)

@@ -102,3 +102,13 @@ class Page:
     @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+    @classmethod
+    def of(cls, rows: list, page: int, per_page: int) -> "Page":
+        """Page ``page`` of ``rows`` held in memory; a page past the end is the last one."""
+        pages = max(1, -(-len(rows) // per_page))
+        number = min(page, pages)
+        start = (number - 1) * per_page
+        return cls(
+            items=rows[start : start + per_page], total=len(rows), page=number, per_page=per_page
+        )

@@ -101,15 +101,7 @@ def grouped(findings: Iterable[Finding]) -> list[Finding]:
 
 def page_of(findings: list, query: TriageQuery) -> Page:
     """One page of ``findings``; a page past the end is the last one."""
-    pages = max(1, -(-len(findings) // query.per_page))
-    number = min(query.page, pages)
-    start = (number - 1) * query.per_page
-    return Page(
-        items=findings[start : start + query.per_page],
-        total=len(findings),
-        page=number,
-        per_page=query.per_page,
-    )
+    return Page.of(findings, query.page, query.per_page)
 
 
 @dataclass(frozen=True)
