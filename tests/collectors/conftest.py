@@ -14,6 +14,7 @@ from kubernetes import config as k8s_config
 
 from meshdash.collectors.kubernetes import KubernetesClient
 from meshdash.lib import processes
+from meshdash.store import SnapshotStore
 from tests import servers
 from tests.collectors import fixture_data, kube_server
 
@@ -133,3 +134,20 @@ def covered_instant(url: str, window_seconds: int = 60, timeout: float = 120.0) 
         return at if result else None
 
     return servers.wait_until(covered, timeout, interval=0.3, what="a window every target covers")
+
+
+@pytest.fixture
+def store(redis_client):
+    """The snapshot store the collection tests write to, in the test Redis."""
+    return SnapshotStore(redis_client, "test", snapshot_ttl_seconds=60)
+
+
+@pytest.fixture
+def sources(settings, backfilled_prometheus, kube_api):
+    """Settings pointing a scheduled collection at the backfilled Prometheus and the small
+    Kubernetes API."""
+    settings.PROMETHEUS_URL = backfilled_prometheus[0]
+    settings.KUBECONFIG = kube_api.kubeconfig
+    settings.KUBE_CONTEXT = ""
+    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = 10
+    return kube_api

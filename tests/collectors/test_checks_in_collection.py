@@ -18,25 +18,10 @@ from meshdash.history import collection as history
 from meshdash.history import read
 from meshdash.mesh.checks import CHECKS, WARNING, CheckInputs, CheckThresholds
 from meshdash.mesh.health import HealthRules
-from meshdash.store import SnapshotStore
 from tests.collectors.conftest import kube_client, wait_for_full_window
 from tests.test_settings import ROOT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def store(redis_client):
-    return SnapshotStore(redis_client, "test", snapshot_ttl_seconds=60)
-
-
-@pytest.fixture
-def sources(settings, backfilled_prometheus, kube_api):
-    settings.PROMETHEUS_URL = backfilled_prometheus[0]
-    settings.KUBECONFIG = kube_api.kubeconfig
-    settings.KUBE_CONTEXT = ""
-    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = 10
-    return kube_api
 
 
 def by_check(findings) -> dict[str, list]:

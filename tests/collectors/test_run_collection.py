@@ -10,20 +10,6 @@ from meshdash.store import SnapshotStore
 from tests import servers
 
 
-@pytest.fixture
-def store(redis_client):
-    return SnapshotStore(redis_client, "test", snapshot_ttl_seconds=60)
-
-
-@pytest.fixture
-def sources(settings, backfilled_prometheus, kube_api):
-    settings.PROMETHEUS_URL = backfilled_prometheus[0]
-    settings.KUBECONFIG = kube_api.kubeconfig
-    settings.KUBE_CONTEXT = ""
-    settings.MESHDASH_COLLECT_DEADLINE_SECONDS = 10
-    return kube_api
-
-
 def test_it_writes_a_snapshot(store, sources):
     assert run_collection("1m", store) == "ok"
     meta = store.meta("1m")
