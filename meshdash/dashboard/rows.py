@@ -9,16 +9,15 @@ cells follow the columns of meshdash.mesh.columns, in their order.
 import re
 import threading
 from collections import OrderedDict
-from html import escape as _html_escape
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from meshdash.dashboard.bounded import AUTHZ_COLUMNS, EDGE_COLUMNS
 from meshdash.dashboard.charts import sparkline_svg
 from meshdash.dashboard.control_plane import leaf_certificate
+from meshdash.lib.escaping import escape
 from meshdash.lib.templatetags.meshdash import bytes_, ms, number, percent, rps, unix_iso
 from meshdash.lib.timefmt import short_duration
 from meshdash.mesh.columns import (
@@ -34,10 +33,7 @@ PATH_SAFE = "!$&'()*+,;=~:@"
 VALID_INJECT_VALUES = ("enabled", "disabled")
 
 
-def _escape(text: str) -> str:
-    """Django's ``escape`` without its lazy-text check and SafeString: the same characters
-    escaped the same way (it is ``html.escape``), for the thousands of values of a page."""
-    return _html_escape(str(text))
+_escape = escape
 
 
 # Kubernetes names are made of these: quote() would leave them as they are.

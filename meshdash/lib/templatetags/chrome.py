@@ -18,10 +18,10 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django_htmx.jinja import htmx_script
 
+from meshdash.lib.escaping import escape
 from meshdash.lib.templatetags.meshdash import page_href
 
 register = template.Library()

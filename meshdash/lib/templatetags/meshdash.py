@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from django import template
 from django.http import QueryDict
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from meshdash.lib.escaping import escape
 from meshdash.lib.timefmt import days_left, short_duration
 
 register = template.Library()
@@ -340,3 +341,27 @@ def select_options(values, current):
             for value in values
         )
     )
+
+
+@register.simple_tag
+def history_chart(chart):
+    """A history chart (``meshdash.dashboard.charts.Chart``) as its ``<figure>``."""
+    from meshdash.dashboard.svg_html import history_chart_html
+
+    return history_chart_html(chart)
+
+
+@register.simple_tag(takes_context=True)
+def neighbourhood(context, graph):
+    """The workload page's graph of callers and callees (``charts.Graph``) as ``<svg>``."""
+    from meshdash.dashboard.svg_html import neighbourhood_html
+
+    return neighbourhood_html(context, graph)
+
+
+@register.simple_tag(takes_context=True)
+def edges_table(context, edges, side):
+    """Callers (``side`` "src") or callees ("dst") as the edges table."""
+    from meshdash.dashboard.svg_html import edges_table_html
+
+    return edges_table_html(context, edges, side)
