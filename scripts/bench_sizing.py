@@ -449,8 +449,7 @@ def collect_child(repeats: int) -> None:
 
 # What the collector's CPU goes to: (label, module, attribute) of the functions timed.
 CPU_STAGES = (
-    ("Prometheus: HTTP, JSON", "prometheus_api_client.prometheus_connect",
-     "PrometheusConnect.custom_query"),
+    ("Prometheus: HTTP, JSON", "meshdash.collectors.prometheus", "PrometheusClient._answer"),
     ("Prometheus: samples", "meshdash.collectors.prometheus", "_parse_result"),
     ("Kubernetes: HTTP, JSON", "meshdash.collectors.kubernetes", "KubernetesClient.fetch"),
     ("Kubernetes: cluster state", "meshdash.collectors.collect", "build_cluster_state"),

@@ -5,8 +5,10 @@ collection costs the same number of queries whatever the size of the mesh: 15 pe
 ``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
 bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
 three times over would aggregate the same buckets three times, and the same answer, by client,
-gives the p99 of every mTLS edge. Linkerd's own traffic (Prometheus's scrapes and the kubelet's
-probes of the admin port, the kubelet's probes of the application's port) is kept out of every
+gives the p99 of every mTLS edge. A pod's p99, its only quantile, is Prometheus's
+``histogram_quantile``: one number a pod, not its buckets. Linkerd's own traffic (Prometheus's
+scrapes and the kubelet's probes of the admin port, the kubelet's probes of the application's
+port) is kept out of every
 application query and read by a query of its own (``linkerd_traffic``). What the on-call
 checks need beyond the snapshot (leaf refreshes, the issuer's TTL, the proxies' calls to the
 control plane) is one more query, ``check_inputs``, read by ``fill_check_inputs``.
@@ -18,6 +20,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
+import orjson
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
@@ -200,8 +203,13 @@ def linkerd_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_POR
 
 
 def pod_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
-    """Per pod, the application's inbound responses by classification and its latency
-    buckets: the one bad replica among its workload's pods."""
+    """Per pod, the application's inbound responses by classification and its p99: the one
+    bad replica among its workload's pods.
+
+    The pages show a pod's p99 alone, so Prometheus computes it (the same interpolation as
+    ``meshdash.mesh.metrics``, over the same one aggregation of the buckets) instead of sending
+    some 26 buckets a pod, a quarter of a collection's samples. ``>= 0`` drops the NaN of a pod
+    without observations in the window, whose p99 is unknown either way."""
     sel = _selector(_INBOUND, *_application(admin_port), match)
     return " or ".join(
         [
@@ -211,9 +219,9 @@ def pod_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -
                 "responses",
             ),
             _tagged(
-                "sum by (le, namespace, pod) "
-                f"(increase(response_latency_ms_bucket{sel}[{window}]))",
-                "latency",
+                "histogram_quantile(0.99, sum by (le, namespace, pod) "
+                f"(increase(response_latency_ms_bucket{sel}[{window}]))) >= 0",
+                "p99",
             ),
         ]
     )
@@ -697,8 +705,29 @@ class PrometheusClient:
         if at is not None:
             params["time"] = f"{at:.3f}"
         with self._waiting.request():
-            result = self._connect.custom_query(promql, params=params, timeout=timeout)
+            result = self._answer(promql, params, timeout)
         return _parse_result(result)
+
+    def _answer(self, promql: str, params: dict, timeout: float):
+        """``PrometheusConnect.custom_query``'s request and errors, its answer read by orjson:
+        a collection reads tens of megabytes of them, a third faster than by json."""
+        connect = self._connect
+        session = connect._session
+        response = session.request(
+            method=connect._method,
+            url=f"{connect.url}/api/v1/query",
+            params={"query": promql, **params},
+            verify=session.verify,
+            headers=connect.headers,
+            auth=connect.auth,
+            cert=session.cert,
+            timeout=timeout,
+        )
+        if response.status_code != 200:
+            raise PrometheusApiClientException(
+                f"HTTP Status Code {response.status_code} ({response.content!r})"
+            )
+        return orjson.loads(response.content)["data"]["result"]
 
     def query_many(
         self,

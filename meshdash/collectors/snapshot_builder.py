@@ -587,24 +587,25 @@ class SnapshotBuilder:
         return list(by_name.values())
 
     def pod_traffic(self, by_name: dict[tuple[str, str], Pod]) -> None:
-        """Each pod's inbound application rate, success and p99 (the ``pods`` answer)."""
+        """Each pod's inbound application rate, success and p99 (the ``pods`` answer; the p99
+        computed by Prometheus)."""
         counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
-        buckets: dict[tuple[str, str], list] = defaultdict(list)
-        samples = self.results.get("pods", [])
-        for sample in samples:
-            name = (sample.labels.get("namespace", ""), sample.labels.get("pod", ""))
+        p99: dict[tuple[str, str], float] = {}
+        for sample in self.results.get("pods", []):
+            labels = sample.labels
+            name = (labels.get("namespace", ""), labels.get("pod", ""))
             if name not in by_name:
                 continue
-            if sample.labels.get("metric") == "responses":
-                counts[name].add(sample.labels.get("classification", ""), sample.value)
-        latency = [s for s in samples if s.labels.get("metric") == "latency"]
-        for labels, series in _series(latency):
-            buckets[(labels.get("namespace", ""), labels.get("pod", ""))].extend(series)
+            which = labels.get("metric")
+            if which == "responses":
+                counts[name].add(labels.get("classification", ""), sample.value)
+            elif which == "p99":
+                p99[name] = sample.value
         for name, count in counts.items():
             pod = by_name[name]
             pod.rps = metrics.per_second(count.total, self.seconds)
             pod.success_rate = metrics.success_rate(count.success, count.failure)
-            pod.latency_ms_p99 = _p99(buckets.get(name, []))
+            pod.latency_ms_p99 = p99.get(name)
 
     def pod_counts(self, pods: list[Pod]) -> None:
         """Pods per workload from the cluster; a workload only the metrics know is meshed (its

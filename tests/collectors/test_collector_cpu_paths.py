@@ -1,16 +1,19 @@
 """The collector's cheaper paths give what the plain ones gave: bucket series (one ``le`` parse
-per bound, the labels but ``le`` by list.remove) and the precomputed filter orders (each value's
-text once per filter)."""
+per bound, the labels but ``le`` by list.remove), the precomputed filter orders (each value's
+text once per filter) and the pods' p99 computed by Prometheus (not from their buckets here)."""
 
 import itertools
 import random
 
-from meshdash.collectors.prometheus import Sample
+import pytest
+
+from meshdash.collectors.prometheus import PrometheusClient, Sample, pod_traffic
 from meshdash.collectors.snapshot_builder import _series, owner_key
 from meshdash.mesh import metrics
 from meshdash.mesh.kinds import KIND_BY_PROM_LABEL
 from meshdash.mesh.model import Workload, WorkloadKey
 from meshdash.store import layout, ordering
+from tests.collectors.conftest import covered_instant, wait_for_full_window
 
 
 def reference_series(samples):
@@ -120,3 +123,28 @@ def test_owner_keys_are_those_of_the_plain_reading():
         assert key == reference_owner_key(labels, prefix)
         found += key is not None
     assert found > 50
+
+
+def reference_pod_latency(window: str) -> str:
+    """The previous per-pod latency: every pod's buckets, its p99 interpolated here."""
+    sel = '{direction="inbound", target_port!="4191", route_name!="probe"}'
+    return f"sum by (le, namespace, pod) (increase(response_latency_ms_bucket{sel}[{window}]))"
+
+
+@pytest.mark.e2e
+def test_pod_p99s_from_prometheus_are_those_of_the_buckets(demo_mesh, demo_prometheus):
+    wait_for_full_window(demo_prometheus, demo_mesh.scrape_seconds)
+    at = covered_instant(demo_prometheus.url)
+    client = PrometheusClient(demo_prometheus.url)
+    buckets = {}
+    for labels, series in _series(client.query(reference_pod_latency("1m"), at=at)):
+        buckets.setdefault((labels["namespace"], labels["pod"]), []).extend(series)
+    expected = {pod: metrics.histogram_quantile(0.99, b) for pod, b in buckets.items()}
+    expected = {pod: p99 for pod, p99 in expected.items() if p99 is not None}
+    got = {
+        (s.labels["namespace"], s.labels["pod"]): s.value
+        for s in client.query(pod_traffic("1m"), at=at)
+        if s.labels["metric"] == "p99"
+    }
+    assert got == expected
+    assert len(got) >= 10  # the demo's pods with traffic, each with a p99
