@@ -12,16 +12,36 @@ import json
 import operator
 import struct
 
+import orjson
+
 from meshdash.mesh.model import ControlPlane, Namespace, Workload
 from meshdash.mesh.overview import Drop, Overview, Totals
 
-# One encoder for every value: json.dumps with options builds a new one per call, which a write
-# of 5,000 workloads (tens of thousands of rows) notices.
-dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# What orjson refuses (keys that are not strings, integers past 64 bits, lone surrogates) is
+# written as before, by one encoder made once: json.dumps with options builds one per call.
+_json_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def dumps(value) -> str:
+    """Compact JSON text, UTF-8 unescaped. orjson writes the same text as the json module but
+    for the notation of floats below 1e-4 or from 1e16 (``1e-7``, ``1e16``: the same numbers)
+    and NaN or infinities (null; the model keeps none: every value read is checked finite), in
+    a tenth of the time."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return _json_dumps(value)
 
 
 def loads(raw: bytes | str | None):
-    return None if raw is None else json.loads(raw)
+    """The value of JSON text; None for None. Text orjson refuses (NaN or Infinity, which json
+    wrote; integers past 64 bits) is read by json."""
+    if raw is None:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 @functools.cache
@@ -64,11 +84,11 @@ def encode_rows(objs) -> str:
 def decode_rows(cls, raw: bytes | str | None) -> list:
     if not raw:
         return []
-    return [from_row(cls, row) for row in json.loads(raw)]
+    return [from_row(cls, row) for row in loads(raw)]
 
 
 def workload_from_json(raw: bytes | str) -> Workload:
-    return from_row(Workload, json.loads(raw))
+    return from_row(Workload, loads(raw))
 
 
 def _as_dicts(cls) -> tuple:
