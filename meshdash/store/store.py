@@ -12,7 +12,9 @@ Layout, with ``P`` the prefix and ``V`` a version id (the window, the time, a ra
   order), filter sets ``ns:{namespace}``, ``kind:{kind}``, ``health:{state}``, ``meshed:{0|1}``,
   ``team:{team}``, ``label:{key=value}``, the orders of the single-filter views packed
   (``f:{filter set}:{sort}:{asc|desc}``, ``layout.PRECOMPUTED_FILTERS``), ``names``
-  ("lowercased name<TAB>number" lines for the name search), ``in`` / ``out`` / ``pods`` /
+  ("lowercased name<TAB>number" lines for the name search), the one-letter search's index
+  (``search:{sort}:{asc|desc}``, counts per bucket of the order, and ``search_bits``,
+  ``layout.search_values``), ``in`` / ``out`` / ``pods`` /
   ``routes`` / ``events`` / ``authz`` (hash number -> JSON rows), ``meta``, ``namespaces``,
   ``namespace_names``, ``control_plane``, ``overview`` (``codec.overview_json``: everything the
   overview shows, bounded), and ``keys``, the registry of the version's keys. The namespaces list
@@ -385,7 +387,14 @@ class SnapshotStore:
             if page.total:
                 return page
         return self._list_page(
-            window, version, layout.WORKLOADS, query, namespace_sets, filters, on_cold
+            window,
+            version,
+            layout.WORKLOADS,
+            query,
+            namespace_sets,
+            filters,
+            on_cold,
+            search_index=True,
         )
 
     @_unavailable_on_connection_error
@@ -447,11 +456,13 @@ class SnapshotStore:
         on_cold: Callable[[], None] | None,
         *,
         packed: bool = False,
+        search_index: bool = False,
     ) -> Page:
         """One page of the list ``of`` in ``query``'s order, of the items matching its search,
         in one of the ``namespace_sets`` (none: any) and in every one of the ``filters`` sets
         (both relative key names). ``packed``: the list keeps its orders packed
-        (``scripts.PACKED_PAGE``), not as sorted sets."""
+        (``scripts.PACKED_PAGE``), not as sorted sets. ``search_index``: it keeps the
+        one-letter search's index (``layout.search_values``)."""
         per_page = max(1, query.per_page)
         version = version or self.current_version(window)
         if version is None:
@@ -460,6 +471,11 @@ class SnapshotStore:
         order = of.sorted(query.sort, query.descending)
         needle = query.search.lower()
         filtered = bool(namespace_sets or needle or filters)
+        letter = layout.search_letter(needle) if search_index else None
+        # A one-letter search alone reads the letter's index: a page costs about a bucket of
+        # positions however many names match, so it is neither cached nor paced, as a range
+        # of a sorted set is not.
+        alone = letter is not None and not namespace_sets and not filters
         # The view's key in the result cache; none unfiltered: a range of a sorted set is cheap.
         cached = (
             self._query_key(version, _digest(order, namespace_sets, needle, sorted(filters)))
@@ -474,20 +490,23 @@ class SnapshotStore:
                 k(of.rows),
                 self._temporary("result") if filtered else k(order),
                 k(of.names),
-                self._temporary("search"),
+                k(of.search_counts(query.sort, query.descending)),
+                k(of.search_bits),
                 self._temporary("namespaces"),
                 *map(k, namespace_sets),
                 *map(k, filters),
             ]
         page = min(max(1, query.page), 2**53)
-        total, page, rows = self._read_page(
-            version,
-            keys,
-            cached,
-            [page, per_page, len(namespace_sets), needle],
-            on_cold,
-            self._packed_page if packed else self._page,
-        )
+        args = [page, per_page, len(namespace_sets), needle]
+        script = self._packed_page if packed else self._page
+        found = None
+        if alone:
+            found = self._read_page(version, keys, None, args, None, script, after=[letter])
+        if found is None:
+            # A version written before the index was kept has none: its views as below.
+            after = [] if packed else [-1 if letter is None or alone else letter]
+            found = self._read_page(version, keys, cached, args, on_cold, script, after=after)
+        total, page, rows = found
         return Page(
             items=[codec.from_row(of.item, codec.loads(row)) for row in rows if row is not None],
             total=total,
@@ -497,16 +516,20 @@ class SnapshotStore:
         )
 
     def _read_page(
-        self, version, keys, cached, args, on_cold, script=None
-    ) -> tuple[int, int, list]:
+        self, version, keys, cached, args, on_cold, script=None, after=()
+    ) -> tuple[int, int, list] | None:
         """(total, clamped page, rows) of one page: a range of the order when unfiltered;
         else from the result cache when it holds the view (key ``cached``), or computed by
-        ``script`` (``scripts.PAGE`` or ``PACKED_PAGE``) after ``on_cold`` and offered to the
-        cache."""
+        ``script`` (``scripts.PAGE`` or ``PACKED_PAGE``, its arguments ``args``, whether to
+        return the order, then ``after``) after ``on_cold`` and offered to the cache. None
+        when the script answers -1 alone (a one-letter index the version lacks)."""
         script = script or self._page
         page, per_page = args[0], args[1]
         if cached is None:
-            total, page, _, *rows = script(keys=keys, args=[*args, "0"])
+            answer = script(keys=keys, args=[*args, "0", *after])
+            if answer[0] == -1:
+                return None
+            total, page, _, *rows = answer
             return int(total), int(page), rows
         found = self._read_cached(cached, page, per_page)
         if found is not None:
@@ -514,8 +537,9 @@ class SnapshotStore:
             return total, page, (self.client.hmget(keys[1], numbers) if numbers else [])
         if on_cold is not None:
             on_cold()
-        total, page, order, *rows = script(keys=keys, args=[*args, "1"])
-        self._offer(version, cached, order)
+        total, page, order, *rows = script(keys=keys, args=[*args, "1", *after])
+        if order:
+            self._offer(version, cached, order)
         return int(total), int(page), rows
 
     def _read_cached(self, key: str, page: int, per_page: int):

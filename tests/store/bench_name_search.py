@@ -4,7 +4,9 @@
 Synthetic snapshots (``tests.store.synthetic``, unique names such as ``worker-1234``) are
 written one size at a time; each needle is read with the result cache off (every read is
 cold), on random pages and sorts, alone and with a namespace or a health filter. Prints the
-median and p95 wall time of a page read, in ms, and the Redis memory of the search index.
+median and p95 wall time of a page read and the median Redis CPU of one (its commands'
+time, ``INFO commandstats``, reset before each read), in ms, and the Redis memory of the
+one-letter search's index.
 """
 
 import argparse
@@ -29,14 +31,24 @@ NEEDLES = {
 }
 
 
-def _times(store, queries) -> tuple[float, float]:
-    walls = []
+def _times(store, queries) -> tuple[float, float, float]:
+    walls, redis_times = [], []
     for query in queries:
+        store.client.config_resetstat()
         started = time.perf_counter()
         store.workload_page("1m", query)
         walls.append(time.perf_counter() - started)
+        # The script's own time (its commands' included), not the reset's or this INFO's.
+        stats = store.client.info("commandstats")
+        redis_times.append(
+            sum(v["usec"] for k, v in stats.items() if k.startswith("cmdstat_evalsha"))
+        )
     walls.sort()
-    return statistics.median(walls) * 1000, walls[int(len(walls) * 0.95)] * 1000
+    return (
+        statistics.median(walls) * 1000,
+        walls[int(len(walls) * 0.95)] * 1000,
+        statistics.median(redis_times) / 1000,
+    )
 
 
 def main() -> None:
@@ -85,8 +97,11 @@ def main() -> None:
                             elif extra == "health":
                                 fields["health"] = rng.choice(["healthy", "warning", "critical"])
                             queries.append(WorkloadQuery(**fields))
-                        median, p95 = _times(store, queries)
-                        print(f"  {label:14} {extra:10} median {median:6.2f}  p95 {p95:6.2f} ms")
+                        median, p95, cpu = _times(store, queries)
+                        print(
+                            f"  {label:14} {extra:10} median {median:6.2f}  p95 {p95:6.2f}"
+                            f"  Redis {cpu:6.2f} ms"
+                        )
         finally:
             proc.terminate()
             proc.wait()
