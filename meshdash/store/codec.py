@@ -35,7 +35,7 @@ def dumps(value) -> str:
 
 def loads(raw: bytes | str | None):
     """The value of JSON text; None for None. Text orjson refuses (NaN or Infinity, which json
-    wrote; integers past 64 bits) is read by json."""
+    wrote) is read by json. An integer past 64 bits comes back a float (the model has none)."""
     if raw is None:
         return None
     try:

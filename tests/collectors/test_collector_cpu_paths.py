@@ -1,12 +1,15 @@
 """The collector's cheaper paths give what the plain ones gave: bucket series (one ``le`` parse
 per bound, the labels but ``le`` by list.remove), the precomputed filter orders (each value's
-text once per filter) and the pods' p99 computed by Prometheus (not from their buckets here)."""
+text once per filter), the pods' p99 computed by Prometheus (not from their buckets here) and
+the Kubernetes API's bodies decoded by orjson."""
 
 import itertools
+import json
 import random
 
 import pytest
 
+from meshdash.collectors import kubernetes
 from meshdash.collectors.prometheus import PrometheusClient, Sample, pod_traffic
 from meshdash.collectors.snapshot_builder import _series, owner_key
 from meshdash.mesh import metrics
@@ -148,3 +151,17 @@ def test_pod_p99s_from_prometheus_are_those_of_the_buckets(demo_mesh, demo_prome
     }
     assert got == expected
     assert len(got) >= 10  # the demo's pods with traffic, each with a p99
+
+
+def test_kubernetes_bodies_decode_as_json_decoded_them():
+    bodies = [
+        b'{"kind":"PodList","items":[{"metadata":{"name":"w\\u00e9b-0","labels":{}}}]}',
+        # The API (Go's int64) sends no integer past 64 bits, which orjson would read as a float.
+        b'{"items":[{"spec":{"replicas":3,"ratio":0.25,"big":9223372036854775807}}]}',
+        b'{"a":1e-7,"b":[true,false,null],"c":"\xc3\xa9\\n"}',
+    ]
+    for body in bodies:
+        assert kubernetes._decoded(body) == json.loads(body)
+    for garbage in (b"not json", b"\xff\xfe", b""):
+        with pytest.raises(ValueError):
+            kubernetes._decoded(garbage)
