@@ -476,6 +476,13 @@ class SnapshotStore:
         # positions however many names match, so it is neither cached nor paced, as a range
         # of a sorted set is not.
         alone = letter is not None and not namespace_sets and not filters
+        # With one filter of PRECOMPUTED_FILTERS besides, its packed order is read in place
+        # of the intersection of the sorted set with the filter set (a fifth of the time).
+        packed_filter = (
+            letter is not None
+            and not namespace_sets
+            and layout.precomputed_filter([], filters, "") is not None
+        )
         # The view's key in the result cache; none unfiltered: a range of a sorted set is cheap.
         cached = (
             self._query_key(version, _digest(order, namespace_sets, needle, sorted(filters)))
@@ -496,16 +503,25 @@ class SnapshotStore:
                 *map(k, namespace_sets),
                 *map(k, filters),
             ]
+        if packed_filter:
+            in_order = of.precomputed(filters[0]).sorted(query.sort, query.descending)
+            with_packed = [*keys[:7], k(in_order)]
         page = min(max(1, query.page), 2**53)
         args = [page, per_page, len(namespace_sets), needle]
         script = self._packed_page if packed else self._page
         found = None
         if alone:
-            found = self._read_page(version, keys, None, args, None, script, after=[letter])
+            found = self._read_page(version, keys, None, args, None, script, after=[letter, 0])
+        elif packed_filter:
+            found = self._read_page(
+                version, with_packed, cached, args, on_cold, script, after=[letter, 1]
+            )
         if found is None:
             # A version written before the index was kept has none: its views as below.
-            after = [] if packed else [-1 if letter is None or alone else letter]
-            found = self._read_page(version, keys, cached, args, on_cold, script, after=after)
+            after = [] if packed else [-1 if letter is None or alone else letter, 0]
+            # A view that already took its token for the packed order's try does not again.
+            gate = None if packed_filter else on_cold
+            found = self._read_page(version, keys, cached, args, gate, script, after=after)
         total, page, rows = found
         return Page(
             items=[codec.from_row(of.item, codec.loads(row)) for row in rows if row is not None],
@@ -522,7 +538,8 @@ class SnapshotStore:
         else from the result cache when it holds the view (key ``cached``), or computed by
         ``script`` (``scripts.PAGE`` or ``PACKED_PAGE``, its arguments ``args``, whether to
         return the order, then ``after``) after ``on_cold`` and offered to the cache. None
-        when the script answers -1 alone (a one-letter index the version lacks)."""
+        when the script answers -1 alone (a one-letter index or packed order the version
+        lacks)."""
         script = script or self._page
         page, per_page = args[0], args[1]
         if cached is None:
@@ -537,7 +554,10 @@ class SnapshotStore:
             return total, page, (self.client.hmget(keys[1], numbers) if numbers else [])
         if on_cold is not None:
             on_cold()
-        total, page, order, *rows = script(keys=keys, args=[*args, "1", *after])
+        answer = script(keys=keys, args=[*args, "1", *after])
+        if answer[0] == -1:
+            return None
+        total, page, order, *rows = answer
         if order:
             self._offer(version, cached, order)
         return int(total), int(page), rows

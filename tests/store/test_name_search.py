@@ -147,6 +147,8 @@ def test_one_letter_in_every_order_and_direction(redis_client, big_mesh, sort):
             {"namespaces": tuple(rng.sample(namespaces, 2))},
             {"health": rng.choice(["healthy", "warning", "critical"])},
             {"kind": "deployment", "team": "search"},
+            {"kind": rng.choice(["deployment", "statefulset"])},
+            {"meshed": rng.random() < 0.5},
             {"namespaces": tuple(rng.sample(namespaces, 3)), "meshed": True},
         ]
         for extra in filters:
@@ -175,6 +177,15 @@ def test_a_one_letter_page_reads_its_buckets_not_the_names(redis_client, big_mes
     # Two letters scan the names, are paced and cached as before.
     store.workload_page("1m", WorkloadQuery(search="er"), on_cold=lambda: colds.append(1))
     assert colds == [1] and list(redis_client.scan_iter("test:q:*"))
+    # With one precomputed filter: its packed order, no intersection built; paced, cached.
+    redis_client.config_resetstat()
+    query = WorkloadQuery(search="a", health="warning", sort="p99")
+    store.workload_page("1m", query, on_cold=lambda: colds.append(1))
+    stats = redis_client.info("commandstats")
+    assert "cmdstat_zinterstore" not in stats and "cmdstat_zmscore" not in stats
+    assert colds == [1, 1]
+    store.workload_page("1m", dataclasses.replace(query, page=2), on_cold=lambda: colds.append(1))
+    assert colds == [1, 1]
 
 
 def test_a_version_without_the_letter_index_is_searched_as_before(redis_client, big_mesh):
@@ -190,6 +201,14 @@ def test_a_version_without_the_letter_index_is_searched_as_before(redis_client, 
     assert [w.key for w in got.items] == [w.key for w in expected[40:60]]
     assert got.total == len(expected) and colds == [1]
     _check_every_page(store, big_mesh.workloads, dataclasses.replace(query, health="warning"))
+    # The index without the packed order of the filter: as before, paced once.
+    version = store.write(big_mesh)
+    redis_client.delete(*redis_client.scan_iter(f"test:s:{version}:f:health:critical:*"))
+    query = WorkloadQuery(search="e", health="critical", sort="name", descending=True, page=2)
+    expected = _expected(big_mesh.workloads, query)
+    got = store.workload_page("1m", query, on_cold=lambda: colds.append(1))
+    assert [w.key for w in got.items] == [w.key for w in expected[50:100]]
+    assert got.total == len(expected) > 60 and colds == [1, 1]
 
 
 def test_the_index_counts_and_bits_are_the_names():
