@@ -589,3 +589,20 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+# A window's meta in one round trip: its current version (unless given), that version's meta
+# and the window's last failure. Every page reads it first.
+# KEYS: the window's current key, its failure key. ARGV: the version keys' prefix, the version
+# or ''.
+# Returns: false without a current version, else {version, meta or false, failure or false}.
+META = """
+local version = ARGV[2]
+if version == '' then
+  version = redis.call('GET', KEYS[1])
+  if not version then
+    return false
+  end
+end
+local meta = redis.call('GET', ARGV[1] .. version .. ':meta')
+return {version, meta or false, redis.call('GET', KEYS[2]) or false}
+"""

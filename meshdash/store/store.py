@@ -58,6 +58,8 @@ import functools
 import hashlib
 import logging
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import redis
@@ -107,6 +109,11 @@ HISTORY_MINUTES = 60
 WRITE_BATCH = 1000
 # What a cached view costs beyond its packed order: key, value and expiry bookkeeping in Redis.
 CACHE_ENTRY_OVERHEAD_BYTES = 100
+
+# SnapshotStore.namespace_names of the last versions read, by their key (values never change).
+NAMESPACE_NAMES_KEPT = 16
+_NAMESPACE_NAMES: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+_NAMESPACE_NAMES_LOCK = threading.Lock()
 
 
 def _unavailable_on_connection_error(method):
@@ -189,6 +196,7 @@ class SnapshotStore:
         self._workloads = client.register_script(scripts.WORKLOADS)
         self._history = client.register_script(scripts.HISTORY)
         self._release = client.register_script(scripts.RELEASE_LOCK)
+        self._meta = client.register_script(scripts.META)
 
     @classmethod
     def from_settings(cls) -> "SnapshotStore":
@@ -345,13 +353,14 @@ class SnapshotStore:
 
     @_unavailable_on_connection_error
     def meta(self, window: str, *, version: str | None = None) -> SnapshotMeta | None:
-        version = version or self.current_version(window)
-        if version is None:
-            return None
-        raw_meta, raw_failure = self.client.mget(
-            self._version_key(version, "meta"), self._window_key(window, "failure")
+        found = self._meta(
+            keys=[self._window_key(window, "current"), self._window_key(window, "failure")],
+            args=[f"{self.prefix}:s:", version or ""],
         )
-        data = codec.loads(raw_meta)
+        if not found:
+            return None
+        _, raw_meta, raw_failure = found
+        data = codec.loads(raw_meta or None)
         if data is None:
             return None
         failure = codec.loads(raw_failure) or {}
@@ -795,7 +804,25 @@ class SnapshotStore:
 
     @_unavailable_on_connection_error
     def namespace_names(self, window: str, *, version: str | None = None) -> list[str]:
-        return self._version_json(window, "namespace_names", version) or []
+        """A version's namespace names, by name. A version's values never change once written
+        (a collection writes a new version), so each process keeps the names of the last few
+        versions it read: one Redis read fewer on every list page."""
+        version = version or self.current_version(window)
+        if version is None:
+            return []
+        key = self._version_key(version, "namespace_names")
+        with _NAMESPACE_NAMES_LOCK:
+            names = _NAMESPACE_NAMES.get(key)
+            if names is not None:
+                _NAMESPACE_NAMES.move_to_end(key)
+                return list(names)
+        names = codec.loads(self.client.get(key)) or []
+        if names:  # a version not written yet (or gone) is read again next time
+            with _NAMESPACE_NAMES_LOCK:
+                _NAMESPACE_NAMES[key] = tuple(names)
+                while len(_NAMESPACE_NAMES) > NAMESPACE_NAMES_KEPT:
+                    _NAMESPACE_NAMES.popitem(last=False)
+        return names
 
     @_unavailable_on_connection_error
     def control_plane(self, window: str, *, version: str | None = None) -> ControlPlane | None:
