@@ -33,9 +33,6 @@ PATH_SAFE = "!$&'()*+,;=~:@"
 VALID_INJECT_VALUES = ("enabled", "disabled")
 
 
-_escape = escape
-
-
 # Kubernetes names are made of these: quote() would leave them as they are.
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+").fullmatch
 
@@ -69,9 +66,9 @@ def _success(w) -> str:
 
 def _health_badge(item) -> str:
     """As the ``health_badge`` filter: the state, and why as the tooltip."""
-    state = _escape(item.health or "unknown")
-    why = f' title="{state}: {_escape(item.health_reason)}"' if item.health_reason else ""
-    return f'<span class="badge h-{state}"{why}>{_escape(item.health or "?")}</span>'
+    state = escape(item.health or "unknown")
+    why = f' title="{state}: {escape(item.health_reason)}"' if item.health_reason else ""
+    return f'<span class="badge h-{state}"{why}>{escape(item.health or "?")}</span>'
 
 
 def _meshed(w) -> str:
@@ -86,12 +83,12 @@ class _Row:
 
     def __init__(self, w, history, bases: tuple[str, str], window_query: str):
         self.w, self.history = w, history
-        self.namespace = _escape(w.namespace)
-        self.kind, self.name = _escape(w.kind), _escape(w.name)
+        self.namespace = escape(w.namespace)
+        self.kind, self.name = escape(w.kind), escape(w.name)
         tail = _segments(w.namespace, w.kind, w.name)
-        self.href = tail and _escape(bases[0] + tail + window_query)
+        self.href = tail and escape(bases[0] + tail + window_query)
         ns_tail = _segments(w.namespace)
-        self.namespace_href = ns_tail and _escape(bases[1] + ns_tail + window_query)
+        self.namespace_href = ns_tail and escape(bases[1] + ns_tail + window_query)
 
 
 def _escaped_link(href: str | None, text: str) -> str:

@@ -10,10 +10,16 @@ every text goes through ``escape`` as autoescaping would escape it.
 from django.template.defaultfilters import floatformat, slugify
 from django.utils.safestring import SafeString, mark_safe
 
-from meshdash.lib.escaping import escape
-from meshdash.lib.templatetags.meshdash import percent, rps, unix_iso, workload_href
-
-_e = escape
+from meshdash.lib.escaping import escape as _e
+from meshdash.lib.templatetags.meshdash import (
+    edge_traces_href,
+    ms,
+    number,
+    percent,
+    rps,
+    unix_iso,
+    workload_href,
+)
 
 
 def history_chart_html(chart) -> SafeString:
@@ -145,8 +151,6 @@ _LOCK_ICON = (
 
 
 def _edge_row_html(context, edge, key, side: str, center_namespace) -> str:
-    from meshdash.lib.templatetags.meshdash import edge_traces_href, ms, number
-
     namespace, kind, name = _e(key.namespace), _e(key.kind), _e(key.name)
     href = workload_href(context, key)
     if href:

@@ -23,6 +23,15 @@ def _template(name: str):
     return engines["django"].from_string((REFERENCE / name).read_text())
 
 
+def _reference(name: str, included: str, context: dict) -> str:
+    """The reference template ``name`` rendered with ``context``, its include of the former
+    ``dashboard/<included>`` read from the references too."""
+    source = (REFERENCE / name).read_text().replace(f'"dashboard/{included}"', "included")
+    return (
+        engines["django"].from_string(source).render({**context, "included": _template(included)})
+    )
+
+
 def _points(times, value=lambda t: 1.0):
     return [
         HistoryPoint(t=t, success_rate=value(t), rps=value(t), latency_ms_p99=None) for t in times
@@ -112,13 +121,7 @@ def _graphs():
 def test_a_graph_is_the_templates(index, window):
     graph = _graphs()[index]
     context = {"graph": graph, "window_params": QueryDict(window)}
-    source = (REFERENCE / "_graph.html").read_text()
-    source = source.replace('"dashboard/_graph_node.html"', "node_template")
-    expected = (
-        engines["django"]
-        .from_string(source)
-        .render({**context, "node_template": _template("_graph_node.html")})
-    )
+    expected = _reference("_graph.html", "_graph_node.html", context)
     assert neighbourhood_html(context, graph) == expected
 
 
@@ -156,11 +159,5 @@ def test_an_edges_table_is_the_templates(side, count, traces, settings):
         context = {"edges": edges, "side": side, "window_params": QueryDict("window=1h")}
         if workload is not None:
             context["workload"] = workload
-        source = (REFERENCE / "_edges.html").read_text()
-        source = source.replace('"dashboard/_edge_row.html"', "row_template")
-        expected = (
-            engines["django"]
-            .from_string(source)
-            .render({**context, "row_template": _template("_edge_row.html")})
-        )
+        expected = _reference("_edges.html", "_edge_row.html", context)
         assert edges_table_html(context, edges, side) == expected
