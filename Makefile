@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap demo dev test bench bench-load lint readme clean
+.PHONY: bootstrap demo dev test fuzz bench bench-load lint readme clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -20,6 +20,13 @@ dev:
 test:
 	bash scripts/bootstrap.sh --browser --kubectl
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The property and fuzz tests (Hypothesis, schemathesis) FUZZ_RUNS times with fresh draws each
+# time; CI draws the same examples for a given commit (tests/conftest.py).
+FUZZ_RUNS ?= 5
+fuzz:
+	bash scripts/bootstrap.sh
+	for run in $$(seq $(FUZZ_RUNS)); do env -u CI $(VENV)/bin/pytest -m hypothesis -p no:randomly $(PYTEST_ARGS) || exit 1; done
 
 # scripts/bench.py, then the memory figures deploy/'s requests and limits come from (bench_sizing.py),
 # then what the history costs (bench_history.py).

@@ -16,11 +16,16 @@ from meshdash.accounts.models import WRITE
 from meshdash.bookmarks import openapi as bookmarks_openapi
 from meshdash.dashboard import openapi as dashboard_openapi
 from meshdash.dashboard.api import READ_METHODS, method_not_allowed
-from meshdash.lib.openapi import BEARER, SESSION, json_response
+from meshdash.lib.openapi import BEARER, SESSION, error_response, json_response
 from meshdash.triage import openapi as triage_openapi
 
 API_VERSION = "1"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+# Django refuses some requests before any view runs (meshdash.dashboard.api.bad_request).
+REFUSED = (
+    "Refused before the operation: a Host header not in MESHDASH_ALLOWED_HOSTS, or a request "
+    "Django cannot accept."
+)
 
 
 def security_schemes() -> dict:
@@ -81,6 +86,7 @@ def document() -> dict:
     for operations in paths.values():
         for method in HTTP_METHODS & operations.keys():
             operations[method].setdefault("security", security(read=method == "get"))
+            operations[method]["responses"].setdefault("400", error_response(REFUSED))
     return {
         "openapi": "3.1.0",
         "info": {

@@ -15,5 +15,9 @@ urlpatterns = [
     path("", include("meshdash.dashboard.urls")),
 ]
 
-# Unmatched URLs under /api/ answer JSON like the rest of the API.
+# Under /api/, the answers Django gives before or outside any view are JSON like the rest of
+# the API; elsewhere they are Django's pages.
+handler400 = "meshdash.dashboard.api.bad_request"
+handler403 = "meshdash.dashboard.api.permission_denied"
 handler404 = "meshdash.dashboard.api.not_found"
+handler500 = "meshdash.dashboard.api.server_error"

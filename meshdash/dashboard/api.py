@@ -7,7 +7,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
-from django.views.defaults import page_not_found
+from django.views import defaults
 
 from meshdash.dashboard import bounded
 from meshdash.dashboard.bounded import AUTHZ_COLUMNS, EDGE_COLUMNS
@@ -51,7 +51,27 @@ def not_found(request, exception):
     """No URL matched: JSON under /api/ (clients parse every answer), the page elsewhere."""
     if request.path.startswith("/api/"):
         return error("no such API URL", 404)
-    return page_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """A request Django refuses before any view (a Host header not in MESHDASH_ALLOWED_HOSTS,
+    too many fields): JSON under /api/, like every other answer there."""
+    if request.path.startswith("/api/"):
+        return error("bad request", 400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if request.path.startswith("/api/"):
+        return error("permission denied", 403)
+    return defaults.permission_denied(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return error("internal error: the log has the details", 500)
+    return defaults.server_error(request)
 
 
 def api_view(view):
