@@ -178,25 +178,43 @@ def _decoded(point: tuple) -> tuple[int, float | None, float | None, float | Non
     )
 
 
-def decode_history(
-    raw: bytes | None, minutes: int, points: int | None = None
-) -> list[tuple[int, float | None, float | None, float | None]]:
+# The minutes alone of a ring of n slots, by n: one unpack call reads them all.
+_RING_MINUTES: dict[int, struct.Struct] = {}
+
+
+def _ring_minutes(slots: int) -> struct.Struct:
+    found = _RING_MINUTES.get(slots)
+    if found is None:
+        found = struct.Struct("<" + f"I{HISTORY_POINT.size - 4}x" * slots)
+        if len(_RING_MINUTES) < 64:  # rings have one size; odd ones are not kept
+            _RING_MINUTES[slots] = found
+    return found
+
+
+def decode_history(raw: bytes | None, minutes: int, points: int | None = None, make=tuple) -> list:
     """A ring's points of the ``minutes`` minutes up to its newest one, oldest first, as
-    (t, success_rate, rps, p99); empty slots (all zero) and older points left out.
+    (t, success_rate, rps, p99) passed to ``make`` (a tuple's class, or a NamedTuple's
+    ``_make``); empty slots (all zero) and older points left out.
 
     With ``points``, at most that many: the newest and every ``ceil(n / points)``-th before
-    it, picked before decoding the rest.
+    it. Only the points kept are decoded: the list pages draw 16 points from each 60-slot
+    ring, and decoding every slot to sort them was most of a page's cost of its histories.
     """
-    if not raw or len(raw) % HISTORY_POINT.size:
+    size = HISTORY_POINT.size
+    if not raw or len(raw) % size:
         return []
-    # Each minute has its own slot, so tuples sort by minute (empty slots all alike, first).
-    ring = sorted(HISTORY_POINT.iter_unpack(raw))
-    since = max(0, ring[-1][0] - minutes)
-    kept = [point for point in ring if point[0] > since]
-    if points and len(kept) > points:
-        step = -(-len(kept) // points)
-        kept = kept[len(kept) - 1 :: -step][::-1]
-    return [_decoded(point) for point in kept]
+    stamps = _ring_minutes(len(raw) // size).unpack(raw)
+    # Each minute has its own slot, so the kept slots' minutes are distinct; empty slots
+    # (minute 0) are never kept.
+    since = max(0, max(stamps) - minutes)
+    order = sorted(
+        [slot for slot, minute in enumerate(stamps) if minute > since], key=stamps.__getitem__
+    )
+    if points and len(order) > points:
+        step = -(-len(order) // points)
+        order = order[len(order) - 1 :: -step][::-1]
+    unpack = HISTORY_POINT.unpack_from
+    return [make(_decoded(unpack(raw, slot * size))) for slot in order]
 
 
 # A filtered view's order as the result cache keeps it: "v" (so that an empty order still

@@ -152,6 +152,10 @@ def _digest(*parts) -> str:
     return hashlib.sha1(codec.dumps(parts).encode(), usedforsecurity=False).hexdigest()[:20]
 
 
+def _history_point(point: tuple) -> HistoryPoint:
+    return HistoryPoint(*point)
+
+
 class SnapshotStore:
     # A write that never switched leaves keys that go after this long.
     PENDING_TTL_SECONDS = 600
@@ -735,14 +739,11 @@ class SnapshotStore:
     def history(self, namespace: str, kind: str, name: str) -> list[HistoryPoint]:
         """The workload's last hour, a point a minute, oldest first."""
         raw = self.client.get(self._history_key(WorkloadKey(namespace, kind, name).id))
-        return [HistoryPoint(*point) for point in codec.decode_history(raw, HISTORY_MINUTES)]
+        return codec.decode_history(raw, HISTORY_MINUTES, make=_history_point)
 
     @_unavailable_on_connection_error
     def histories(self, keys: list[WorkloadKey]) -> dict[WorkloadKey, list[HistoryPoint]]:
-        return {
-            key: [HistoryPoint(*point) for point in points]
-            for key, points in self._histories(keys).items()
-        }
+        return self._histories(keys, make=_history_point)
 
     @_unavailable_on_connection_error
     def sparklines(
@@ -751,19 +752,14 @@ class SnapshotStore:
         """``histories`` for a page of sparklines: light tuples, and with ``points`` at most
         that many per workload, the newest and every ``ceil(n / points)``-th before it (how
         meshdash.dashboard.charts.sparkline_svg samples, which then keeps them all)."""
-        return {
-            key: [SparkPoint._make(point) for point in history]
-            for key, history in self._histories(keys, points).items()
-        }
+        return self._histories(keys, points, SparkPoint._make)
 
-    def _histories(
-        self, keys: list[WorkloadKey], points: int | None = None
-    ) -> dict[WorkloadKey, list[tuple]]:
+    def _histories(self, keys: list[WorkloadKey], points: int | None = None, make=tuple) -> dict:
         if not keys:
             return {}
         raw = self.client.mget([self._history_key(key.id) for key in keys])
         return {
-            key: codec.decode_history(value, HISTORY_MINUTES, points)
+            key: codec.decode_history(value, HISTORY_MINUTES, points, make)
             for key, value in zip(keys, raw, strict=True)
         }
 
