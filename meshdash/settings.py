@@ -163,7 +163,8 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Django's cached_db sessions, read in one round trip with the user's cached entries.
+SESSION_ENGINE = "meshdash.accounts.sessions"
 # New filtered views (the expensive ones, not in the cache) per user and minute, and the burst
 # allowed above that pace; past them, 429 with Retry-After.
 MESHDASH_COLD_VIEWS_PER_MINUTE = env_float("MESHDASH_COLD_VIEWS_PER_MINUTE", 60.0, minimum=1)

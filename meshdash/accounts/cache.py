@@ -43,7 +43,7 @@ def per_user(name: str, user_id, build):
 
     A user's entries are kept together, under one key, with the generation and time each was
     built at."""
-    key = f"accounts:user:{user_id}"
+    key = user_key(user_id)
     generation, entries = _read(key)
     entry = entries.get(name)
     fresh = entry is not None and time.time() - entry[1] < ENTRY_SECONDS
@@ -61,6 +61,30 @@ def per_user(name: str, user_id, build):
         if memory is not None:
             memory[key] = (generation, entries)
     return value
+
+
+def user_key(user_id) -> str:
+    return f"accounts:user:{user_id}"
+
+
+def keys_read_along(user_id) -> list[str]:
+    """The cache keys of ``user_id``'s entries, for a read of the cache that comes first anyway
+    (the session's, meshdash.accounts.sessions) to fetch in the same round trip; none outside
+    requests or without a user id."""
+    if user_id is None or getattr(_request, "users", None) is None:
+        return []
+    return [GENERATION_KEY, user_key(user_id)]
+
+
+def read_along(found: dict, user_id) -> None:
+    """Keeps what a read with ``keys_read_along(user_id)`` found for the rest of the request,
+    as ``per_user`` would have read it."""
+    memory = getattr(_request, "users", None)
+    if user_id is None or memory is None:
+        return
+    key = user_key(user_id)
+    if key not in memory:
+        memory[key] = found.get(GENERATION_KEY), found.get(key) or {}
 
 
 def _read(key: str) -> tuple[str | None, dict]:

@@ -6,8 +6,12 @@ import html
 import re
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
 from django.test import Client
 
+from meshdash.accounts import sessions
+from meshdash.accounts.cache import GENERATION_KEY
 from meshdash.accounts.models import TeamProfile
 from meshdash.bookmarks.models import EVERYONE, TEAM, Bookmark, Watch
 from tests.accounts.people import PASSWORD, make_bookmark
@@ -187,3 +191,69 @@ def test_pages_are_served_from_the_database_while_the_cache_redis_is_away(
     assert response.status_code == 200
     assert response.wsgi_request.user == alice
     assert "Alice's own" in menu_titles(signed_in)
+
+
+def recorded_cache_reads(monkeypatch) -> list[list[str]]:
+    """The keys of every read of the default cache from now on, a list a round trip (the
+    tests' cache answers get_many by a get a key: those are part of one read)."""
+    backend = caches["default"]
+    reads = []
+    inside_many = []
+    get, get_many = backend.get, backend.get_many
+
+    def recording_get(key, *args, **kwargs):
+        if not inside_many:
+            reads.append([key])
+        return get(key, *args, **kwargs)
+
+    def recording_get_many(keys, *args, **kwargs):
+        reads.append(list(keys))
+        inside_many.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside_many.pop()
+
+    monkeypatch.setattr(backend, "get", recording_get)
+    monkeypatch.setattr(backend, "get_many", recording_get_many)
+    return reads
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_session_and_the_users_entries_are_one_cache_read(signed_in, monkeypatch, path):
+    signed_in.get(path)  # the process now knows the session's user
+    reads = recorded_cache_reads(monkeypatch)
+    response = signed_in.get(path)
+    assert response.wsgi_request.user.username == "alice"
+    ours = [
+        keys for keys in reads if any("session" in k or k.startswith("accounts:") for k in keys)
+    ]
+    assert len(ours) == 1, reads
+    session_key = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+    user_id = response.wsgi_request.user.pk
+    assert ours[0] == [
+        f"django.contrib.sessions.cached_db{session_key}",
+        GENERATION_KEY,
+        f"accounts:user:{user_id}",
+    ]
+
+
+def test_a_session_the_process_has_not_seen_reads_the_user_after_it(alice, monkeypatch):
+    client = Client()
+    assert client.login(username="alice", password=PASSWORD)
+    sessions._users_by_session.clear()
+    reads = recorded_cache_reads(monkeypatch)
+    response = client.get("/no-such-page/")
+    assert response.wsgi_request.user.username == "alice"
+    ours = [
+        keys for keys in reads if any("session" in k or k.startswith("accounts:") for k in keys)
+    ]
+    assert [len(keys) for keys in ours] == [1, 2]  # the session; the generation and the user
+
+
+def test_a_session_signed_out_is_not_read_as_its_user(signed_in, monkeypatch):
+    signed_in.get("/workloads/")
+    signed_in.post("/accounts/logout/")
+    response = signed_in.get("/workloads/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
