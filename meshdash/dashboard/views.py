@@ -214,7 +214,8 @@ def _list_context(request, store, params, extra: dict | None = None, meta=None) 
             "selected_namespaces": selected,
             "team_links": team_links(request.user),
             "landing": _landing_query(request.COOKIES.get(LANDING_COOKIE, "")),
-            "scope_query": _landing_query(request.GET.urlencode()),
+            # The page's own query, already parsed: its scope needs no check again.
+            "scope_query": _scope(request.GET).urlencode(),
         }
     )
     return context
@@ -552,12 +553,19 @@ LANDING_PARAMS = ("ns", "team", "label")
 LANDING_MAX_AGE = 400 * 86400  # the longest browsers keep a cookie
 
 
+def _scope(params: QueryDict) -> QueryDict:
+    scope = params.copy()
+    for key in list(scope):
+        if key not in LANDING_PARAMS:
+            del scope[key]
+    return scope
+
+
 def _landing_query(raw: str) -> str:
     """The scope part of ``raw`` as a query string, "" unless the overview would accept it."""
-    params = QueryDict(raw or "", mutable=True)
-    for key in list(params):
-        if key not in LANDING_PARAMS:
-            del params[key]
+    if not raw:
+        return ""
+    params = _scope(QueryDict(raw))
     try:
         parse_list_params(params, default_window())
     except BadQuery:
