@@ -163,11 +163,13 @@ def _workload_table(request, store, meta, query, window_query: str) -> dict:
     page = store.workload_page(
         meta.window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
-    histories = store.sparklines([item.key for item in page.items], charts.SPARK_POINTS)
+    keys = [item.key for item in page.items]
+    histories = store.sparklines(keys, charts.SPARK_POINTS)
     return {
         "query": query,
         "rows": workload_rows(
-            [(item, histories.get(item.key)) for item in page.items], window_query
+            [(item, histories.get(key)) for item, key in zip(page.items, keys, strict=True)],
+            window_query,
         ),
         "columns": paging.column_headers(query),
         **paging.pager(page),
