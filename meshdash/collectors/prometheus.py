@@ -2,16 +2,16 @@
 
 Every query is grouped over the whole mesh (``sum by (namespace, <owners>, ...)``), so one
 collection costs the same number of queries whatever the size of the mesh: 15 per window, and
-``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
-bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
-three times over would aggregate the same buckets three times, and the same answer, by client,
-gives the p99 of every mTLS edge. A pod's p99, its only quantile, is Prometheus's
-``histogram_quantile``: one number a pod, not its buckets. Linkerd's own traffic (Prometheus's
-scrapes and the kubelet's probes of the admin port, the kubelet's probes of the application's
-port) is kept out of every
-application query and read by a query of its own (``linkerd_traffic``). What the on-call
-checks need beyond the snapshot (leaf refreshes, the issuer's TTL, the proxies' calls to the
-control plane) is one more query, ``check_inputs``, read by ``fill_check_inputs``.
+``shards - 1`` more when the heaviest one is split by namespace. A workload's latency quantiles
+come from one bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``):
+``histogram_quantile`` three times over would aggregate the same buckets three times. Where one
+quantile is read, Prometheus's ``histogram_quantile`` gives it, one number and not its buckets:
+a pod's p99, and the p99 of each client identity's requests to a workload (an mTLS edge's).
+Linkerd's own traffic (Prometheus's scrapes and the kubelet's probes of the admin port, the
+kubelet's probes of the application's port) is kept out of every application query and read by
+a query of its own (``linkerd_traffic``). What the on-call checks need beyond the snapshot (leaf
+refreshes, the issuer's TTL, the proxies' calls to the control plane) is one more query,
+``check_inputs``, read by ``fill_check_inputs``.
 """
 
 import math
@@ -49,6 +49,9 @@ class Sample(NamedTuple):
     # A tuple: a big answer holds a hundred thousand of them.
     labels: dict[str, str]
     value: float
+
+
+_new_tuple = tuple.__new__
 
 
 # --- PromQL builders. ``match`` is an extra label matcher, used to shard by namespace.
@@ -98,16 +101,16 @@ def inbound_responses(window: str, match: str = "", *, admin_port: int = ADMIN_P
 
 
 def inbound_latency_buckets(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
-    """By client identity as well: summed over clients they give each workload's quantiles,
-    one client's alone the p99 of its mTLS edge to the workload."""
-    return _sum_increase(
-        f"le, namespace, {_OWNERS}, client_id",
-        "response_latency_ms_bucket",
-        window,
-        _INBOUND,
-        *_application(admin_port),
-        match,
-    )
+    """Each workload's buckets, its quantiles' input; and, tagged ``edge_p99``, the p99 of
+    each client identity's requests to it (``""``: clients without one), which Prometheus
+    computes: one number an edge instead of its 26 buckets, whose ``client_id`` (the longest
+    label of an answer) once made this answer twice as large. ``>= 0`` drops the NaN of a
+    client without observations in the window, whose p99 is unknown either way."""
+    sel = _selector(_INBOUND, *_application(admin_port), match)
+    increase = f"increase(response_latency_ms_bucket{sel}[{window}])"
+    by_client = f"sum by (le, namespace, {_OWNERS}, client_id) ({increase})"
+    p99s = _tagged(_p99_of(by_client), "edge_p99")
+    return f"sum by (le, namespace, {_OWNERS}) ({increase}) or {p99s}"
 
 
 def inbound_clients(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
@@ -150,6 +153,13 @@ def edge_latency_buckets(window: str, match: str = "", *, admin_port: int = ADMI
         _not_admin(admin_port),
         match,
     )
+
+
+def _p99_of(buckets: str) -> str:
+    """The p99 of each series of a bucket aggregation, computed by Prometheus where the p99 is
+    all that is read: one number a series instead of its buckets. ``>= 0`` drops the NaN of a
+    series without observations in the window, whose p99 is unknown either way."""
+    return f"histogram_quantile(0.99, {buckets}) >= 0"
 
 
 def _tagged(expr: str, metric: str) -> str:
@@ -208,8 +218,7 @@ def pod_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -
 
     The pages show a pod's p99 alone, so Prometheus computes it (the same interpolation as
     ``meshdash.mesh.metrics``, over the same one aggregation of the buckets) instead of sending
-    some 26 buckets a pod, a quarter of a collection's samples. ``>= 0`` drops the NaN of a pod
-    without observations in the window, whose p99 is unknown either way."""
+    some 26 buckets a pod, a quarter of a collection's samples."""
     sel = _selector(_INBOUND, *_application(admin_port), match)
     return " or ".join(
         [
@@ -219,8 +228,10 @@ def pod_traffic(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -
                 "responses",
             ),
             _tagged(
-                "histogram_quantile(0.99, sum by (le, namespace, pod) "
-                f"(increase(response_latency_ms_bucket{sel}[{window}]))) >= 0",
+                _p99_of(
+                    "sum by (le, namespace, pod) "
+                    f"(increase(response_latency_ms_bucket{sel}[{window}]))"
+                ),
                 "p99",
             ),
         ]
@@ -309,12 +320,15 @@ def service_profile_routes(window: str, match: str = "", *, admin_port: int = AD
 def service_profile_route_latency_buckets(
     window: str, match: str = "", *, admin_port: int = ADMIN_PORT
 ) -> str:
-    return _sum_increase(
-        f"le, rt_route, dst, namespace, {_OWNERS}",
-        "route_response_latency_ms_bucket",
-        window,
-        _INBOUND,
-        match,
+    """Each ServiceProfile route's p99."""
+    return _p99_of(
+        _sum_increase(
+            f"le, rt_route, dst, namespace, {_OWNERS}",
+            "route_response_latency_ms_bucket",
+            window,
+            _INBOUND,
+            match,
+        )
     )
 
 
@@ -349,11 +363,14 @@ def policy_routes(window: str, match: str = "", *, admin_port: int = ADMIN_PORT)
 def policy_route_latency_buckets(
     window: str, match: str = "", *, admin_port: int = ADMIN_PORT
 ) -> str:
+    """Each HTTPRoute's and GRPCRoute's p99, in seconds, from the client's side."""
     by = f"le, namespace, {_OWNERS}, parent_namespace, parent_name, route_kind, route_name"
     return " or ".join(
         _tagged(
-            _sum_increase(
-                by, f"outbound_{family}_route_request_duration_seconds_bucket", window, match
+            _p99_of(
+                _sum_increase(
+                    by, f"outbound_{family}_route_request_duration_seconds_bucket", window, match
+                )
             ),
             family,
         )
@@ -605,7 +622,8 @@ def _parse_result(result: object) -> list[Sample]:
     values no counter or gauge meshdash reads can take (NaN, infinite, negative)."""
     if not isinstance(result, list):
         raise PrometheusError("Prometheus answered nonsense (not a vector)")
-    samples = []
+    samples: list[Sample] = []
+    append = samples.append
     for item in result:
         if not isinstance(item, dict):
             raise PrometheusError("Prometheus answered nonsense (not a vector)")
@@ -616,9 +634,10 @@ def _parse_result(result: object) -> list[Sample]:
             number = float(value[1])
         except (TypeError, ValueError):
             raise PrometheusError("Prometheus answered nonsense (not a number)") from None
-        if math.isnan(number) or math.isinf(number) or number < 0:
+        if not 0 <= number < math.inf:  # NaN fails both comparisons
             raise PrometheusError(f"Prometheus answered nonsense ({bound_text(value[1], 20)})")
-        samples.append(Sample(_bounded_labels(metric), number))
+        # Sample's own __new__ is a Python function: tuple's is not.
+        append(_new_tuple(Sample, (_bounded_labels(metric), number)))
     return samples
 
 

@@ -50,8 +50,9 @@ def _owner_labels(prefix: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return f"{prefix}namespace", owners
 
 
-def owner_key(labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
-    """The workload a series belongs to, from ``namespace`` and the first owner label set."""
+def owner_parts(labels: dict[str, str], prefix: str = "") -> tuple[str, str, str] | None:
+    """``(namespace, kind, name)`` of the workload a series belongs to, from ``namespace`` and
+    the first owner label set."""
     namespace_label, owners = _owner_labels(prefix)
     namespace = labels.get(namespace_label, "")
     if not namespace:
@@ -59,8 +60,14 @@ def owner_key(labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
     for label, kind in owners:
         name = labels.get(label, "")
         if name:
-            return WorkloadKey(namespace, kind, name)
+            return namespace, kind, name
     return None
+
+
+def owner_key(labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
+    """The workload a series belongs to, from ``namespace`` and the first owner label set."""
+    parts = owner_parts(labels, prefix)
+    return None if parts is None else WorkloadKey(*parts)
 
 
 @dataclass
@@ -186,20 +193,35 @@ class SnapshotBuilder:
         self.inbound: dict[WorkloadKey, Counts] = {}
         # Workloads the kubelet probes over HTTP on the application's port: they serve HTTP.
         self.probed_on_app_port: set[WorkloadKey] = set()
-        # Inbound latency by workload and client: read for workloads and for edges.
+        # Inbound latency buckets by workload (the answer's ``edge_p99`` samples, which have no
+        # ``le``, left out): read for workloads and Services.
         self.latency = _series(results.get("latency", []))
         # The Services called, as the callers' proxies counted them: (namespace, name) ->
         # counts, requests over mTLS, calling workloads.
         self.service_traffic: dict[tuple[str, str], dict] = {}
+        # (namespace, kind, name) -> the workload's key.
+        self._keys: dict[tuple[str, str, str], WorkloadKey] = {}
 
     def key(self, labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
-        key = owner_key(labels, prefix)
-        return None if key is None else self.cluster.aliases.get(key, key)
+        """The workload of a series (a CronJob's for its Jobs'). One key object per workload,
+        made once: a frozen dataclass costs a microsecond or two to make, and dictionaries
+        compare the same object without calling its ``__eq__``."""
+        parts = owner_parts(labels, prefix)
+        if parts is None:
+            return None
+        key = self._keys.get(parts)
+        if key is None:
+            key = WorkloadKey(*parts)
+            key = self._keys[parts] = self.cluster.aliases.get(key, key)
+        return key
 
     def workload(self, key: WorkloadKey) -> Workload:
-        if key not in self.workloads:
-            self.workloads[key] = Workload(namespace=key.namespace, kind=key.kind, name=key.name)
-        return self.workloads[key]
+        workload = self.workloads.get(key)
+        if workload is None:
+            workload = self.workloads[key] = Workload(
+                namespace=key.namespace, kind=key.kind, name=key.name
+            )
+        return workload
 
     def build(self) -> None:
         for key, info in self.cluster.workloads.items():
@@ -384,12 +406,16 @@ class SnapshotBuilder:
         """Meshed edges from the clients' outbound metrics; unmeshed clients from the servers'
         inbound metrics. Outbound totals per workload come from the same answer.
 
-        An edge's p99 comes from the server's proxy where the traffic is mTLS (its inbound
-        buckets by client identity, the answer the workloads' quantiles come from anyway) and
-        from the client's proxy where it is not (a server without a proxy measures nothing).
-        Aggregating every client's outbound buckets as well would double what one collection
-        costs Prometheus. Workloads sharing a service account in a namespace share an identity,
-        so their edges to one server show the latency of their traffic together.
+        An edge's p99 comes from the server's proxy where the traffic is mTLS (the p99 of the
+        client identity's requests, which Prometheus computes from the server's inbound
+        buckets) and from the client's proxy where it is not (a server without a proxy
+        measures nothing). Aggregating every client's outbound buckets as well would double
+        what one collection costs Prometheus. Workloads sharing a service account in a
+        namespace share an identity, so their edges to one server show the latency of their
+        traffic together. An edge whose latency has several sources in one window (plain-text
+        and mTLS requests, client pods under two service accounts, a server's several Jobs)
+        shows the highest of their p99s, which is never below the p99 of their requests
+        together (each source's share of requests above it is at most 1 %).
         """
         pairs: dict[tuple[WorkloadKey, WorkloadKey], dict] = {}
         outbound: dict[WorkloadKey, Counts] = {}
@@ -436,10 +462,7 @@ class SnapshotBuilder:
                 )
 
         plain_buckets = _grouped(_series(self.results.get("edge_latency", [])), self.pair_key)
-        # Server -> client identity ("" for clients without one) -> buckets.
-        served: dict[WorkloadKey, dict[str, list]] = defaultdict(dict)
-        for (dst, identity), buckets in _grouped(self.latency, self.server_and_client).items():
-            served[dst][identity] = buckets
+        served = self.served_p99s()
 
         clients: dict[WorkloadKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         unmeshed: dict[WorkloadKey, Counts] = {}
@@ -458,10 +481,15 @@ class SnapshotBuilder:
         for (src, dst), pair in pairs.items():
             counts = pair["counts"]
             servers = pair["servers"]
-            buckets = list(plain_buckets.get((src, dst), []))
-            for identity, identity_buckets in served.get(dst, {}).items():
-                if identity and self.is_identity_of(src, identity):
-                    buckets.extend(identity_buckets)
+            p99s = [
+                p99
+                for identity, identity_p99s in served.get(dst, {}).items()
+                if identity and self.is_identity_of(src, identity)
+                for p99 in identity_p99s
+            ]
+            plain_p99 = _p99(plain_buckets.get((src, dst), []))
+            if plain_p99 is not None:
+                p99s.append(plain_p99)
             identities = clients.get(dst, {})
             seen_as = [i for i in identities if self.is_identity_of(src, i)]
             edges.append(
@@ -469,7 +497,7 @@ class SnapshotBuilder:
                     src,
                     dst,
                     counts,
-                    latency_ms_p99=_p99(buckets),
+                    latency_ms_p99=max(p99s, default=None),
                     tls=bool(servers) and pair["plain"] == 0,
                     server_id=max(servers, key=servers.get) if servers else "",
                     client_id=max(seen_as, key=identities.get) if seen_as else "",
@@ -482,7 +510,7 @@ class SnapshotBuilder:
                     _UNMESHED_CLIENT,
                     dst,
                     counts,
-                    latency_ms_p99=_p99(served.get(dst, {}).get("", [])),
+                    latency_ms_p99=max(served.get(dst, {}).get("", []), default=None),
                     tls=False,
                     src_meshed=False,
                 )
@@ -541,9 +569,20 @@ class SnapshotBuilder:
         src, dst = self.key(labels), self.key(labels, "dst_")
         return None if src is None or dst is None else (src, dst)
 
-    def server_and_client(self, labels: dict[str, str]) -> tuple[WorkloadKey, str] | None:
-        dst = self.key(labels)
-        return None if dst is None else (dst, labels.get("client_id", ""))
+    def served_p99s(self) -> dict[WorkloadKey, dict[str, list[float]]]:
+        """Server -> client identity ("" for clients without one) -> the p99s Prometheus
+        computed for that identity's requests to it (the ``latency`` answer's ``edge_p99``
+        samples): one, but for a server whose series carry several owners (the Jobs of one
+        CronJob)."""
+        served: dict[WorkloadKey, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for sample in self.results.get("latency", []):
+            labels = sample.labels
+            if labels.get("metric") != "edge_p99":
+                continue
+            dst = self.key(labels)
+            if dst is not None:
+                served[dst][labels.get("client_id", "")].append(sample.value)
+        return served
 
     def is_identity_of(self, src: WorkloadKey, identity: str) -> bool:
         """Whether ``src``'s pods carry ``identity``: one of their service accounts, in their
@@ -666,13 +705,18 @@ class SnapshotBuilder:
                 route_kind=route_kind,
                 direction=INBOUND if route_kind == SERVICE_PROFILE else OUTBOUND,
             )
+        # The p99s Prometheus computed (one a route, but for the routes of a CronJob's Jobs,
+        # which show the highest: never below the p99 of their requests together).
         for name, id_of, scale in (
             ("route_latency", self.profile_route_id, 1.0),
             ("policy_route_latency", self.policy_route_id, 1000.0),
         ):
-            for rid, buckets in _grouped(_series(self.results.get(name, [])), id_of).items():
-                if rid in routes:
-                    routes[rid].latency_ms_p99 = _p99(buckets, scale)
+            for sample in self.results.get(name, []):
+                route = routes.get(id_of(sample.labels))
+                if route is not None:
+                    p99 = sample.value * scale
+                    if route.latency_ms_p99 is None or p99 > route.latency_ms_p99:
+                        route.latency_ms_p99 = p99
         return sorted(
             routes.values(),
             key=lambda r: (r.namespace, r.kind, r.name, r.direction, r.route_kind, r.route),

@@ -6,8 +6,11 @@ p99 meshdash derives from one bucket aggregation equals the one Prometheus would
 """
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+_BOUND = operator.itemgetter(0)  # a bucket's upper bound: the sort key, without a lambda
 
 
 def success_rate(success: float, failure: float) -> float | None:
@@ -54,7 +57,7 @@ def histogram_quantiles(
 
 def _prepare(buckets: Iterable[tuple[float, float]]) -> tuple[list, list] | None:
     """Sorted bounds and their cumulative counts, or None where every quantile is NaN."""
-    ordered = sorted(buckets, key=lambda bucket: bucket[0])
+    ordered = sorted(buckets, key=_BOUND)
     if not ordered or not math.isinf(ordered[-1][0]) or ordered[-1][0] < 0:
         return None
     bounds: list[float] = []

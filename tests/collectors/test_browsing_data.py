@@ -159,8 +159,12 @@ def built() -> Snapshot:
             ),  # noqa: E501
         ],
         "latency": [
-            Sample(_labels(**api, client_id="", le=le), count)
-            for le, count in (("10", 300.0), ("100", 594.0), ("+Inf", 600.0))
+            *(
+                Sample(_labels(**api, le=le), count)
+                for le, count in (("10", 300.0), ("100", 594.0), ("+Inf", 600.0))
+            ),
+            # Prometheus's histogram_quantile(0.99) by client identity: all of them without one.
+            Sample(_labels(**api, client_id="", metric="edge_p99"), 100.0),
         ],
         "pods": [
             Sample(_labels(pod="api-1", metric="responses", classification="success"), 570.0),
@@ -250,3 +254,67 @@ def test_it_counts_authorization_per_server_and_policy(built):
 def test_it_keeps_the_events_of_the_snapshots_workloads(built):
     assert [(e.reason, e.workload_name) for e in built.events] == [("BackOff", "api")]
     assert _workloads(built)[API].events == 1
+
+
+WEB_ID = "web.shop.serviceaccount.identity.linkerd.cluster.local"
+
+
+def _edge_latency(served: list[tuple[dict, str, float]], plain: dict[str, float]) -> Snapshot:
+    """web -> api with the server's p99 for each (owner labels, client identity) in
+    ``served`` (the ``latency`` answer's ``edge_p99`` samples) and the client's plain-text
+    buckets ``plain`` (``le`` -> count)."""
+    web, api = {"deployment": "web"}, {"deployment": "api"}
+    to_api = {"dst_namespace": "shop", "dst_deployment": "api", "classification": "success"}
+    results = {
+        "edges": [
+            Sample(_labels(**web, **to_api, tls="true", server_id="api"), 60.0),
+            *([Sample(_labels(**web, **to_api, tls="false"), 6.0)] if plain else []),
+        ],
+        "latency": [
+            Sample(_labels(**owner, client_id=identity, metric="edge_p99"), p99)
+            for owner, identity, p99 in served
+        ]
+        + [Sample(_labels(**api, le=le), 60.0) for le in ("10", "+Inf")],
+        "edge_latency": [
+            Sample(_labels(**web, dst_namespace="shop", dst_deployment="api", le=le), count)
+            for le, count in plain.items()
+        ],
+        # Clients without a proxy: the unmeshed edge to api.
+        "clients": [Sample(_labels(**api, tls="no_identity", classification="success"), 5.0)],
+    }
+    state = ClusterState(
+        workloads={WEB: WorkloadInfo(WEB), API: WorkloadInfo(API)},
+        service_accounts={WEB: {"web", "web-admin"}},
+    )
+    return _build(results, state)
+
+
+def _p99_of(snapshot: Snapshot, src: str) -> float | None:
+    return next(e.latency_ms_p99 for e in snapshot.edges if e.src_name == src)
+
+
+def test_an_mtls_edge_shows_the_p99_prometheus_computed_for_its_client_identity():
+    api = {"deployment": "api"}
+    served = [(api, WEB_ID, 40.0), (api, "other.shop.serviceaccount.identity.x", 900.0)]
+    assert _p99_of(_edge_latency(served, {}), "web") == 40.0
+    # Clients without an identity: the unmeshed edge, with their own p99.
+    served.append((api, "", 7.0))
+    assert _p99_of(_edge_latency(served, {}), "") == 7.0
+    # No p99 for the identity (no requests in the window, or no buckets): none for the edge.
+    assert _p99_of(_edge_latency(served[1:], {}), "web") is None
+
+
+def test_an_edge_with_several_sources_shows_the_highest_of_their_p99s():
+    api = {"deployment": "api"}
+    admin_id = WEB_ID.replace("web.", "web-admin.", 1)
+    # Pods under two service accounts: never below the p99 of both together.
+    served = [(api, WEB_ID, 40.0), (api, admin_id, 55.0)]
+    assert _p99_of(_edge_latency(served, {}), "web") == 55.0
+    # Plain-text requests too, whose p99 the client measured: 99 % below 10 ms, then 100.
+    plain = {"10": 99.0, "100": 100.0, "+Inf": 100.0}
+    assert _p99_of(_edge_latency(served, plain), "web") == 55.0
+    plain = {"10": 90.0, "100": 100.0, "+Inf": 100.0}  # p99 at 91 ms
+    assert _p99_of(_edge_latency(served, plain), "web") == pytest.approx(91.0)
+    # Plain-text buckets without requests in the window add nothing.
+    plain = {"10": 0.0, "+Inf": 0.0}
+    assert _p99_of(_edge_latency(served[:1], plain), "web") == 40.0

@@ -1,16 +1,25 @@
 """The collector's cheaper paths give what the plain ones gave: bucket series (one ``le`` parse
 per bound, the labels but ``le`` by list.remove), the precomputed filter orders (each value's
-text once per filter), the pods' p99 computed by Prometheus (not from their buckets here) and
-the Kubernetes API's bodies decoded by orjson."""
+text once per filter), Prometheus's samples (tuple's own constructor, one range test of each
+value), the p99s of pods and of client identities computed by Prometheus (not from their
+buckets here), the workloads' buckets summed over clients by Prometheus, and the Kubernetes
+API's bodies decoded by orjson."""
 
 import itertools
 import json
+import math
 import random
 
 import pytest
 
-from meshdash.collectors import kubernetes
-from meshdash.collectors.prometheus import PrometheusClient, Sample, pod_traffic
+from meshdash.collectors import kubernetes, prometheus
+from meshdash.collectors.prometheus import (
+    PrometheusClient,
+    PrometheusError,
+    Sample,
+    inbound_latency_buckets,
+    pod_traffic,
+)
 from meshdash.collectors.snapshot_builder import _series, owner_key
 from meshdash.mesh import metrics
 from meshdash.mesh.kinds import KIND_BY_PROM_LABEL
@@ -61,6 +70,66 @@ def test_bucket_series_are_those_of_the_plain_reading():
         bounds = {bound for _, buckets in got for bound, _ in buckets}
         assert all(bound == bound for bound in bounds)  # no NaN
         assert float("inf") in bounds
+
+
+def reference_parse_result(result):
+    """The previous reading of an answer: each value's checks one by one, Sample's own
+    constructor."""
+    if not isinstance(result, list):
+        raise PrometheusError("Prometheus answered nonsense (not a vector)")
+    samples = []
+    for item in result:
+        if not isinstance(item, dict):
+            raise PrometheusError("Prometheus answered nonsense (not a vector)")
+        metric, value = item.get("metric"), item.get("value")
+        if not isinstance(metric, dict) or not isinstance(value, list) or len(value) != 2:
+            raise PrometheusError("Prometheus answered nonsense (not a vector)")
+        try:
+            number = float(value[1])
+        except (TypeError, ValueError):
+            raise PrometheusError("Prometheus answered nonsense (not a number)") from None
+        if math.isnan(number) or math.isinf(number) or number < 0:
+            raise PrometheusError(f"Prometheus answered nonsense ({value[1]})")
+        samples.append(Sample(prometheus._bounded_labels(metric), number))
+    return samples
+
+
+def _outcome(parse, result):
+    try:
+        return parse(result)
+    except PrometheusError as exc:
+        return str(exc)
+
+
+def test_samples_are_those_of_the_plain_reading():
+    rng = random.Random(5)
+    values = ["0", "1.5", "-0", "1e-300", "1e308", "NaN", "+Inf", "-Inf", "-1", "1e999", "x"]
+    values += [None, 3, [], "0x10"]
+    long = "n" * 300
+    errors = 0
+    for _ in range(3000):
+        result = []
+        for _ in range(rng.randint(0, 3)):
+            metric = {"namespace": rng.choice(["a", long]), rng.choice(["pod", long]): "p"}
+            item = {"metric": metric, "value": [1.0, rng.choice(values)]}
+            damage = rng.random()
+            if damage < 0.03:
+                item = rng.choice([[], "x", None, {"metric": metric}, {"metric": [], "value": []}])
+            elif damage < 0.06:
+                item["value"] = item["value"][:1]
+            result.append(item)
+        if rng.random() < 0.01:
+            result = {"not": "a vector"}
+        got, expected = (
+            _outcome(prometheus._parse_result, result),
+            _outcome(reference_parse_result, result),
+        )
+        assert got == expected
+        if isinstance(got, list):
+            assert all(type(sample) is Sample for sample in got)
+        else:
+            errors += 1
+    assert 300 < errors < 2700  # good answers and every kind of damage
 
 
 def reference_precomputed(workloads, orders):
@@ -151,6 +220,56 @@ def test_pod_p99s_from_prometheus_are_those_of_the_buckets(demo_mesh, demo_prome
     }
     assert got == expected
     assert len(got) >= 10  # the demo's pods with traffic, each with a p99
+
+
+def reference_latency_by_client(window: str) -> str:
+    """The previous inbound latency: every workload's buckets by client identity, summed over
+    clients here for the workload's quantiles, each client's p99 interpolated here."""
+    sel = '{direction="inbound", target_port!="4191", route_name!="probe"}'
+    owners = ", ".join(KIND_BY_PROM_LABEL)
+    return (
+        f"sum by (le, namespace, {owners}, client_id) "
+        f"(increase(response_latency_ms_bucket{sel}[{window}]))"
+    )
+
+
+@pytest.mark.e2e
+def test_edge_p99s_and_workload_buckets_are_those_of_the_buckets_by_client(
+    demo_mesh, demo_prometheus
+):
+    wait_for_full_window(demo_prometheus, demo_mesh.scrape_seconds)
+    at = covered_instant(demo_prometheus.url)
+    client = PrometheusClient(demo_prometheus.url)
+    by_client = _series(client.query(reference_latency_by_client("1m"), at=at))
+    expected_p99 = {}
+    expected_buckets: dict = {}
+    for labels, buckets in by_client:
+        rest = {k: v for k, v in labels.items() if k != "le"}
+        p99 = metrics.histogram_quantile(0.99, buckets)
+        if p99 is not None:
+            expected_p99[tuple(sorted(rest.items()))] = p99
+        rest.pop("client_id", None)
+        workload = expected_buckets.setdefault(tuple(sorted(rest.items())), {})
+        for bound, count in buckets:
+            workload[bound] = workload.get(bound, 0.0) + count
+    answer = client.query(inbound_latency_buckets("1m"), at=at)
+    got_p99 = {
+        tuple(sorted((k, v) for k, v in s.labels.items() if k != "metric")): s.value
+        for s in answer
+        if s.labels.get("metric") == "edge_p99"
+    }
+    assert got_p99 == expected_p99
+    got_buckets = {
+        tuple(sorted((k, v) for k, v in labels.items() if k != "le")): dict(buckets)
+        for labels, buckets in _series(answer)
+    }
+    assert got_buckets.keys() == expected_buckets.keys()
+    for key, buckets in got_buckets.items():
+        # Summed over clients by Prometheus, not here: the same up to the order of the sum.
+        assert buckets == pytest.approx(expected_buckets[key], rel=1e-12)
+    # The demo's servers, most with one client identity, some with several or none.
+    assert len(got_p99) > len(got_buckets) >= 10
+    assert any(not dict(key).get("client_id") for key in got_p99)
 
 
 def test_kubernetes_bodies_decode_as_json_decoded_them():
