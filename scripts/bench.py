@@ -298,7 +298,10 @@ def bench_viz_baseline(stack: Stack, repeats: int = 5) -> dict:
 
 
 DEMO_MAX = 5000
-PAGES = ("list", "detail", "overview", "triage", "not_found")
+# The workload list as a page, as its htmx partial (a sort, filter or auto-refresh swaps the
+# table region) and as JSON; a workload's page, the overview, the findings, a 404.
+PAGES = ("list", "partial", "api", "detail", "overview", "triage", "not_found")
+PAGE_HEADERS = {"partial": {"HX-Request": "true"}}
 LOGIN = ("bench", "bench-password-" + secrets.token_hex(4))
 NOT_FOUND = "/no-such-page/"
 WORDS = ("api", "web", "db", "cache", "worker", "gateway", "billing", "search", "ledger", "auth")
@@ -421,10 +424,10 @@ class Browser:
         if status != 200:
             raise RuntimeError(f"signing in as {username} failed: /workloads/ answered {status}")
 
-    def get(self, path: str) -> tuple[float, int, bytes, int]:
+    def get(self, path: str, headers: dict | None = None) -> tuple[float, int, bytes, int]:
         """(seconds, bytes on the wire, the HTML, status)."""
         request = urllib.request.Request(  # noqa: S310 (our own http URL)
-            self.base + path, headers={"Accept-Encoding": "gzip"}
+            self.base + path, headers={"Accept-Encoding": "gzip", **(headers or {})}
         )
         started = time.perf_counter()
         try:
@@ -519,6 +522,19 @@ class Urls:
         self.rng = random.Random(seed)
 
     def list(self) -> str:
+        return "/workloads/?" + urllib.parse.urlencode(self._list_params())
+
+    def partial(self) -> str:
+        """A list link as htmx follows it (with ``HX-Request``: PAGE_HEADERS)."""
+        return self.list()
+
+    def api(self) -> str:
+        """The same views as JSON, 50 a page."""
+        return "/api/v1/workloads?" + urllib.parse.urlencode(
+            [*self._list_params(), ("per_page", "50")]
+        )
+
+    def _list_params(self):  # (name, value) pairs
         rng = self.rng
         params: list[tuple[str, str]] = [
             ("sort", rng.choice(self.sorts)),
@@ -534,7 +550,7 @@ class Urls:
             params.append(("health", rng.choice(["critical", "warning", "healthy"])))
         elif roll < 0.6:
             params.append(("q", rng.choice("abcdefghijklmnoprstuvw")))
-        return "/workloads/?" + urllib.parse.urlencode(params)
+        return params
 
     def detail(self) -> str:
         row = self.rng.choice(self.rows)
@@ -565,16 +581,16 @@ def bench_pages(redis_url: str, work_dir: Path, workloads: int, requests_each: i
     try:
         browser = web.browser()
         results = {}
-        for name, expected in (("list", 200), ("detail", 200), ("overview", 200),
-                               ("triage", 200), ("not_found", 404)):  # fmt: skip
-            make_url = getattr(urls, name)
+        for name in PAGES:
+            expected = 404 if name == "not_found" else 200
+            make_url, headers = getattr(urls, name), PAGE_HEADERS.get(name)
             for _ in range(5):  # warm up both workers
-                browser.get(make_url())
+                browser.get(make_url(), headers)
             timings, wire, html = [], [], []
             cpu_before = workers_cpu_seconds(web.worker_pids())
             for _ in range(requests_each):
                 url = make_url()
-                elapsed, size, body, status = browser.get(url)
+                elapsed, size, body, status = browser.get(url, headers)
                 if status != expected:
                     raise RuntimeError(f"{url} answered {status}")
                 timings.append(elapsed)
