@@ -7,6 +7,7 @@ from django.conf import settings
 
 from meshdash.accounts.cache import per_user
 from meshdash.bookmarks.models import EVERYONE, TEAM, Bookmark, may_share_with_everyone
+from meshdash.dashboard.freezing import bookmark_target
 
 MENU_LIMIT = 20
 ITEM_FIELDS = ("id", "title", "note", "pinned", "as_of", "path", "query")
@@ -40,20 +41,29 @@ def _menu(user) -> dict:
 
 
 def menu_sections(user) -> list[dict]:
-    # Plain rows, not model instances: they are cached and pickled.
+    """Each item a plain row, not a model instance (they are cached and pickled), with the
+    ``target`` its page shows (``bookmark_target``; None when frozen), which every page checks
+    against the current snapshot: resolved here once per change, not on every page."""
     visible = Bookmark.objects.visible_to(user).in_menu_order().values(*ITEM_FIELDS)
     if not user.is_authenticated:
         if not settings.MESHDASH_ANONYMOUS_READ:
             return []
-        return [{"label": "Everyone's", "items": list(visible[:MENU_LIMIT])}]
+        return [{"label": "Everyone's", "items": _items(visible)}]
     return [
-        {"label": "Mine", "items": list(visible.filter(owner=user)[:MENU_LIMIT])},
+        {"label": "Mine", "items": _items(visible.filter(owner=user))},
         {
             "label": "My teams'",
-            "items": list(visible.filter(visibility=TEAM).exclude(owner=user)[:MENU_LIMIT]),
+            "items": _items(visible.filter(visibility=TEAM).exclude(owner=user)),
         },
         {
             "label": "Everyone's",
-            "items": list(visible.filter(visibility=EVERYONE).exclude(owner=user)[:MENU_LIMIT]),
+            "items": _items(visible.filter(visibility=EVERYONE).exclude(owner=user)),
         },
     ]
+
+
+def _items(rows) -> list[dict]:
+    items = list(rows[:MENU_LIMIT])
+    for item in items:
+        item["target"] = None if item["as_of"] else bookmark_target(item["path"])
+    return items

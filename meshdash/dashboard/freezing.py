@@ -128,7 +128,7 @@ def view_for_url(path: str, query: str) -> ViewData:
 def check_url(path: str, query: str) -> None:
     """Raise NotAView, with the page's own reason, when the page at ``path`` (percent-encoded)
     would refuse the query string ``query`` (``?sort=bogus``). Whether what it names still
-    exists is not checked: that changes with every snapshot (``gone_paths``)."""
+    exists is not checked: that changes with every snapshot (``gone_targets``)."""
     try:
         match = resolve(unquote(path))
         check_page_query(match.url_name, QueryDict(query))
@@ -138,22 +138,29 @@ def check_url(path: str, query: str) -> None:
         raise NotAView(str(exc)) from None
 
 
-def gone_paths(paths) -> set[str]:
-    """Those of ``paths`` (percent-encoded) that name a workload or namespace the current
-    snapshot of the default window no longer has: one read of the store for the workloads,
-    one for the namespaces, whatever their number. Nothing is gone while there is no snapshot
-    or no store: a page that cannot tell does not say so."""
-    workloads, namespaces = {}, {}
-    for path in paths:
-        try:
-            kwargs = resolve(unquote(path)).kwargs
-        except Resolver404:
-            continue
-        if {"namespace", "kind", "name"} <= kwargs.keys():
-            key = WorkloadKey(kwargs["namespace"], kwargs["kind"], kwargs["name"])
-            workloads[path] = key
-        elif set(kwargs) == {"namespace"}:
-            namespaces[path] = kwargs["namespace"]
+def bookmark_target(path: str) -> tuple | None:
+    """What the page at ``path`` (percent-encoded) shows that a snapshot can lose: a workload
+    ``("workload", namespace, kind, name)`` or a namespace ``("namespace", namespace)``; None
+    for any other page (a list, a search), which is never gone."""
+    try:
+        kwargs = resolve(unquote(path)).kwargs
+    except Resolver404:
+        return None
+    if {"namespace", "kind", "name"} <= kwargs.keys():
+        return ("workload", kwargs["namespace"], kwargs["kind"], kwargs["name"])
+    if set(kwargs) == {"namespace"}:
+        return ("namespace", kwargs["namespace"])
+    return None
+
+
+def gone_targets(targets) -> set[tuple]:
+    """Those of ``targets`` (``bookmark_target``'s) the current snapshot of the default window
+    no longer has: one read of the store for whether the workloads exist, the namespaces from
+    the version's names, whatever their number. Nothing is gone while there is no snapshot or
+    no store: a page that cannot tell does not say so."""
+    targets = set(targets)
+    workloads = {t: WorkloadKey(*t[1:]) for t in targets if t[0] == "workload"}
+    namespaces = {t for t in targets if t[0] == "namespace"}
     if not workloads and not namespaces:
         return set()
     window = settings.MESHDASH_DEFAULT_WINDOW
@@ -164,11 +171,19 @@ def gone_paths(paths) -> set[str]:
             return set()
         gone = set()
         if workloads:
-            found = store.workloads(window, list(set(workloads.values())), version=meta.version)
-            gone.update(path for path, key in workloads.items() if found.get(key) is None)
+            found = store.existing_workloads(window, list(workloads.values()), version=meta.version)
+            gone.update(t for t, key in workloads.items() if key not in found)
         if namespaces:
             names = set(store.namespace_names(window, version=meta.version))
-            gone.update(path for path, name in namespaces.items() if name not in names)
+            gone.update(t for t in namespaces if t[1] not in names)
         return gone
     except StoreUnavailable:
         return set()
+
+
+def gone_paths(paths) -> set[str]:
+    """Those of ``paths`` (percent-encoded) whose workload or namespace the current snapshot
+    of the default window no longer has (``gone_targets``)."""
+    targets = {path: bookmark_target(path) for path in paths}
+    gone = gone_targets(target for target in targets.values() if target)
+    return {path for path, target in targets.items() if target in gone}

@@ -657,6 +657,17 @@ class SnapshotStore:
         }
 
     @_unavailable_on_connection_error
+    def existing_workloads(
+        self, window: str, keys: list[WorkloadKey], *, version: str | None = None
+    ) -> set[WorkloadKey]:
+        """Those of ``keys`` the snapshot has: one read of the ids, no row decoded."""
+        version = version or self.current_version(window)
+        if version is None or not keys:
+            return set()
+        numbers = self.client.hmget(self._version_key(version, "ids"), [key.id for key in keys])
+        return {key for key, number in zip(keys, numbers, strict=True) if number is not None}
+
+    @_unavailable_on_connection_error
     def workload_detail(
         self, window: str, namespace: str, kind: str, name: str, *, version: str | None = None
     ) -> WorkloadDetail | None:

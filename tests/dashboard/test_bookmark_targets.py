@@ -2,9 +2,11 @@
 
 import pytest
 
+from meshdash.bookmarks.menu import menu
 from meshdash.bookmarks.models import Bookmark
+from meshdash.bookmarks.templatetags import bookmarks_tags
 from meshdash.bookmarks.urlcheck import UnsafeUrl, normalise_internal_url
-from meshdash.dashboard.freezing import NotAView, check_url, gone_paths
+from meshdash.dashboard.freezing import NotAView, bookmark_target, check_url, gone_paths
 from tests.accounts.people import make_bookmark
 from tests.dashboard.browsing import write_browsing
 
@@ -103,3 +105,31 @@ def test_only_workload_pages_and_lists_can_be_frozen(url, mesh):
 
     with pytest.raises(NotAView, match="only workload lists and workload pages"):
         view_for_url(url, "")
+
+
+def test_a_bookmarks_target_is_what_its_page_shows():
+    assert bookmark_target("/workloads/payments/deployment/api/") == (
+        "workload", "payments", "deployment", "api",
+    )  # fmt: skip
+    assert bookmark_target("/namespaces/shop/") == ("namespace", "shop")
+    assert bookmark_target("/workloads/caf%C3%A9/deployment/x/")[1] == "café"
+    for path in ("/workloads/", "/", "/pods/", "/no-such-page/"):
+        assert bookmark_target(path) is None
+
+
+def test_the_cached_menu_carries_each_items_target(user):
+    make_bookmark(user, title="A workload", path="/workloads/payments/deployment/api/", query="")
+    make_bookmark(user, title="A list", path="/workloads/", query="ns=payments")
+    items = {item["title"]: item for item in menu(user)["sections"][0]["items"]}
+    assert items["A workload"]["target"] == ("workload", "payments", "deployment", "api")
+    assert items["A list"]["target"] is None
+
+
+def test_a_menu_cached_before_targets_were_kept_still_marks_the_gone(user, mesh, monkeypatch):
+    make_bookmark(user, title="Old one", path="/workloads/payments/deployment/vanished/", query="")
+    built = menu(user)
+    for item in built["sections"][0]["items"]:
+        del item["target"]
+    monkeypatch.setattr(bookmarks_tags, "menu", lambda user: built)
+    [item] = bookmarks_tags.bookmark_menu(user)["sections"][0]["items"]
+    assert item["gone"] is True

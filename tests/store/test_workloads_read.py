@@ -34,3 +34,13 @@ def test_it_reads_nothing_without_keys_or_snapshot(redis_client):
     assert store.workloads("1m", [CART]) == {CART: None}
     store.write(payments_snapshot())
     assert store.workloads("1m", []) == {}
+
+
+def test_it_tells_which_workloads_exist_without_reading_their_rows(redis_client, monkeypatch):
+    store = SnapshotStore(redis_client)
+    assert store.existing_workloads("1m", [CART]) == set()  # no snapshot yet
+    version = store.write(payments_snapshot())
+    monkeypatch.setattr(store, "_workloads", None)  # rows are never read
+    assert store.existing_workloads("1m", [CART, GONE, API], version=version) == {CART, API}
+    assert store.existing_workloads("1m", [GONE]) == set()
+    assert store.existing_workloads("1m", []) == set()
