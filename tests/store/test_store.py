@@ -209,6 +209,10 @@ def test_it_builds_from_settings(redis_client, settings):
     store.write(synthetic.snapshot(5))
     assert redis_client.exists("fromsettings:1m:current")
     assert SnapshotStore.from_settings().client is store.client  # one pool per process
+    assert SnapshotStore.from_settings() is store  # one store per configuration
+    settings.MESHDASH_SNAPSHOT_TTL_SECONDS = 77
+    other = SnapshotStore.from_settings()
+    assert other is not store and other.snapshot_ttl_ms == 77_000
 
 
 def test_it_keeps_the_checks_findings_with_their_snapshot(store, mesh):
