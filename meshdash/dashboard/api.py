@@ -23,6 +23,7 @@ from meshdash.dashboard.filters import (
 from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
 from meshdash.dashboard.ranges import baselines_json, workload_baselines
+from meshdash.lib.records import as_dict
 from meshdash.mesh.columns import CSV_FIELDS, POD_CSV_FIELDS, SERVICE_CSV_FIELDS
 from meshdash.mesh.model import KINDS, Namespace
 from meshdash.mesh.names import MAX_LABEL, is_namespace_name
@@ -127,7 +128,7 @@ def snapshot_json(meta) -> dict:
 
 
 def workload_json(workload) -> dict:
-    return dataclasses.asdict(workload)
+    return as_dict(workload)
 
 
 @api_view
@@ -160,11 +161,11 @@ def workload_detail(request, namespace, kind, name):
         {
             "window": window,
             "workload": workload_json(detail.workload),
-            "callers": [dataclasses.asdict(edge) for edge in detail.callers],
-            "callees": [dataclasses.asdict(edge) for edge in detail.callees],
-            "pods": [dataclasses.asdict(pod) for pod in detail.pods],
-            "routes": [dataclasses.asdict(route) for route in detail.routes],
-            "history": [dataclasses.asdict(point) for point in history],
+            "callers": [as_dict(edge) for edge in detail.callers],
+            "callees": [as_dict(edge) for edge in detail.callees],
+            "pods": [as_dict(pod) for pod in detail.pods],
+            "routes": [as_dict(route) for route in detail.routes],
+            "history": [as_dict(point) for point in history],
             "baselines": baselines_json(workload_baselines(detail.workload.key, window)),
             "snapshot": snapshot_json(meta),
         }
@@ -182,7 +183,7 @@ def namespaces(request):
     page = store.namespace_page(
         window, query, version=meta.version, on_cold=cold_view_gate(request, store)
     )
-    return page_json(page, window, meta, [dataclasses.asdict(ns) for ns in page.items])
+    return page_json(page, window, meta, [as_dict(ns) for ns in page.items])
 
 
 class _Echo:
@@ -277,7 +278,7 @@ def _list_json(parse, read_page):
             return answer
         window, meta, _, read, store = found
         page = read(on_cold=cold_view_gate(request, store))
-        return page_json(page, window, meta, [dataclasses.asdict(i) for i in page.items])
+        return page_json(page, window, meta, [as_dict(i) for i in page.items])
 
     return view
 
@@ -322,10 +323,10 @@ def service_detail(request, namespace, name):
     return JsonResponse(
         {
             "window": window,
-            "service": dataclasses.asdict(detail.service),
+            "service": as_dict(detail.service),
             "workloads": [workload_json(w) for w in detail.workloads],
-            "callers": [dataclasses.asdict(edge) for edge in detail.callers],
-            "routes": [dataclasses.asdict(route) for route in detail.routes],
+            "callers": [as_dict(edge) for edge in detail.callers],
+            "routes": [as_dict(route) for route in detail.routes],
             "snapshot": snapshot_json(meta),
         }
     )
@@ -375,7 +376,7 @@ def mtls(request):
         page,
         window,
         meta,
-        [dataclasses.asdict(e) for e in page.items],
+        [as_dict(e) for e in page.items],
         namespaces=[{"name": ns.name, "mtls_share": ns.mtls_share} for ns in namespaces],
     )
 
@@ -404,8 +405,8 @@ def authorization(request):
         page,
         window,
         meta,
-        [dataclasses.asdict(a) for a in page.items],
-        top_denials=[dataclasses.asdict(a) for a in summary.top_denials],
+        [as_dict(a) for a in page.items],
+        top_denials=[as_dict(a) for a in summary.top_denials],
     )
 
 
