@@ -67,3 +67,31 @@ def test_it_copies_containers_and_keeps_odd_values_as_asdict_does():
     found["mapping"]["k"]["deep"].append("changed")
     assert odd.nested[0]["x"] == [1, 2.5, None]
     assert odd.mapping["k"]["deep"] == ["v"]
+
+
+def test_json_answers_hold_the_values_djangos_would():
+    import datetime
+    import decimal
+    import json
+
+    from django.http import JsonResponse
+    from django.utils.functional import lazy
+
+    from meshdash.lib.records import json_response
+
+    data = {
+        "items": [as_dict(w) for w in synthetic.snapshot(20, seed=4).workloads],
+        "keys": {1: "one", 2.5: "two and a half", False: "no", None: "none"},
+        "when": datetime.datetime(2026, 12, 3, 8, 30, 1, 123456, tzinfo=datetime.UTC),
+        "day": datetime.date(2026, 12, 3),
+        "money": decimal.Decimal("1.10"),
+        "lazy": lazy(lambda: "text", str)(),
+        "text": 'é "quoted" \u2028 </script>',
+        "big": 2**70,
+    }
+    ours = json_response(data, status=201)
+    assert ours.status_code == 201 and ours["Content-Type"] == "application/json"
+    assert json.loads(ours.content) == json.loads(JsonResponse(data).content)
+    small = {k: v for k, v in data.items() if k != "big"}
+    assert json.loads(json_response(small).content) == json.loads(JsonResponse(small).content)
+    assert json.loads(json_response({"x": float("nan")}).content) == {"x": None}

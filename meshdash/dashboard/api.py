@@ -6,7 +6,7 @@ import time
 from functools import wraps
 
 from django.conf import settings
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.views import defaults
 
 from meshdash.dashboard import bounded
@@ -23,7 +23,7 @@ from meshdash.dashboard.filters import (
 from meshdash.dashboard.freshness import snapshot_staleness
 from meshdash.dashboard.limits import TooManyViews, cold_view_gate
 from meshdash.dashboard.ranges import baselines_json, workload_baselines
-from meshdash.lib.records import as_dict
+from meshdash.lib.records import as_dict, json_response
 from meshdash.mesh.columns import CSV_FIELDS, POD_CSV_FIELDS, SERVICE_CSV_FIELDS
 from meshdash.mesh.model import KINDS, Namespace
 from meshdash.mesh.names import MAX_LABEL, is_namespace_name
@@ -38,11 +38,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 READ_METHODS = ("GET", "HEAD")
 
 
-def error(reason: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": reason}, status=status)
+def error(reason: str, status: int) -> HttpResponse:
+    return json_response({"error": reason}, status=status)
 
 
-def method_not_allowed(allowed=READ_METHODS) -> JsonResponse:
+def method_not_allowed(allowed=READ_METHODS) -> HttpResponse:
     response = error(f"method not allowed: use {', '.join(allowed)}", 405)
     response["Allow"] = ", ".join(allowed)
     return response
@@ -105,7 +105,7 @@ def api_view(view):
     return wrapper
 
 
-def no_snapshot(window: str) -> JsonResponse:
+def no_snapshot(window: str) -> HttpResponse:
     response = error(f"no snapshot for window {window} yet: the first collection is running", 503)
     response["Retry-After"] = "10"
     return response
@@ -157,7 +157,7 @@ def workload_detail(request, namespace, kind, name):
     if detail is None:
         return error("no such workload in the current snapshot", 404)
     history = store.history(namespace, kind, name)
-    return JsonResponse(
+    return json_response(
         {
             "window": window,
             "workload": workload_json(detail.workload),
@@ -201,10 +201,10 @@ def _csv_cell(value):
     return value
 
 
-def page_json(page, window: str, meta, items, **extra) -> JsonResponse:
+def page_json(page, window: str, meta, items, **extra) -> HttpResponse:
     """One page of a list as every list endpoint answers it: the paging, the window, the
     items, ``extra`` fields, then the snapshot's freshness."""
-    return JsonResponse(
+    return json_response(
         {
             "total": page.total,
             "page": page.page,
@@ -320,7 +320,7 @@ def service_detail(request, namespace, name):
     detail = store.service_detail(window, namespace, name, version=meta.version)
     if detail is None:
         return error("no such service in the current snapshot", 404)
-    return JsonResponse(
+    return json_response(
         {
             "window": window,
             "service": as_dict(detail.service),

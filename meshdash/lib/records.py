@@ -1,4 +1,5 @@
-"""``dataclasses.asdict`` for the JSON API's records, without its deep copies.
+"""The JSON API's records as JSON: ``dataclasses.asdict`` without its deep copies, and
+Django's JsonResponse encoded by orjson.
 
 ``asdict`` deep-copies every value it meets (``copy.deepcopy`` on each string and number):
 for a page of 50 workloads that was four fifths of the API's CPU. The records the API answers
@@ -9,6 +10,10 @@ here, and scalars are shared, which JSON cannot tell apart. The result equals ``
 
 import dataclasses
 from functools import cache
+
+import orjson
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -44,3 +49,19 @@ def _value(value):
 @dataclasses.dataclass
 class _Box:
     value: object
+
+
+def json_response(data, status: int = 200) -> HttpResponse:
+    """Django's ``JsonResponse(data, status=status)``, encoded by orjson: the same JSON values
+    (keys that are not strings written as strings, dates, decimals and lazy text through
+    Django's own encoder), without the spaces, and NaN or infinity as null rather than the
+    invalid ``NaN``. json.dumps was a quarter of a JSON page's CPU once its records were dicts."""
+    try:
+        content = orjson.dumps(data, default=_django_default, option=_OPTIONS)
+    except TypeError:  # what orjson refuses (an integer past 64 bits): Django's encoder
+        return JsonResponse(data, status=status)
+    return HttpResponse(content, status=status, content_type="application/json")
+
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_django_default = DjangoJSONEncoder().default
