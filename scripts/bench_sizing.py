@@ -25,7 +25,10 @@
    writes it. Its process CPU time (all its threads) per run, and where it went (decoding and
    reading the answers, the cluster state, the join, the encoding, the Redis and SQL writes,
    the checks). ``--collector-cpu N`` is that child, for any replay that PROMETHEUS_URL and
-   KUBECONFIG point at (it flushes REDIS_URL's database).
+   KUBECONFIG point at (it flushes REDIS_URL's database). The replay knows answers by their
+   PromQL, and step 1 records them afresh on each run, so a changed query needs no
+   re-recording by hand; answers kept from older code answer its queries only (any other is a
+   400 "not recorded", which the collection names in its errors, as it would a failed part).
 
 It prints a table and writes bench-sizing-results.json.
 """

@@ -2,11 +2,12 @@
 
 Every query is grouped over the whole mesh (``sum by (namespace, <owners>, ...)``), so one
 collection costs the same number of queries whatever the size of the mesh: 15 per window, and
-``shards - 1`` more when the heaviest one is split by namespace. A workload's latency quantiles
-come from one bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``):
-``histogram_quantile`` three times over would aggregate the same buckets three times. Where one
-quantile is read, Prometheus's ``histogram_quantile`` gives it, one number and not its buckets:
-a pod's p99, and the p99 of each client identity's requests to a workload (an mTLS edge's).
+``shards - 1`` more when the heaviest one is split by namespace. Latency quantiles come from one
+bucket aggregation, interpolated in Python (``meshdash.mesh.metrics``): ``histogram_quantile``
+three times over would aggregate the same buckets three times, and the same answer, by client,
+gives the p99 of every mTLS edge. Where a series' p99 is all that is read (a pod's, a route's),
+it is Prometheus's ``histogram_quantile`` over the same one aggregation: one number a series,
+not its buckets.
 Linkerd's own traffic (Prometheus's scrapes and the kubelet's probes of the admin port, the
 kubelet's probes of the application's port) is kept out of every application query and read by
 a query of its own (``linkerd_traffic``). What the on-call checks need beyond the snapshot (leaf
@@ -101,16 +102,16 @@ def inbound_responses(window: str, match: str = "", *, admin_port: int = ADMIN_P
 
 
 def inbound_latency_buckets(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:
-    """Each workload's buckets, its quantiles' input; and, tagged ``edge_p99``, the p99 of
-    each client identity's requests to it (``""``: clients without one), which Prometheus
-    computes: one number an edge instead of its 26 buckets, whose ``client_id`` (the longest
-    label of an answer) once made this answer twice as large. ``>= 0`` drops the NaN of a
-    client without observations in the window, whose p99 is unknown either way."""
-    sel = _selector(_INBOUND, *_application(admin_port), match)
-    increase = f"increase(response_latency_ms_bucket{sel}[{window}])"
-    by_client = f"sum by (le, namespace, {_OWNERS}, client_id) ({increase})"
-    p99s = _tagged(_p99_of(by_client), "edge_p99")
-    return f"sum by (le, namespace, {_OWNERS}) ({increase}) or {p99s}"
+    """By client identity as well: summed over clients they give each workload's quantiles,
+    one client's alone the p99 of its mTLS edge to the workload."""
+    return _sum_increase(
+        f"le, namespace, {_OWNERS}, client_id",
+        "response_latency_ms_bucket",
+        window,
+        _INBOUND,
+        *_application(admin_port),
+        match,
+    )
 
 
 def inbound_clients(window: str, match: str = "", *, admin_port: int = ADMIN_PORT) -> str:

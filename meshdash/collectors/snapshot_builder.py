@@ -193,8 +193,7 @@ class SnapshotBuilder:
         self.inbound: dict[WorkloadKey, Counts] = {}
         # Workloads the kubelet probes over HTTP on the application's port: they serve HTTP.
         self.probed_on_app_port: set[WorkloadKey] = set()
-        # Inbound latency buckets by workload (the answer's ``edge_p99`` samples, which have no
-        # ``le``, left out): read for workloads and Services.
+        # Inbound latency by workload and client: read for workloads and for edges.
         self.latency = _series(results.get("latency", []))
         # The Services called, as the callers' proxies counted them: (namespace, name) ->
         # counts, requests over mTLS, calling workloads.
@@ -406,16 +405,12 @@ class SnapshotBuilder:
         """Meshed edges from the clients' outbound metrics; unmeshed clients from the servers'
         inbound metrics. Outbound totals per workload come from the same answer.
 
-        An edge's p99 comes from the server's proxy where the traffic is mTLS (the p99 of the
-        client identity's requests, which Prometheus computes from the server's inbound
-        buckets) and from the client's proxy where it is not (a server without a proxy
-        measures nothing). Aggregating every client's outbound buckets as well would double
-        what one collection costs Prometheus. Workloads sharing a service account in a
-        namespace share an identity, so their edges to one server show the latency of their
-        traffic together. An edge whose latency has several sources in one window (plain-text
-        and mTLS requests, client pods under two service accounts, a server's several Jobs)
-        shows the highest of their p99s, which is never below the p99 of their requests
-        together (each source's share of requests above it is at most 1 %).
+        An edge's p99 comes from the server's proxy where the traffic is mTLS (its inbound
+        buckets by client identity, the answer the workloads' quantiles come from anyway) and
+        from the client's proxy where it is not (a server without a proxy measures nothing).
+        Aggregating every client's outbound buckets as well would double what one collection
+        costs Prometheus. Workloads sharing a service account in a namespace share an identity,
+        so their edges to one server show the latency of their traffic together.
         """
         pairs: dict[tuple[WorkloadKey, WorkloadKey], dict] = {}
         outbound: dict[WorkloadKey, Counts] = {}
@@ -462,7 +457,10 @@ class SnapshotBuilder:
                 )
 
         plain_buckets = _grouped(_series(self.results.get("edge_latency", [])), self.pair_key)
-        served = self.served_p99s()
+        # Server -> client identity ("" for clients without one) -> buckets.
+        served: dict[WorkloadKey, dict[str, list]] = defaultdict(dict)
+        for (dst, identity), buckets in _grouped(self.latency, self.server_and_client).items():
+            served[dst][identity] = buckets
 
         clients: dict[WorkloadKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         unmeshed: dict[WorkloadKey, Counts] = {}
@@ -481,15 +479,10 @@ class SnapshotBuilder:
         for (src, dst), pair in pairs.items():
             counts = pair["counts"]
             servers = pair["servers"]
-            p99s = [
-                p99
-                for identity, identity_p99s in served.get(dst, {}).items()
-                if identity and self.is_identity_of(src, identity)
-                for p99 in identity_p99s
-            ]
-            plain_p99 = _p99(plain_buckets.get((src, dst), []))
-            if plain_p99 is not None:
-                p99s.append(plain_p99)
+            buckets = list(plain_buckets.get((src, dst), []))
+            for identity, identity_buckets in served.get(dst, {}).items():
+                if identity and self.is_identity_of(src, identity):
+                    buckets.extend(identity_buckets)
             identities = clients.get(dst, {})
             seen_as = [i for i in identities if self.is_identity_of(src, i)]
             edges.append(
@@ -497,7 +490,7 @@ class SnapshotBuilder:
                     src,
                     dst,
                     counts,
-                    latency_ms_p99=max(p99s, default=None),
+                    latency_ms_p99=_p99(buckets),
                     tls=bool(servers) and pair["plain"] == 0,
                     server_id=max(servers, key=servers.get) if servers else "",
                     client_id=max(seen_as, key=identities.get) if seen_as else "",
@@ -510,7 +503,7 @@ class SnapshotBuilder:
                     _UNMESHED_CLIENT,
                     dst,
                     counts,
-                    latency_ms_p99=max(served.get(dst, {}).get("", []), default=None),
+                    latency_ms_p99=_p99(served.get(dst, {}).get("", [])),
                     tls=False,
                     src_meshed=False,
                 )
@@ -569,20 +562,9 @@ class SnapshotBuilder:
         src, dst = self.key(labels), self.key(labels, "dst_")
         return None if src is None or dst is None else (src, dst)
 
-    def served_p99s(self) -> dict[WorkloadKey, dict[str, list[float]]]:
-        """Server -> client identity ("" for clients without one) -> the p99s Prometheus
-        computed for that identity's requests to it (the ``latency`` answer's ``edge_p99``
-        samples): one, but for a server whose series carry several owners (the Jobs of one
-        CronJob)."""
-        served: dict[WorkloadKey, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        for sample in self.results.get("latency", []):
-            labels = sample.labels
-            if labels.get("metric") != "edge_p99":
-                continue
-            dst = self.key(labels)
-            if dst is not None:
-                served[dst][labels.get("client_id", "")].append(sample.value)
-        return served
+    def server_and_client(self, labels: dict[str, str]) -> tuple[WorkloadKey, str] | None:
+        dst = self.key(labels)
+        return None if dst is None else (dst, labels.get("client_id", ""))
 
     def is_identity_of(self, src: WorkloadKey, identity: str) -> bool:
         """Whether ``src``'s pods carry ``identity``: one of their service accounts, in their

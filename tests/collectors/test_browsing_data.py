@@ -159,12 +159,8 @@ def built() -> Snapshot:
             ),  # noqa: E501
         ],
         "latency": [
-            *(
-                Sample(_labels(**api, le=le), count)
-                for le, count in (("10", 300.0), ("100", 594.0), ("+Inf", 600.0))
-            ),
-            # Prometheus's histogram_quantile(0.99) by client identity: all of them without one.
-            Sample(_labels(**api, client_id="", metric="edge_p99"), 100.0),
+            Sample(_labels(**api, client_id="", le=le), count)
+            for le, count in (("10", 300.0), ("100", 594.0), ("+Inf", 600.0))
         ],
         "pods": [
             Sample(_labels(pod="api-1", metric="responses", classification="success"), 570.0),
@@ -256,65 +252,67 @@ def test_it_keeps_the_events_of_the_snapshots_workloads(built):
     assert _workloads(built)[API].events == 1
 
 
-WEB_ID = "web.shop.serviceaccount.identity.linkerd.cluster.local"
+JOB_1, JOB_2 = (WorkloadKey("shop", "job", f"report-{n}") for n in (1, 2))
+CRON = WorkloadKey("shop", "cronjob", "report")
 
 
-def _edge_latency(served: list[tuple[dict, str, float]], plain: dict[str, float]) -> Snapshot:
-    """web -> api with the server's p99 for each (owner labels, client identity) in
-    ``served`` (the ``latency`` answer's ``edge_p99`` samples) and the client's plain-text
-    buckets ``plain`` (``le`` -> count)."""
-    web, api = {"deployment": "web"}, {"deployment": "api"}
-    to_api = {"dst_namespace": "shop", "dst_deployment": "api", "classification": "success"}
-    results = {
-        "edges": [
-            Sample(_labels(**web, **to_api, tls="true", server_id="api"), 60.0),
-            *([Sample(_labels(**web, **to_api, tls="false"), 6.0)] if plain else []),
-        ],
-        "latency": [
-            Sample(_labels(**owner, client_id=identity, metric="edge_p99"), p99)
-            for owner, identity, p99 in served
-        ]
-        + [Sample(_labels(**api, le=le), 60.0) for le in ("10", "+Inf")],
-        "edge_latency": [
-            Sample(_labels(**web, dst_namespace="shop", dst_deployment="api", le=le), count)
-            for le, count in plain.items()
-        ],
-        # Clients without a proxy: the unmeshed edge to api.
-        "clients": [Sample(_labels(**api, tls="no_identity", classification="success"), 5.0)],
-    }
+def _routes(results: dict[str, list[Sample]]) -> dict[tuple, float | None]:
+    """(workload name, route kind, route, service) -> the route's p99, built with api's route
+    and a CronJob's two Jobs calling it."""
     state = ClusterState(
-        workloads={WEB: WorkloadInfo(WEB), API: WorkloadInfo(API)},
-        service_accounts={WEB: {"web", "web-admin"}},
+        workloads={WEB: WorkloadInfo(WEB), API: WorkloadInfo(API), CRON: WorkloadInfo(CRON)},
+        aliases={JOB_1: CRON, JOB_2: CRON},
     )
-    return _build(results, state)
+    return {
+        (r.name, r.route_kind, r.route, r.service): r.latency_ms_p99
+        for r in _build(results, state).routes
+    }
 
 
-def _p99_of(snapshot: Snapshot, src: str) -> float | None:
-    return next(e.latency_ms_p99 for e in snapshot.edges if e.src_name == src)
+def test_a_routes_p99_is_the_one_prometheus_computed():
+    api = {"deployment": "api", "rt_route": "GET /items", "dst": "api.shop.svc.cluster.local"}
+    web = {"deployment": "web", "parent_namespace": "shop", "parent_name": "api"}
+    http = {**web, "route_kind": "HTTPRoute", "route_name": "items"}
+    grpc = {**web, "route_kind": "GRPCRoute", "route_name": "rpc"}
+    routes = _routes(
+        {
+            "routes": [Sample(_labels(**api, classification="success"), 10.0)],
+            "route_latency": [Sample(_labels(**api), 12.5)],  # ms
+            "policy_routes": [
+                Sample(_labels(**http, metric="http", http_status="200", error=""), 5.0),
+                Sample(_labels(**grpc, metric="grpc", grpc_status="OK", error=""), 5.0),
+            ],
+            # Seconds, as the proxies' route histograms count them.
+            "policy_route_latency": [
+                Sample(_labels(**http, metric="http"), 0.25),
+                Sample(_labels(**grpc, metric="grpc"), 0.004),
+                # A route without requests in the window: no route, no p99.
+                Sample(_labels(**{**http, "route_name": "idle"}, metric="http"), 1.0),
+            ],
+        }
+    )
+    assert routes == {
+        ("api", "ServiceProfile", "GET /items", "api.shop.svc.cluster.local"): 12.5,
+        ("web", "HTTPRoute", "items", "api.shop"): 250.0,
+        ("web", "GRPCRoute", "rpc", "api.shop"): 4.0,
+    }
 
 
-def test_an_mtls_edge_shows_the_p99_prometheus_computed_for_its_client_identity():
-    api = {"deployment": "api"}
-    served = [(api, WEB_ID, 40.0), (api, "other.shop.serviceaccount.identity.x", 900.0)]
-    assert _p99_of(_edge_latency(served, {}), "web") == 40.0
-    # Clients without an identity: the unmeshed edge, with their own p99.
-    served.append((api, "", 7.0))
-    assert _p99_of(_edge_latency(served, {}), "") == 7.0
-    # No p99 for the identity (no requests in the window, or no buckets): none for the edge.
-    assert _p99_of(_edge_latency(served[1:], {}), "web") is None
-
-
-def test_an_edge_with_several_sources_shows_the_highest_of_their_p99s():
-    api = {"deployment": "api"}
-    admin_id = WEB_ID.replace("web.", "web-admin.", 1)
-    # Pods under two service accounts: never below the p99 of both together.
-    served = [(api, WEB_ID, 40.0), (api, admin_id, 55.0)]
-    assert _p99_of(_edge_latency(served, {}), "web") == 55.0
-    # Plain-text requests too, whose p99 the client measured: 99 % below 10 ms, then 100.
-    plain = {"10": 99.0, "100": 100.0, "+Inf": 100.0}
-    assert _p99_of(_edge_latency(served, plain), "web") == 55.0
-    plain = {"10": 90.0, "100": 100.0, "+Inf": 100.0}  # p99 at 91 ms
-    assert _p99_of(_edge_latency(served, plain), "web") == pytest.approx(91.0)
-    # Plain-text buckets without requests in the window add nothing.
-    plain = {"10": 0.0, "+Inf": 0.0}
-    assert _p99_of(_edge_latency(served[:1], plain), "web") == 40.0
+def test_the_route_of_a_cronjobs_jobs_shows_their_highest_p99():
+    route = {"parent_namespace": "shop", "parent_name": "api", "route_kind": "HTTPRoute"}
+    route |= {"route_name": "items", "metric": "http"}
+    jobs = [{"k8s_job": "report-1", **route}, {"k8s_job": "report-2", **route}]
+    ok = {"http_status": "200", "error": ""}
+    routes = _routes(
+        {
+            "policy_routes": [Sample(_labels(**job, **ok), 5.0) for job in jobs],
+            "policy_route_latency": [
+                Sample(_labels(**jobs[0]), 0.04),
+                Sample(_labels(**jobs[1]), 0.055),
+            ],
+        }
+    )
+    # Never below the p99 of both Jobs' requests together; without one, no p99.
+    assert routes == {("report", "HTTPRoute", "items", "api.shop"): 55.0}
+    routes = _routes({"policy_routes": [Sample(_labels(**jobs[0], **ok), 5.0)]})
+    assert routes == {("report", "HTTPRoute", "items", "api.shop"): None}

@@ -1,9 +1,8 @@
 """The collector's cheaper paths give what the plain ones gave: bucket series (one ``le`` parse
 per bound, the labels but ``le`` by list.remove), the precomputed filter orders (each value's
 text once per filter), Prometheus's samples (tuple's own constructor, one range test of each
-value), the p99s of pods and of client identities computed by Prometheus (not from their
-buckets here), the workloads' buckets summed over clients by Prometheus, and the Kubernetes
-API's bodies decoded by orjson."""
+value), the p99s of pods and routes computed by Prometheus (not from their buckets here) and
+the Kubernetes API's bodies decoded by orjson."""
 
 import itertools
 import json
@@ -17,8 +16,9 @@ from meshdash.collectors.prometheus import (
     PrometheusClient,
     PrometheusError,
     Sample,
-    inbound_latency_buckets,
     pod_traffic,
+    policy_route_latency_buckets,
+    service_profile_route_latency_buckets,
 )
 from meshdash.collectors.snapshot_builder import _series, owner_key
 from meshdash.mesh import metrics
@@ -222,54 +222,42 @@ def test_pod_p99s_from_prometheus_are_those_of_the_buckets(demo_mesh, demo_prome
     assert len(got) >= 10  # the demo's pods with traffic, each with a p99
 
 
-def reference_latency_by_client(window: str) -> str:
-    """The previous inbound latency: every workload's buckets by client identity, summed over
-    clients here for the workload's quantiles, each client's p99 interpolated here."""
-    sel = '{direction="inbound", target_port!="4191", route_name!="probe"}'
+def reference_route_buckets(window: str) -> dict[str, str]:
+    """The previous route latency: every route's buckets, its p99 interpolated here."""
     owners = ", ".join(KIND_BY_PROM_LABEL)
-    return (
-        f"sum by (le, namespace, {owners}, client_id) "
-        f"(increase(response_latency_ms_bucket{sel}[{window}]))"
-    )
+    by = f"le, namespace, {owners}, parent_namespace, parent_name, route_kind, route_name"
+    return {
+        "route_latency": f"sum by (le, rt_route, dst, namespace, {owners}) "
+        f'(increase(route_response_latency_ms_bucket{{direction="inbound"}}[{window}]))',
+        **{
+            family: f"sum by ({by}) "
+            f"(increase(outbound_{family}_route_request_duration_seconds_bucket[{window}]))"
+            for family in ("http", "grpc")
+        },
+    }
 
 
 @pytest.mark.e2e
-def test_edge_p99s_and_workload_buckets_are_those_of_the_buckets_by_client(
-    demo_mesh, demo_prometheus
-):
+def test_route_p99s_from_prometheus_are_those_of_the_buckets(demo_mesh, demo_prometheus):
     wait_for_full_window(demo_prometheus, demo_mesh.scrape_seconds)
     at = covered_instant(demo_prometheus.url)
     client = PrometheusClient(demo_prometheus.url)
-    by_client = _series(client.query(reference_latency_by_client("1m"), at=at))
-    expected_p99 = {}
-    expected_buckets: dict = {}
-    for labels, buckets in by_client:
-        rest = {k: v for k, v in labels.items() if k != "le"}
-        p99 = metrics.histogram_quantile(0.99, buckets)
-        if p99 is not None:
-            expected_p99[tuple(sorted(rest.items()))] = p99
-        rest.pop("client_id", None)
-        workload = expected_buckets.setdefault(tuple(sorted(rest.items())), {})
-        for bound, count in buckets:
-            workload[bound] = workload.get(bound, 0.0) + count
-    answer = client.query(inbound_latency_buckets("1m"), at=at)
-    got_p99 = {
-        tuple(sorted((k, v) for k, v in s.labels.items() if k != "metric")): s.value
-        for s in answer
-        if s.labels.get("metric") == "edge_p99"
-    }
-    assert got_p99 == expected_p99
-    got_buckets = {
-        tuple(sorted((k, v) for k, v in labels.items() if k != "le")): dict(buckets)
-        for labels, buckets in _series(answer)
-    }
-    assert got_buckets.keys() == expected_buckets.keys()
-    for key, buckets in got_buckets.items():
-        # Summed over clients by Prometheus, not here: the same up to the order of the sum.
-        assert buckets == pytest.approx(expected_buckets[key], rel=1e-12)
-    # The demo's servers, most with one client identity, some with several or none.
-    assert len(got_p99) > len(got_buckets) >= 10
-    assert any(not dict(key).get("client_id") for key in got_p99)
+    expected, got = {}, {}
+    for name, promql in reference_route_buckets("1m").items():
+        for labels, buckets in _series(client.query(promql, at=at)):
+            p99 = metrics.histogram_quantile(0.99, buckets)
+            if p99 is not None:
+                rest = {k: v for k, v in labels.items() if k != "le"}
+                if name != "route_latency":
+                    rest["metric"] = name
+                expected[tuple(sorted(rest.items()))] = p99
+    for build in (service_profile_route_latency_buckets, policy_route_latency_buckets):
+        for sample in client.query(build("1m"), at=at):
+            got[tuple(sorted(sample.labels.items()))] = sample.value
+    assert got == expected
+    # The demo's ServiceProfile, HTTPRoute and GRPCRoute routes with requests in the window.
+    families = {dict(key).get("metric", "profile") for key in got}
+    assert families == {"profile", "http", "grpc"} and len(got) >= 10
 
 
 def test_kubernetes_bodies_decode_as_json_decoded_them():
