@@ -8,7 +8,10 @@ import re
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from meshdash.accounts import sessions
 from meshdash.accounts.cache import GENERATION_KEY
@@ -257,3 +260,22 @@ def test_a_session_signed_out_is_not_read_as_its_user(signed_in, monkeypatch):
     response = signed_in.get("/workloads/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_workloads_watch_button_runs_no_query_of_its_own(signed_in, alice, payments):
+    path = "/workloads/payments/statefulset/ledger/"
+    alice.groups.add(payments)
+    watch = Watch.objects.create(
+        user=alice, namespace="payments", kind="statefulset", name="ledger"
+    )
+    signed_in.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        page = signed_in.get(path).content.decode()
+    # The page reads its charts from the durable history in SQL; nothing else.
+    assert all("history_" in query["sql"] for query in queries), queries
+    assert f'action="{reverse("bookmarks:unwatch", args=[watch.pk])}"' in page
+    assert "Watching" in page
+    watch.delete()  # signalled: the button changes on the next page
+    page = signed_in.get(path).content.decode()
+    assert "Watching" not in page
+    assert 'value="payments"' in page  # Watch for the team

@@ -2,9 +2,8 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from meshdash.bookmarks.menu import menu
-from meshdash.bookmarks.models import Watch
 from meshdash.bookmarks.models import may_share_with_everyone as _may_share_with_everyone
-from meshdash.bookmarks.watches import watched_workloads
+from meshdash.bookmarks.watches import own_watch, watched_workloads
 from meshdash.dashboard.freezing import bookmark_target, gone_targets
 from meshdash.lib.escaping import escape
 from meshdash.mesh.model import WorkloadKey
@@ -93,9 +92,6 @@ def watch_button(context, namespace: str, kind: str, name: str):
     """Watch / stop watching a workload, for the workload detail page."""
     request = context["request"]
     user = request.user
-    mine = None
-    if user.is_authenticated:
-        mine = Watch.objects.filter(user=user, namespace=namespace, kind=kind, name=name).first()
     return {
         "request": request,
         "user": user,
@@ -103,8 +99,9 @@ def watch_button(context, namespace: str, kind: str, name: str):
         "namespace": namespace,
         "kind": kind,
         "name": name,
-        "mine": mine,
-        "teams": list(user.groups.values_list("name", flat=True)) if user.is_authenticated else [],
+        # Both from the user's cached entries: no query on a workload's page.
+        "mine": own_watch(user, namespace, kind, name),
+        "teams": menu(user)["teams"],
     }
 
 
