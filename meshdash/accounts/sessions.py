@@ -15,16 +15,16 @@ from django.contrib.sessions.backends import cached_db
 
 from meshdash.accounts import cache as accounts_cache
 
-# Sessions seen by this process and their user ids; a bound, not a cache of anything secret
-# beyond the session key the client sends anyway.
+# Sessions seen by this process, by the hash of their key (no key is kept), and their user
+# ids. A collision only prefetches another user's entries, which nothing then reads.
 REMEMBERED_SESSIONS = 4096
-_users_by_session: dict[str, object] = {}
+_users_by_session: dict[int, object] = {}
 _lock = threading.Lock()
 
 
 class SessionStore(cached_db.SessionStore):
     def load(self):
-        user_id = _users_by_session.get(self.session_key) if self.session_key else None
+        user_id = _users_by_session.get(hash(self.session_key)) if self.session_key else None
         cache_key = self.cache_key
         try:
             found = self._cache.get_many([cache_key, *accounts_cache.keys_read_along(user_id)])
@@ -40,9 +40,12 @@ class SessionStore(cached_db.SessionStore):
 
 
 def _remember(session_key: str | None, user_id) -> None:
-    if not session_key or user_id is None or _users_by_session.get(session_key) == user_id:
+    if not session_key or user_id is None:
+        return
+    key = hash(session_key)
+    if _users_by_session.get(key) == user_id:
         return
     with _lock:
         if len(_users_by_session) >= REMEMBERED_SESSIONS:
             _users_by_session.pop(next(iter(_users_by_session)))
-        _users_by_session[session_key] = user_id
+        _users_by_session[key] = user_id
