@@ -200,6 +200,9 @@ class SnapshotBuilder:
         self.service_traffic: dict[tuple[str, str], dict] = {}
         # (namespace, kind, name) -> the workload's key.
         self._keys: dict[tuple[str, str, str], WorkloadKey] = {}
+        self._workload_buckets: dict | None = None
+        # Each workload's p99 from its buckets, for the Services it alone backs.
+        self.workload_p99: dict[WorkloadKey, float | None] = {}
 
     def key(self, labels: dict[str, str], prefix: str = "") -> WorkloadKey | None:
         """The workload of a series (a CronJob's for its Jobs'). One key object per workload,
@@ -213,6 +216,13 @@ class SnapshotBuilder:
             key = WorkloadKey(*parts)
             key = self._keys[parts] = self.cluster.aliases.get(key, key)
         return key
+
+    def workload_buckets(self) -> dict[WorkloadKey, list[tuple[float, float]]]:
+        """Each workload's inbound buckets, all clients together: grouped once, read by the
+        workloads' quantiles and the Services'."""
+        if self._workload_buckets is None:
+            self._workload_buckets = _grouped(self.latency, self.key)
+        return self._workload_buckets
 
     def workload(self, key: WorkloadKey) -> Workload:
         workload = self.workloads.get(key)
@@ -270,11 +280,11 @@ class SnapshotBuilder:
             workload = self.workload(key)
             workload.rps = metrics.per_second(counts.total, self.seconds)
             workload.success_rate = metrics.success_rate(counts.success, counts.failure)
-        for key, buckets in _grouped(self.latency, self.key).items():
+        for key, buckets in self.workload_buckets().items():
             workload = self.workload(key)
             p50, p95, p99 = metrics.histogram_quantiles(QUANTILES, buckets)
             workload.latency_ms_p50, workload.latency_ms_p95 = p50, p95
-            workload.latency_ms_p99 = p99
+            workload.latency_ms_p99 = self.workload_p99[key] = p99
 
     def tcp(self) -> None:
         for sample in self.results.get("tcp", []):
@@ -371,7 +381,7 @@ class SnapshotBuilder:
     def services(self) -> list[Service]:
         """The cluster's Services with their callers' traffic (outbound, by ``dst_service``),
         the latency their backing workloads' proxies measured, judged as workloads are."""
-        latency = _grouped(self.latency, self.key)
+        latency = self.workload_buckets()
         services = []
         for service in self.cluster.services:
             backing = [
@@ -387,8 +397,13 @@ class SnapshotBuilder:
                 service.success_rate = metrics.success_rate(counts.success, counts.failure)
                 service.mtls_share = traffic["mtls"] / counts.total if counts.total else None
                 service.callers = len(traffic["callers"])
-            buckets = [bucket for key in backing for bucket in latency.get(key, [])]
-            service.latency_ms_p99 = _p99(buckets)
+            measured = [key for key in backing if key in latency]
+            if len(measured) == 1 and measured[0] in self.workload_p99:
+                # One workload's buckets: its p99, computed from the same buckets already.
+                service.latency_ms_p99 = self.workload_p99[measured[0]]
+            else:
+                buckets = [bucket for key in measured for bucket in latency[key]]
+                service.latency_ms_p99 = _p99(buckets)
             service.health, service.health_reason = assess(
                 self.rules,
                 # Meshed callers measure a Service without a proxy of its own too.
