@@ -8,6 +8,7 @@ here, and scalars are shared, which JSON cannot tell apart. The result equals ``
 (``tests/test_records.py``).
 """
 
+import copy
 import dataclasses
 from functools import cache
 
@@ -43,12 +44,7 @@ def _value(value):
         )
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return as_dict(value)
-    return dataclasses.asdict(_Box(value))["value"]  # anything else as asdict would copy it
-
-
-@dataclasses.dataclass
-class _Box:
-    value: object
+    return copy.deepcopy(value)  # anything else, as asdict copies it
 
 
 def json_response(data, status: int = 200) -> HttpResponse:
